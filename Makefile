@@ -1,0 +1,57 @@
+# SPDX-License-Identifier: GPL-2.0
+#
+# pcpool: build the module against a prepared 6.12 tree (KDIR=...), or, by
+# default, against the test kernel cached by scripts/build-kernel.sh.
+#
+#   make            build pcpool.ko (sets up and builds the test kernel first if needed)
+#   make check      set up everything and run every test; ends with "N passed, N failed"
+#   make demo       boot the test kernel, load pcpool, offline and online a real memory block
+#   make fmt        rustfmt with the kernel's .rustfmt.toml; make fmt-check only checks
+#   make clippy     build with CLIPPY=1
+#   make setup      install the toolchain only; make kernel builds the test kernel only
+
+SHELL := /bin/bash
+TOP := $(CURDIR)
+
+ifeq ($(KDIR),)
+KDIR_DEP := kernel
+KDIR_CMD = $$(bash $(TOP)/scripts/build-kernel.sh --dir)
+else
+KDIR_DEP :=
+KDIR_CMD = $(KDIR)
+endif
+
+RUST_SOURCES = $(shell find rust kunit samples -name '*.rs' 2>/dev/null)
+KMAKE = $(MAKE) -C "$(KDIR_CMD)" M=$(TOP) LLVM=1
+
+.PHONY: all module clippy fmt fmt-check setup kernel check demo clean
+
+all: module
+
+module: $(KDIR_DEP)
+	$(KMAKE) modules
+
+clippy: $(KDIR_DEP)
+	$(KMAKE) CLIPPY=1 modules
+
+fmt: $(KDIR_DEP)
+	rustfmt --edition 2021 --config-path "$(KDIR_CMD)/.rustfmt.toml" $(RUST_SOURCES)
+
+fmt-check: $(KDIR_DEP)
+	rustfmt --check --edition 2021 --config-path "$(KDIR_CMD)/.rustfmt.toml" $(RUST_SOURCES)
+
+setup:
+	bash scripts/setup.sh
+
+kernel: setup
+	bash scripts/build-kernel.sh
+
+check: module
+	bash scripts/check.sh
+
+demo: module
+	bash scripts/demo.sh
+
+clean:
+	@if [ -n "$(KDIR)" ] || [ -d "$$(bash scripts/build-kernel.sh --dir 2>/dev/null)" ]; then \
+		$(KMAKE) clean; fi

@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# make demo: boot the test kernel, load pcpool, offline and online a real
+# memory block, and print what pcpool's notifier logged.
+set -uo pipefail
+. "$(dirname "$0")/lib.sh"
+. "$PCPOOL_TOP/scripts/vm.sh"
+cd "$PCPOOL_TOP"
+KDIR=${KDIR:-$(bash scripts/build-kernel.sh --dir)} || exit 1
+export KDIR
+OUT="$PCPOOL_CACHE/runs/demo-$(date +%Y%m%d-%H%M%S)"
+
+step "demo: boot $(basename "$KDIR") (4 vCPUs, 2 GiB, movablecore=512M)"
+run_vm "$OUT" scripts/guest/demo.sh || exit 1
+grep '^guest' "$OUT/console.log" | sed 's/^guest//'
+grep -q 'MEM_OFFLINE' "$OUT/console.log" || { echo "demo: pcpool saw no MEM_OFFLINE"; exit 1; }

@@ -1,0 +1,43 @@
+# SPDX-License-Identifier: GPL-2.0
+# Helpers for scripts that run inside the test VM. Source it.
+
+MEM=/sys/devices/system/memory
+
+# The pfn range of memory block $1, as pcpool logs it: "pfn [0x..., 0x...)".
+block_range() {
+	local nr=$((0x$(cat $MEM/block_size_bytes) / $(getconf PAGESIZE)))
+	printf 'pfn [%#x, %#x)' $(($1 * nr)) $((($1 + 1) * nr))
+}
+
+block_state() {
+	cat $MEM/memory$1/state
+}
+
+# Set memory block $1's state; fails with the write's error. The timeout
+# stops an offline that retries forever (it sends a signal, which
+# offline_pages() honours).
+set_block_state() {
+	timeout 60 sh -c "echo $2 > $MEM/memory$1/state" 2>/dev/null
+}
+
+# Put a marker in the kernel log, so a test can read only what follows it.
+kmsg_mark() {
+	echo "pcpool-test: $1" >/dev/kmsg
+}
+
+# The kernel log after marker $1.
+kmsg_since() {
+	dmesg | sed -n "/pcpool-test: $1\$/,\$p"
+}
+
+# Whether the kernel log after marker $1 holds lines matching each of the
+# remaining arguments, in that order.
+kmsg_in_order() {
+	local mark=$1 line=0 n
+	shift
+	for pat in "$@"; do
+		n=$(kmsg_since "$mark" | grep -nF -- "$pat" | awk -F: -v after=$line '$1 > after {print $1; exit}')
+		[ -n "$n" ] || return 1
+		line=$n
+	done
+}

@@ -1,0 +1,46 @@
+# SPDX-License-Identifier: GPL-2.0
+# Shared settings for pcpool's harness scripts. Source it, don't run it.
+
+PCPOOL_TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+PCPOOL_CACHE=${PCPOOL_CACHE:-$HOME/.cache/pcpool}
+export PCPOOL_CACHE
+
+# Tools installed by scripts/setup.sh live in the cache, not on the system.
+export PATH="$PCPOOL_CACHE/cargo/bin:$PCPOOL_CACHE/venv/bin:$HOME/.cargo/bin:$PATH"
+export CCACHE_DIR="$PCPOOL_CACHE/ccache"
+export CCACHE_MAXSIZE=${CCACHE_MAXSIZE:-2G}
+
+step() { printf '==> %s\n' "$*"; }
+die() {
+	printf 'pcpool: error: %s\n' "$*" >&2
+	exit 1
+}
+
+# The kernel version is the one Debian's linux-source-6.12 package ships.
+kernel_tarball() {
+	ls /usr/src/linux-source-6.12.tar.xz 2>/dev/null || die "linux-source-6.12 is not installed: run scripts/setup.sh"
+}
+
+kernel_version() {
+	dpkg-query -W -f='${Version}' linux-source-6.12 2>/dev/null ||
+		die "linux-source-6.12 is not installed: run scripts/setup.sh"
+}
+
+# The flavour picks the config fragments merged onto vng's config.
+PCPOOL_FLAVOUR=${PCPOOL_FLAVOUR:-lean}
+
+kernel_fragments() {
+	echo "$PCPOOL_TOP/config/pcpool.config"
+}
+
+# Cache key: kernel package version, flavour and the hash of every fragment,
+# so a new Debian kernel or a changed fragment rebuilds, and nothing else does.
+kernel_key() {
+	local h
+	h=$(cat $(kernel_fragments) | sha256sum | cut -c1-12)
+	echo "$(kernel_version)-$PCPOOL_FLAVOUR-$h"
+}
+
+kernel_dir() {
+	echo "$PCPOOL_CACHE/kernel-$(kernel_key)"
+}

@@ -1,0 +1,61 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# Static checks, printed as a KTAP suite: the module builds warning-free
+# under CONFIG_WERROR, with and without Clippy; rustfmt is clean; `unsafe`
+# and raw bindings stay in the abstraction layer, each with a SAFETY comment.
+set -u
+. "$KDIR/tools/testing/selftests/kselftest/ktap_helpers.sh"
+cd "$(dirname "$0")/.."
+
+ktap_print_header
+ktap_set_plan 5
+
+rs_files=$(find rust kunit samples -name '*.rs' 2>/dev/null)
+kmake() { make -s -C "$KDIR" M="$PWD" LLVM=1 "$@"; }
+
+# A clean build, so every file is compiled and every warning shows.
+check_build() {
+	local name=$1 log
+	shift
+	kmake clean >/dev/null 2>&1
+	if log=$(kmake "$@" modules 2>&1) && ! grep -qiE 'warning|error' <<<"$log" && [ -f pcpool.ko ]; then
+		ktap_test_pass "$name"
+	else
+		grep -iE -A3 'warning|error' <<<"$log" | head -20 | sed 's/^/# /'
+		ktap_test_fail "$name"
+	fi
+}
+check_build clippy_clean CLIPPY=1
+check_build build_warning_free
+
+if out=$(rustfmt --check --edition 2021 --config-path "$KDIR/.rustfmt.toml" $rs_files 2>&1); then
+	ktap_test_pass rustfmt_clean
+else
+	head -20 <<<"$out" | sed 's/^/# /'
+	ktap_test_fail rustfmt_clean
+fi
+
+# The crate outside rust/ffi uses no `unsafe` and no raw bindings.
+leaks=$(grep -nE '\bunsafe\b|bindings::' $rs_files | grep -vE '^rust/ffi(\.rs|/)')
+if [ -z "$leaks" ]; then
+	ktap_test_pass unsafe_only_in_ffi
+else
+	sed 's/^/# /' <<<"$leaks"
+	ktap_test_fail unsafe_only_in_ffi
+fi
+
+# Every unsafe block or impl has a SAFETY comment on one of the 6 lines above.
+missing=$(awk '
+	FNR == 1 { seen = -100 }
+	/\/\/ SAFETY:/ { seen = FNR }
+	/unsafe (\{|impl)/ && !/^\s*\/\// { if (FNR - seen > 6) print FILENAME ":" FNR ": " $0 }
+' $rs_files)
+if [ -z "$missing" ]; then
+	ktap_test_pass safety_comments
+else
+	sed 's/^/# /' <<<"$missing"
+	ktap_test_fail safety_comments
+fi
+
+ktap_finished

@@ -1,0 +1,82 @@
+# SPDX-License-Identifier: GPL-2.0
+# Boot the test kernel under virtme-ng and run a guest script. Source it.
+#
+#   run_vm OUTDIR GUEST_SCRIPT [ARGS...]
+#
+# The guest script runs as root in a VM with 4 vCPUs and 2 GiB, of which
+# 512 MiB are ZONE_MOVABLE (movablecore=), so memory blocks can be offlined.
+# It sees the host's file system read-only and OUTDIR read-write. run_vm
+# returns 0 when the guest script ran to its end (whatever the tests said),
+# 2 when the guest never started the script (an infrastructure failure,
+# retried once), and 3 when the script started but did not finish (a hang or
+# crash while tests ran: a failure, never retried).
+
+: "${PCPOOL_VM_TIMEOUT:=900}"
+: "${PCPOOL_VM_CPUS:=4}"
+: "${PCPOOL_VM_MEMORY:=2G}"
+: "${PCPOOL_VM_APPEND:=movablecore=512M}"
+
+# KVM only where it really works. On this machine kind /dev/kvm is a
+# paravirtual KVM (kvm_pvm) on which a normal guest hangs or dies, so probe
+# once per host kernel with a short boot and remember the answer.
+vm_accel_args() {
+	if [ -n "${PCPOOL_KVM:-}" ]; then
+		[ "$PCPOOL_KVM" = 1 ] || echo --disable-kvm
+		return
+	fi
+	local probe="$PCPOOL_CACHE/kvm-probe-$(uname -r)"
+	if [ ! -f "$probe" ]; then
+		local answer=no
+		if [ -w /dev/kvm ]; then
+			echo "    probing KVM (a 60 s boot at most, once per host kernel)" >&2
+			if timeout -k 5 60 vng --run "$VM_KERNEL" --cpus 1 --memory 512M \
+				--exec 'echo pcpool-kvm-ok' </dev/null 2>/dev/null | grep -q pcpool-kvm-ok; then
+				answer=yes
+			fi
+		fi
+		echo "$answer" >"$probe"
+	fi
+	if [ "$(cat "$probe")" = yes ]; then
+		echo "    KVM works here" >&2
+	else
+		echo "    KVM unusable here: TCG (--disable-kvm)" >&2
+		echo --disable-kvm
+	fi
+}
+
+run_vm_once() {
+	local out=$1 script=$2
+	shift 2
+	rm -f "$out/guest-started" "$out/guest-finished"
+	timeout -k 10 "$PCPOOL_VM_TIMEOUT" vng $(vm_accel_args) --run "$VM_KERNEL" \
+		--cpus "$PCPOOL_VM_CPUS" --memory "$PCPOOL_VM_MEMORY" \
+		--append "$PCPOOL_VM_APPEND" ${PCPOOL_VM_QEMU_OPTS:+--qemu-opts="$PCPOOL_VM_QEMU_OPTS"} \
+		--rwdir "$out" --cwd "$PCPOOL_TOP" \
+		--exec "bash $script $out $*" </dev/null >"$out/console.log" 2>&1
+	local rc=$?
+	if [ ! -f "$out/guest-started" ]; then
+		echo "    infrastructure failure: the guest never started the script (vng exit $rc)" >&2
+		tail -n 15 "$out/console.log" | sed 's/^/    | /' >&2
+		return 2
+	fi
+	if [ ! -f "$out/guest-finished" ]; then
+		echo "    the guest script started but did not finish (vng exit $rc;" \
+			"timeout ${PCPOOL_VM_TIMEOUT}s): a hang or a crash" >&2
+		tail -n 25 "$out/console.log" | sed 's/^/    | /' >&2
+		return 3
+	fi
+	return 0
+}
+
+run_vm() {
+	local out=$1
+	VM_KERNEL="$KDIR/arch/x86/boot/bzImage"
+	[ -f "$VM_KERNEL" ] || die "no kernel image at $VM_KERNEL"
+	mkdir -p "$out"
+	local rc=0
+	run_vm_once "$@" || rc=$?
+	[ $rc -eq 2 ] || return $rc
+	# The tests never ran, so a retry cannot turn a failed test into a pass.
+	echo "    retrying the VM once" >&2
+	run_vm_once "$@"
+}
