@@ -1,0 +1,6 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! pcpool's KUnit suites. They are built into pcpool.ko when the kernel has CONFIG_KUNIT, and
+//! KUnit runs them once the module is live.
+
+mod ffi_test;

@@ -1,0 +1,18 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! pcpool's abstraction layer: the only place in the crate that uses `unsafe` or talks to C.
+//!
+//! 6.12's `kernel` crate has no per-CPU, IPI, IRQ-guard or memory-notifier support. This layer
+//! supplies them as small safe types on top of `pcpool_shim.c` (one-line C wrappers around the
+//! kernel's macros and static inlines) and the kernel's exported functions. Everything above it
+//! is safe Rust.
+
+pub(crate) mod cpu;
+pub(crate) mod ipi;
+pub(crate) mod irq;
+pub(crate) mod kunit;
+pub(crate) mod notifier;
+pub(crate) mod page;
+pub(crate) mod params;
+pub(crate) mod percpu;
+mod sys;

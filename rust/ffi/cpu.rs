@@ -1,0 +1,60 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! CPU numbers and the possible/online CPU masks.
+
+use super::sys;
+
+/// A CPU number below `nr_cpu_ids`.
+///
+/// # Invariants
+///
+/// The value is less than `nr_cpu_ids`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub(crate) struct CpuId(u32);
+
+impl CpuId {
+    /// Returns the CPU number `cpu`, or `None` when it is not below `nr_cpu_ids`.
+    pub(crate) fn new(cpu: u32) -> Option<Self> {
+        // INVARIANT: checked against `nr_cpu_ids` just here.
+        (cpu < nr_cpu_ids()).then_some(Self(cpu))
+    }
+
+    /// Wraps a number the kernel gave us as a CPU id.
+    ///
+    /// Only for `smp_processor_id()` style values, which the kernel keeps below `nr_cpu_ids`.
+    pub(super) fn from_kernel(cpu: u32) -> Self {
+        // INVARIANT: the kernel's CPU ids are below `nr_cpu_ids`.
+        Self(cpu)
+    }
+
+    /// The CPU number.
+    pub(crate) fn as_u32(self) -> u32 {
+        self.0
+    }
+
+    /// Whether this CPU is online now. Without CPU hotplug locking the answer can change at once.
+    pub(crate) fn is_online(self) -> bool {
+        // SAFETY: `cpu_online()` reads a cpumask bit; any CPU number below `nr_cpu_ids` is valid.
+        unsafe { sys::pcpool_cpu_online(self.0) }
+    }
+}
+
+/// `nr_cpu_ids`: one more than the highest possible CPU number.
+pub(crate) fn nr_cpu_ids() -> u32 {
+    // SAFETY: reads a variable that is fixed after boot.
+    unsafe { sys::pcpool_nr_cpu_ids() }
+}
+
+/// The number of online CPUs now.
+pub(crate) fn num_online_cpus() -> u32 {
+    // SAFETY: reads the online CPU count; no requirement.
+    unsafe { sys::pcpool_num_online_cpus() }
+}
+
+/// Iterates over the possible CPUs (`for_each_possible_cpu`), a set fixed at boot.
+pub(crate) fn possible_cpus() -> impl Iterator<Item = CpuId> {
+    // SAFETY: `cpu_possible()` reads a cpumask bit; every number below `nr_cpu_ids` is valid.
+    (0..nr_cpu_ids())
+        .filter(|&cpu| unsafe { sys::pcpool_cpu_possible(cpu) })
+        .map(CpuId::from_kernel)
+}

@@ -1,0 +1,203 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! Pages: pageblock-sized chunks taken from a zone, and the per-page state pcpool manages
+//! (PageOffline, the reference count, the contents).
+
+use super::sys;
+use core::ptr::NonNull;
+use kernel::{bindings, prelude::*};
+
+/// A page frame number.
+pub(crate) type Pfn = usize;
+
+/// `NUMA_NO_NODE`, asserted in pcpool_shim.c.
+pub(crate) const NUMA_NO_NODE: i32 = -1;
+
+/// `pageblock_order`: the order of the unit the page allocator tracks migratetypes in.
+pub(crate) fn pageblock_order() -> u32 {
+    // SAFETY: reads a value fixed at boot.
+    unsafe { sys::pcpool_pageblock_order() }
+}
+
+/// Which zone a chunk comes from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum ZoneKind {
+    /// ZONE_MOVABLE where the machine has one, so the memory can be offlined.
+    Movable,
+    /// ZONE_NORMAL.
+    Normal,
+}
+
+/// `2^order` physically contiguous, naturally aligned pages from the page allocator, split into
+/// order-0 pages (`split_page()`), each with its own reference count.
+///
+/// # Invariants
+///
+/// `first` is the first of `1 << order` pages allocated and split by `pcpool_alloc_chunk()`,
+/// owned by this value until `drop` (or [`Chunk::forget_offlined`]).
+pub(crate) struct Chunk {
+    first: NonNull<bindings::page>,
+    order: u32,
+}
+
+// SAFETY: the chunk owns its pages; they are not tied to a thread.
+unsafe impl Send for Chunk {}
+// SAFETY: `&Chunk` only reads immutable fields or goes through `PageRef`, whose operations are
+// atomic in the kernel.
+unsafe impl Sync for Chunk {}
+
+impl Chunk {
+    /// Allocates a chunk of `2^order` pages on node `nid` (or any with [`NUMA_NO_NODE`]).
+    pub(crate) fn alloc(nid: i32, order: u32, zone: ZoneKind) -> Result<Self> {
+        // SAFETY: any node id or `NUMA_NO_NODE`, and an order the allocator checks itself.
+        let page = unsafe { sys::pcpool_alloc_chunk(nid, order, zone == ZoneKind::Movable) };
+        // INVARIANT: allocated and split above.
+        Ok(Self {
+            first: NonNull::new(page).ok_or(ENOMEM)?,
+            order,
+        })
+    }
+
+    /// Number of pages in the chunk.
+    pub(crate) fn nr_pages(&self) -> usize {
+        1 << self.order
+    }
+
+    /// The first pfn.
+    pub(crate) fn start_pfn(&self) -> Pfn {
+        // SAFETY: `first` is a valid page (type invariant).
+        unsafe { sys::pcpool_page_to_pfn(self.first.as_ptr()) }
+    }
+
+    /// Whether `pfn` lies in this chunk.
+    pub(crate) fn contains(&self, pfn: Pfn) -> bool {
+        (self.start_pfn()..self.start_pfn() + self.nr_pages()).contains(&pfn)
+    }
+
+    /// The page at `pfn`, if it belongs to this chunk.
+    pub(crate) fn page(&self, pfn: Pfn) -> Option<PageRef<'_>> {
+        if !self.contains(pfn) {
+            return None;
+        }
+        // SAFETY: `pfn` is in the chunk, so it has a `struct page`.
+        let page = unsafe { sys::pcpool_pfn_to_page(pfn) };
+        // INVARIANT: a page of this chunk, borrowed with it.
+        Some(PageRef {
+            page: NonNull::new(page)?,
+            _chunk: self,
+        })
+    }
+
+    /// The pages of the chunk, in pfn order.
+    pub(crate) fn pages(&self) -> impl Iterator<Item = PageRef<'_>> {
+        let start = self.start_pfn();
+        (start..start + self.nr_pages()).filter_map(move |pfn| self.page(pfn))
+    }
+
+    /// Gives up the chunk without freeing it: for memory the kernel has offlined, whose pages
+    /// pcpool must never touch again.
+    pub(crate) fn forget_offlined(self) {
+        core::mem::forget(self);
+    }
+}
+
+impl Drop for Chunk {
+    fn drop(&mut self) {
+        for page in self.pages() {
+            if page.ref_count() != 1 {
+                // Freeing would corrupt the allocator; leaking one page is the lesser harm.
+                pr_err!("pfn {:#x} has refcount {}, leaked\n", page.pfn(), page.ref_count());
+                continue;
+            }
+            if page.is_offline() {
+                page.clear_offline();
+            }
+            // SAFETY: each page came from `split_page()` with its own reference, which this
+            // chunk owns (type invariant) and gives back here, once.
+            unsafe { bindings::__free_pages(page.page.as_ptr(), 0) };
+        }
+    }
+}
+
+/// One page of a [`Chunk`], borrowed from it.
+///
+/// # Invariants
+///
+/// `page` is a page of the chunk borrowed as `'a`.
+#[derive(Clone, Copy)]
+pub(crate) struct PageRef<'a> {
+    page: NonNull<bindings::page>,
+    _chunk: &'a Chunk,
+}
+
+impl PageRef<'_> {
+    /// The page's pfn.
+    pub(crate) fn pfn(&self) -> Pfn {
+        // SAFETY: a valid page (type invariant).
+        unsafe { sys::pcpool_page_to_pfn(self.page.as_ptr()) }
+    }
+
+    /// The page's kernel virtual address (`page_address()`); the direct map covers it.
+    pub(crate) fn address(&self) -> usize {
+        // SAFETY: a valid page (type invariant).
+        unsafe { sys::pcpool_page_address(self.page.as_ptr()) as usize }
+    }
+
+    /// Fills the page with zeroes.
+    pub(crate) fn zero(&self) {
+        // SAFETY: a page the chunk owns (type invariant); nobody else maps it.
+        unsafe { sys::pcpool_clear_page(self.page.as_ptr()) };
+    }
+
+    /// `page_ref_count()`.
+    pub(crate) fn ref_count(&self) -> i32 {
+        // SAFETY: a valid page (type invariant).
+        unsafe { sys::pcpool_page_ref_count(self.page.as_ptr()) }
+    }
+
+    /// `page_ref_inc()`: takes back the reference that [`PageRef::ref_dec_and_test`] gave up
+    /// (MEM_CANCEL_OFFLINE).
+    pub(crate) fn ref_inc(&self) {
+        // SAFETY: a valid page (type invariant).
+        unsafe { sys::pcpool_page_ref_inc(self.page.as_ptr()) };
+    }
+
+    /// `page_ref_dec_and_test()`: drops the chunk's reference, so that offlining treats a
+    /// PageOffline page as free (the virtio-mem protocol). Returns whether it reached 0.
+    pub(crate) fn ref_dec_and_test(&self) -> bool {
+        // SAFETY: a valid page (type invariant). A PageOffline page at count 0 is not freed:
+        // only `put_page()` frees, and pcpool's pages are never mapped or on an LRU, so
+        // nothing else holds a reference to put.
+        unsafe { sys::pcpool_page_ref_dec_and_test(self.page.as_ptr()) }
+    }
+
+    /// `PageOffline()`.
+    pub(crate) fn is_offline(&self) -> bool {
+        // SAFETY: a valid page (type invariant).
+        unsafe { sys::pcpool_page_offline(self.page.as_ptr()) }
+    }
+
+    /// `__SetPageOffline()`: the page is logically the pool's, not the kernel's.
+    pub(crate) fn set_offline(&self) {
+        // SAFETY: a page the chunk owns (type invariant), so its page type is ours to set.
+        unsafe { sys::pcpool_set_page_offline(self.page.as_ptr()) };
+    }
+
+    /// `__ClearPageOffline()`.
+    pub(crate) fn clear_offline(&self) {
+        // SAFETY: a page the chunk owns (type invariant) and marked PageOffline by us.
+        unsafe { sys::pcpool_clear_page_offline(self.page.as_ptr()) };
+    }
+
+    /// The page's zone index (`page_zonenum()`).
+    pub(crate) fn zone_idx(&self) -> i32 {
+        // SAFETY: a valid page (type invariant).
+        unsafe { sys::pcpool_page_zone_idx(self.page.as_ptr()) }
+    }
+
+    /// The page's NUMA node.
+    pub(crate) fn nid(&self) -> i32 {
+        // SAFETY: a valid page (type invariant).
+        unsafe { sys::pcpool_page_nid(self.page.as_ptr()) }
+    }
+}

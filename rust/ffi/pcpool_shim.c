@@ -1,0 +1,270 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * pcpool's C shim: one-line wrappers around kernel macros and static inlines
+ * that 6.12's Rust bindings cannot reach, linked into pcpool.ko with the Rust
+ * crate (a composite object, as rust_binder does).
+ *
+ * The Rust side mirrors a few kernel constants and one struct by hand
+ * (rust/ffi/notifier.rs). Both sides assert the same literal values, so a
+ * kernel that changes them fails the build here, and a Rust edit that drifts
+ * fails the build there.
+ */
+#include <linux/build_bug.h>
+#include <linux/fs.h>
+#include <linux/gfp.h>
+#include <linux/irqflags.h>
+#include <linux/memory.h>
+#include <linux/mm.h>
+#include <linux/highmem.h>
+#include <linux/percpu.h>
+#include <linux/preempt.h>
+#include <linux/smp.h>
+#include <kunit/test.h>
+#include <kunit/test-bug.h>
+
+/* enum memory_block_state, mirrored by `MemAction` (0..7 in 6.12.117). */
+static_assert(MEM_ONLINE == 0);
+static_assert(MEM_GOING_OFFLINE == 1);
+static_assert(MEM_OFFLINE == 2);
+static_assert(MEM_GOING_ONLINE == 3);
+static_assert(MEM_CANCEL_ONLINE == 4);
+static_assert(MEM_CANCEL_OFFLINE == 5);
+static_assert(MEM_PREPARE_ONLINE == 6);
+static_assert(MEM_FINISH_OFFLINE == 7);
+
+/* struct memory_notify, mirrored by `MemoryNotify`. */
+static_assert(offsetof(struct memory_notify, altmap_start_pfn) == 0);
+static_assert(offsetof(struct memory_notify, altmap_nr_pages) == 8);
+static_assert(offsetof(struct memory_notify, start_pfn) == 16);
+static_assert(offsetof(struct memory_notify, nr_pages) == 24);
+static_assert(offsetof(struct memory_notify, status_change_nid_normal) == 32);
+static_assert(offsetof(struct memory_notify, status_change_nid) == 36);
+static_assert(sizeof(struct memory_notify) == 40);
+
+/* notifier return codes, mirrored in rust/ffi/notifier.rs. */
+static_assert(NOTIFY_OK == 0x0001);
+static_assert(NOTIFY_STOP_MASK == 0x8000);
+
+/* NUMA_NO_NODE, mirrored by `page::NUMA_NO_NODE`. */
+static_assert(NUMA_NO_NODE == -1);
+
+/* Per-CPU memory. */
+void __percpu *pcpool_alloc_percpu(size_t size, size_t align)
+{
+	return __alloc_percpu(size, align);
+}
+
+void pcpool_free_percpu(void __percpu *ptr)
+{
+	free_percpu(ptr);
+}
+
+void *pcpool_per_cpu_ptr(void __percpu *ptr, unsigned int cpu)
+{
+	return per_cpu_ptr(ptr, cpu);
+}
+
+void *pcpool_this_cpu_ptr(void __percpu *ptr)
+{
+	return this_cpu_ptr(ptr);
+}
+
+/* CPUs. */
+unsigned int pcpool_nr_cpu_ids(void)
+{
+	return nr_cpu_ids;
+}
+
+bool pcpool_cpu_possible(unsigned int cpu)
+{
+	return cpu_possible(cpu);
+}
+
+bool pcpool_cpu_online(unsigned int cpu)
+{
+	return cpu_online(cpu);
+}
+
+unsigned int pcpool_num_online_cpus(void)
+{
+	return num_online_cpus();
+}
+
+unsigned int pcpool_smp_processor_id(void)
+{
+	return smp_processor_id();
+}
+
+/* Local IRQs and preemption. */
+unsigned long pcpool_local_irq_save(void)
+{
+	unsigned long flags;
+
+	local_irq_save(flags);
+	return flags;
+}
+
+void pcpool_local_irq_restore(unsigned long flags)
+{
+	local_irq_restore(flags);
+}
+
+bool pcpool_irqs_disabled(void)
+{
+	return irqs_disabled();
+}
+
+bool pcpool_preemptible(void)
+{
+	return preemptible();
+}
+
+/*
+ * IPIs: run @func on every online CPU, with IRQs off there, and wait for all
+ * of them. The caller must be able to sleep; might_sleep() says so early.
+ */
+void pcpool_on_each_cpu(smp_call_func_t func, void *info)
+{
+	might_sleep();
+	on_each_cpu(func, info, 1);
+}
+
+/* Pages. */
+unsigned int pcpool_pageblock_order(void)
+{
+	return pageblock_order;
+}
+
+/*
+ * A pageblock-sized, naturally aligned chunk, split into order-0 pages so
+ * that each page has its own reference count (as virtio-mem's pages do).
+ * @movable picks ZONE_MOVABLE where the machine has one.
+ */
+struct page *pcpool_alloc_chunk(int nid, unsigned int order, bool movable)
+{
+	gfp_t gfp = (movable ? GFP_HIGHUSER_MOVABLE : GFP_KERNEL) |
+		    __GFP_NOWARN | __GFP_RETRY_MAYFAIL;
+	struct page *page;
+
+	if (nid != NUMA_NO_NODE)
+		gfp |= __GFP_THISNODE;
+	page = alloc_pages_node(nid, gfp, order);
+	if (page)
+		split_page(page, order);
+	return page;
+}
+
+unsigned long pcpool_page_to_pfn(struct page *page)
+{
+	return page_to_pfn(page);
+}
+
+struct page *pcpool_pfn_to_page(unsigned long pfn)
+{
+	return pfn_to_page(pfn);
+}
+
+void *pcpool_page_address(struct page *page)
+{
+	return page_address(page);
+}
+
+void pcpool_clear_page(struct page *page)
+{
+	clear_highpage(page);
+}
+
+int pcpool_page_ref_count(struct page *page)
+{
+	return page_ref_count(page);
+}
+
+void pcpool_page_ref_inc(struct page *page)
+{
+	page_ref_inc(page);
+}
+
+bool pcpool_page_ref_dec_and_test(struct page *page)
+{
+	return page_ref_dec_and_test(page);
+}
+
+bool pcpool_page_offline(struct page *page)
+{
+	return PageOffline(page);
+}
+
+void pcpool_set_page_offline(struct page *page)
+{
+	__SetPageOffline(page);
+}
+
+void pcpool_clear_page_offline(struct page *page)
+{
+	__ClearPageOffline(page);
+}
+
+int pcpool_page_zone_idx(struct page *page)
+{
+	return page_zonenum(page);
+}
+
+int pcpool_page_nid(struct page *page)
+{
+	return page_to_nid(page);
+}
+
+/* KUnit: report a failed expectation of the current test. */
+void pcpool_kunit_fail(const char *file, int line, const void *args)
+{
+	struct kunit *test = kunit_get_current_test();
+
+	if (!test) {
+		pr_err("pcpool: %s:%d: %pA (not in a KUnit test)\n", file, line, args);
+		return;
+	}
+	KUNIT_FAIL(test, "%s:%d: %pA", file, line, args);
+}
+
+void pcpool_kunit_skip(const char *reason)
+{
+	struct kunit *test = kunit_get_current_test();
+
+	if (test)
+		kunit_mark_skipped(test, "%s", reason);
+}
+
+/* Tests drive real memory hotplug through its sysfs files. */
+int pcpool_write_file(const char *path, const char *buf, size_t len)
+{
+	struct file *file = filp_open(path, O_WRONLY, 0);
+	loff_t pos = 0;
+	ssize_t ret;
+
+	if (IS_ERR(file))
+		return PTR_ERR(file);
+	ret = kernel_write(file, buf, len, &pos);
+	filp_close(file, NULL);
+	if (ret < 0)
+		return ret;
+	return ret == len ? 0 : -EIO;
+}
+
+unsigned long pcpool_memory_block_size_bytes(void)
+{
+	return memory_block_size_bytes();
+}
+
+/*
+ * Module parameters. 6.12's Rust `module!` has no parameters, so they live
+ * here and Rust reads them through rust/ffi/params.rs.
+ */
+static int kunit_memblock = -1;
+module_param(kunit_memblock, int, 0444);
+MODULE_PARM_DESC(kunit_memblock,
+		 "memory block the KUnit notifier test offlines and onlines (-1: skip that test)");
+
+int pcpool_param_kunit_memblock(void)
+{
+	return kunit_memblock;
+}

@@ -1,0 +1,59 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! Raw declarations of the C functions pcpool calls: the shim's wrappers and the few exported
+//! kernel functions that 6.12's `bindings` crate leaves out. Nothing outside `ffi` sees them.
+
+use kernel::bindings;
+use kernel::ffi::{c_char, c_int, c_uint, c_ulong, c_void};
+
+// `struct page` and `struct notifier_block` are opaque to the `improper_ctypes` lint; we only
+// ever pass pointers to them, which is FFI-safe.
+#[allow(improper_ctypes)]
+extern "C" {
+    pub(crate) fn pcpool_alloc_percpu(size: usize, align: usize) -> *mut c_void;
+    pub(crate) fn pcpool_free_percpu(ptr: *mut c_void);
+    pub(crate) fn pcpool_per_cpu_ptr(ptr: *mut c_void, cpu: c_uint) -> *mut c_void;
+    pub(crate) fn pcpool_this_cpu_ptr(ptr: *mut c_void) -> *mut c_void;
+
+    pub(crate) fn pcpool_nr_cpu_ids() -> c_uint;
+    pub(crate) fn pcpool_cpu_possible(cpu: c_uint) -> bool;
+    pub(crate) fn pcpool_cpu_online(cpu: c_uint) -> bool;
+    pub(crate) fn pcpool_num_online_cpus() -> c_uint;
+    pub(crate) fn pcpool_smp_processor_id() -> c_uint;
+
+    pub(crate) fn pcpool_local_irq_save() -> c_ulong;
+    pub(crate) fn pcpool_local_irq_restore(flags: c_ulong);
+    pub(crate) fn pcpool_irqs_disabled() -> bool;
+    pub(crate) fn pcpool_preemptible() -> bool;
+
+    pub(crate) fn pcpool_on_each_cpu(
+        func: Option<unsafe extern "C" fn(info: *mut c_void)>,
+        info: *mut c_void,
+    );
+
+    pub(crate) fn pcpool_pageblock_order() -> c_uint;
+    pub(crate) fn pcpool_alloc_chunk(nid: c_int, order: c_uint, movable: bool)
+        -> *mut bindings::page;
+    pub(crate) fn pcpool_page_to_pfn(page: *mut bindings::page) -> c_ulong;
+    pub(crate) fn pcpool_pfn_to_page(pfn: c_ulong) -> *mut bindings::page;
+    pub(crate) fn pcpool_page_address(page: *mut bindings::page) -> *mut c_void;
+    pub(crate) fn pcpool_clear_page(page: *mut bindings::page);
+    pub(crate) fn pcpool_page_ref_count(page: *mut bindings::page) -> c_int;
+    pub(crate) fn pcpool_page_ref_inc(page: *mut bindings::page);
+    pub(crate) fn pcpool_page_ref_dec_and_test(page: *mut bindings::page) -> bool;
+    pub(crate) fn pcpool_page_offline(page: *mut bindings::page) -> bool;
+    pub(crate) fn pcpool_set_page_offline(page: *mut bindings::page);
+    pub(crate) fn pcpool_clear_page_offline(page: *mut bindings::page);
+    pub(crate) fn pcpool_page_zone_idx(page: *mut bindings::page) -> c_int;
+    pub(crate) fn pcpool_page_nid(page: *mut bindings::page) -> c_int;
+
+    pub(crate) fn pcpool_kunit_fail(file: *const c_char, line: c_int, args: *const c_void);
+    pub(crate) fn pcpool_kunit_skip(reason: *const c_char);
+    pub(crate) fn pcpool_write_file(path: *const c_char, buf: *const c_char, len: usize) -> c_int;
+    pub(crate) fn pcpool_memory_block_size_bytes() -> c_ulong;
+    pub(crate) fn pcpool_param_kunit_memblock() -> c_int;
+
+    // Exported by drivers/base/memory.c, absent from 6.12's bindings.
+    pub(crate) fn register_memory_notifier(nb: *mut bindings::notifier_block) -> c_int;
+    pub(crate) fn unregister_memory_notifier(nb: *mut bindings::notifier_block);
+}
