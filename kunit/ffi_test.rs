@@ -8,7 +8,10 @@ use crate::ffi::{
     ipi::on_each_cpu,
     irq::{irqs_disabled, preemptible, with_irqs_off},
     kunit::{kunit_expect, kunit_expect_eq, kunit_suite, skip, write_file},
-    notifier::{memory_block_size_bytes, MemAction, MemoryHotplugHandler, MemoryNotifier, MemoryNotify},
+    notifier::{
+        memory_block_size_bytes, MemAction, MemoryHotplugHandler, MemoryNotifier, MemoryNotify,
+    },
+    page::{pageblock_order, Chunk, ZoneKind, NUMA_NO_NODE},
     params,
     percpu::PerCpu,
 };
@@ -31,9 +34,16 @@ fn percpu_slots_are_distinct() {
         }
     }
     kunit_expect!(!addrs.is_empty());
-    addrs.sort_unstable();
-    for pair in addrs.windows(2) {
-        kunit_expect!(pair[1] - pair[0] >= core::mem::size_of::<AtomicUsize>());
+    let size = core::mem::size_of::<AtomicUsize>();
+    for (i, a) in addrs.iter().enumerate() {
+        for b in &addrs[i + 1..] {
+            kunit_expect!(
+                a.abs_diff(*b) >= size,
+                "slots at {:#x} and {:#x} overlap",
+                a,
+                b
+            );
+        }
     }
 
     let mismatches = AtomicU32::new(0);
@@ -203,6 +213,49 @@ fn notifier_round_trip() {
     }
 }
 
+/// A pageblock chunk from ZONE_MOVABLE: aligned, contiguous, split into order-0 pages with one
+/// reference each, and the per-page operations pcpool relies on work on every page.
+fn page_chunk_round_trip() {
+    let order = pageblock_order();
+    let chunk = match Chunk::alloc(NUMA_NO_NODE, order, ZoneKind::Movable) {
+        Ok(c) => c,
+        Err(e) => return kunit_expect!(false, "Chunk::alloc(order {}): {:?}", order, e),
+    };
+    let start = chunk.start_pfn();
+    kunit_expect_eq!(chunk.nr_pages(), 1 << order);
+    kunit_expect_eq!(start % chunk.nr_pages(), 0);
+    kunit_expect!(chunk.page(start + chunk.nr_pages()).is_none());
+    kunit_expect!(start == 0 || chunk.page(start - 1).is_none());
+
+    let (mut next_pfn, mut next_addr, mut bad) = (start, None, 0u32);
+    for page in chunk.pages() {
+        let ok = page.pfn() == next_pfn
+            && next_addr.map_or(true, |a| a == page.address())
+            && page.zone() == Some(ZoneKind::Movable)
+            && page.ref_count() == 1
+            && !page.is_offline();
+        page.set_offline();
+        let offline = page.is_offline();
+        let zero = page.ref_dec_and_test() && page.ref_count() == 0;
+        page.ref_inc();
+        page.clear_offline();
+        if !(ok && offline && zero && page.ref_count() == 1 && !page.is_offline()) {
+            bad += 1;
+        }
+        next_pfn += 1;
+        next_addr = Some(page.address() + kernel::page::PAGE_SIZE);
+    }
+    kunit_expect_eq!(next_pfn, start + chunk.nr_pages());
+    kunit_expect_eq!(bad, 0);
+
+    if let Some(page) = chunk.page(start + 1) {
+        page.fill(0xa5);
+        kunit_expect!(page.all_bytes_are(0xa5));
+        page.zero();
+        kunit_expect!(page.all_bytes_are(0));
+    }
+}
+
 kunit_suite!(
     pcpool_ffi,
     [
@@ -210,6 +263,7 @@ kunit_suite!(
         percpu_drops_every_slot,
         on_each_cpu_runs_once_per_online_cpu,
         irq_section_disables_irqs_and_pins,
+        page_chunk_round_trip,
         notifier_round_trip,
     ]
 );

@@ -7,12 +7,17 @@
 //! kernel's macros and static inlines) and the kernel's exported functions. Everything above it
 //! is safe Rust.
 
+// Some of the layer is there for the KUnit suites only; a kernel without KUnit leaves it unused.
+#![cfg_attr(not(CONFIG_KUNIT), allow(dead_code))]
+
 pub(crate) mod cpu;
 pub(crate) mod ipi;
 pub(crate) mod irq;
+#[cfg(CONFIG_KUNIT)]
 pub(crate) mod kunit;
 pub(crate) mod notifier;
 pub(crate) mod page;
+#[cfg(CONFIG_KUNIT)]
 pub(crate) mod params;
 pub(crate) mod percpu;
 mod sys;

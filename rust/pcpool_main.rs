@@ -30,7 +30,10 @@ impl kernel::Module for Pcpool {
             ffi::notifier::MemoryNotifier::register(hotplug::Hotplug, hotplug::PRIORITY),
             GFP_KERNEL,
         )?;
-        pr_info!("loaded; memory notifier at priority {}\n", hotplug::PRIORITY);
+        pr_info!(
+            "loaded; memory notifier at priority {}\n",
+            hotplug::PRIORITY
+        );
         Ok(Pcpool { _hotplug: hotplug })
     }
 }

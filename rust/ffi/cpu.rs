@@ -13,12 +13,6 @@ use super::sys;
 pub(crate) struct CpuId(u32);
 
 impl CpuId {
-    /// Returns the CPU number `cpu`, or `None` when it is not below `nr_cpu_ids`.
-    pub(crate) fn new(cpu: u32) -> Option<Self> {
-        // INVARIANT: checked against `nr_cpu_ids` just here.
-        (cpu < nr_cpu_ids()).then_some(Self(cpu))
-    }
-
     /// Wraps a number the kernel gave us as a CPU id.
     ///
     /// Only for `smp_processor_id()` style values, which the kernel keeps below `nr_cpu_ids`.

@@ -14,6 +14,9 @@ use kernel::ffi::c_void;
 ///
 /// The caller must be able to sleep (process context, IRQs on). `f` must not sleep.
 pub(crate) fn on_each_cpu<F: Fn(&IrqsOff) + Sync>(f: &F) {
+    /// # Safety
+    ///
+    /// `info` is a `&F` that outlives the call, and IRQs are off.
     unsafe extern "C" fn trampoline<F: Fn(&IrqsOff)>(info: *mut c_void) {
         // SAFETY: `info` is the `&F` passed below, alive until every CPU has returned, because
         // `on_each_cpu` waits.
@@ -25,10 +28,5 @@ pub(crate) fn on_each_cpu<F: Fn(&IrqsOff) + Sync>(f: &F) {
 
     // SAFETY: the trampoline matches `smp_call_func_t`, and `f` outlives the call since it
     // waits (`wait = 1`). `F: Sync` because several CPUs run it at once.
-    unsafe {
-        sys::pcpool_on_each_cpu(
-            Some(trampoline::<F>),
-            (f as *const F).cast_mut().cast(),
-        )
-    };
+    unsafe { sys::pcpool_on_each_cpu(Some(trampoline::<F>), (f as *const F).cast_mut().cast()) };
 }

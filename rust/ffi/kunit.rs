@@ -35,10 +35,7 @@ pub(crate) const fn case_end() -> bindings::kunit_case {
 
 /// A `kunit_suite` named `name` over the table `cases`.
 #[doc(hidden)]
-pub(crate) const fn suite(
-    name: &str,
-    cases: *mut bindings::kunit_case,
-) -> bindings::kunit_suite {
+pub(crate) const fn suite(name: &str, cases: *mut bindings::kunit_case) -> bindings::kunit_suite {
     // SAFETY: all-zero is a valid `kunit_suite` (no init/exit hooks, no attributes).
     let mut suite: bindings::kunit_suite = unsafe { core::mem::zeroed() };
     let bytes = name.as_bytes();
@@ -138,6 +135,9 @@ macro_rules! kunit_suite {
             use kernel::bindings;
 
             $(
+                /// # Safety
+                ///
+                /// Called by KUnit only, in the test's kthread.
                 unsafe extern "C" fn $test(_test: *mut bindings::kunit) {
                     super::$test()
                 }
@@ -150,17 +150,17 @@ macro_rules! kunit_suite {
                 $crate::ffi::kunit::case_end(),
             ];
 
-            // SAFETY: only KUnit touches the table, through this pointer.
             static mut SUITE: bindings::kunit_suite = $crate::ffi::kunit::suite(
                 stringify!($suite),
+                // SAFETY: only the address is taken; only KUnit uses the table, through it.
                 unsafe { core::ptr::addr_of_mut!(CASES) }.cast(),
             );
 
             // The module loader collects this section into `mod->kunit_suites`.
             #[used]
             #[link_section = ".kunit_test_suites"]
-            // SAFETY: only KUnit touches the suite, through this pointer.
             static mut ENTRY: *const bindings::kunit_suite =
+                // SAFETY: only the address is taken; only KUnit uses the suite, through it.
                 unsafe { core::ptr::addr_of_mut!(SUITE) };
         }
     };

@@ -163,6 +163,12 @@ impl<H: MemoryHotplugHandler> MemoryNotifier<H> {
         &self.handler
     }
 
+    /// The `notifier_call` of `nb`.
+    ///
+    /// # Safety
+    ///
+    /// `nb` is the `nb` field of a registered `Self`, and `data` a `struct memory_notify`: the
+    /// memory notifier chain calls it only so.
     unsafe extern "C" fn notifier_call(
         nb: *mut bindings::notifier_block,
         action: c_ulong,

@@ -4,8 +4,11 @@
 //! (PageOffline, the reference count, the contents).
 
 use super::sys;
-use core::ptr::NonNull;
-use kernel::{bindings, prelude::*};
+use core::{
+    ptr::NonNull,
+    sync::atomic::{AtomicUsize, Ordering::Relaxed},
+};
+use kernel::{bindings, page::PAGE_SIZE, prelude::*};
 
 /// A page frame number.
 pub(crate) type Pfn = usize;
@@ -93,12 +96,6 @@ impl Chunk {
         let start = self.start_pfn();
         (start..start + self.nr_pages()).filter_map(move |pfn| self.page(pfn))
     }
-
-    /// Gives up the chunk without freeing it: for memory the kernel has offlined, whose pages
-    /// pcpool must never touch again.
-    pub(crate) fn forget_offlined(self) {
-        core::mem::forget(self);
-    }
 }
 
 impl Drop for Chunk {
@@ -106,7 +103,11 @@ impl Drop for Chunk {
         for page in self.pages() {
             if page.ref_count() != 1 {
                 // Freeing would corrupt the allocator; leaking one page is the lesser harm.
-                pr_err!("pfn {:#x} has refcount {}, leaked\n", page.pfn(), page.ref_count());
+                pr_err!(
+                    "pfn {:#x} has refcount {}, leaked\n",
+                    page.pfn(),
+                    page.ref_count()
+                );
                 continue;
             }
             if page.is_offline() {
@@ -189,15 +190,37 @@ impl PageRef<'_> {
         unsafe { sys::pcpool_clear_page_offline(self.page.as_ptr()) };
     }
 
-    /// The page's zone index (`page_zonenum()`).
-    pub(crate) fn zone_idx(&self) -> i32 {
+    /// The page's zone, if it is one pcpool takes chunks from.
+    pub(crate) fn zone(&self) -> Option<ZoneKind> {
         // SAFETY: a valid page (type invariant).
-        unsafe { sys::pcpool_page_zone_idx(self.page.as_ptr()) }
+        match unsafe { sys::pcpool_page_zone(self.page.as_ptr()) } {
+            0 => Some(ZoneKind::Normal),
+            1 => Some(ZoneKind::Movable),
+            _ => None,
+        }
     }
 
-    /// The page's NUMA node.
-    pub(crate) fn nid(&self) -> i32 {
-        // SAFETY: a valid page (type invariant).
-        unsafe { sys::pcpool_page_nid(self.page.as_ptr()) }
+    /// The page's contents as words. Atomic, because a `PageRef` is shared: relaxed atomic
+    /// accesses cannot race, where plain ones from two holders could.
+    fn words(&self) -> &[AtomicUsize] {
+        const WORDS: usize = PAGE_SIZE / core::mem::size_of::<usize>();
+        // SAFETY: the page is the chunk's (type invariant), mapped in the direct map at a
+        // page-aligned address for as long as the chunk is borrowed; `AtomicUsize` has the
+        // size and alignment of `usize`, and every bit pattern is valid.
+        unsafe { core::slice::from_raw_parts(self.address() as *const AtomicUsize, WORDS) }
+    }
+
+    /// Sets every byte of the page to `byte`.
+    #[cfg_attr(not(CONFIG_KUNIT), allow(dead_code))]
+    pub(crate) fn fill(&self, byte: u8) {
+        let word = usize::from_ne_bytes([byte; core::mem::size_of::<usize>()]);
+        self.words().iter().for_each(|w| w.store(word, Relaxed));
+    }
+
+    /// Whether every byte of the page is `byte`.
+    #[cfg_attr(not(CONFIG_KUNIT), allow(dead_code))]
+    pub(crate) fn all_bytes_are(&self, byte: u8) -> bool {
+        let word = usize::from_ne_bytes([byte; core::mem::size_of::<usize>()]);
+        self.words().iter().all(|w| w.load(Relaxed) == word)
     }
 }

@@ -9,6 +9,8 @@
  * kernel that changes them fails the build here, and a Rust edit that drifts
  * fails the build there.
  */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
 #include <linux/build_bug.h>
 #include <linux/fs.h>
 #include <linux/gfp.h>
@@ -21,6 +23,8 @@
 #include <linux/smp.h>
 #include <kunit/test.h>
 #include <kunit/test-bug.h>
+
+#include "pcpool_shim.h"
 
 /* enum memory_block_state, mirrored by `MemAction` (0..7 in 6.12.117). */
 static_assert(MEM_ONLINE == 0);
@@ -204,23 +208,32 @@ void pcpool_clear_page_offline(struct page *page)
 	__ClearPageOffline(page);
 }
 
-int pcpool_page_zone_idx(struct page *page)
+/* The page's zone as rust/ffi/page.rs names it: 0 Normal, 1 Movable, -1 other. */
+int pcpool_page_zone(struct page *page)
 {
-	return page_zonenum(page);
+	switch (page_zonenum(page)) {
+	case ZONE_NORMAL:
+		return 0;
+	case ZONE_MOVABLE:
+		return 1;
+	default:
+		return -1;
+	}
 }
 
-int pcpool_page_nid(struct page *page)
+unsigned long pcpool_memory_block_size_bytes(void)
 {
-	return page_to_nid(page);
+	return memory_block_size_bytes();
 }
 
+#if IS_ENABLED(CONFIG_KUNIT)
 /* KUnit: report a failed expectation of the current test. */
 void pcpool_kunit_fail(const char *file, int line, const void *args)
 {
 	struct kunit *test = kunit_get_current_test();
 
 	if (!test) {
-		pr_err("pcpool: %s:%d: %pA (not in a KUnit test)\n", file, line, args);
+		pr_err("%s:%d: %pA (not in a KUnit test)\n", file, line, args);
 		return;
 	}
 	KUNIT_FAIL(test, "%s:%d: %pA", file, line, args);
@@ -250,14 +263,9 @@ int pcpool_write_file(const char *path, const char *buf, size_t len)
 	return ret == len ? 0 : -EIO;
 }
 
-unsigned long pcpool_memory_block_size_bytes(void)
-{
-	return memory_block_size_bytes();
-}
-
 /*
- * Module parameters. 6.12's Rust `module!` has no parameters, so they live
- * here and Rust reads them through rust/ffi/params.rs.
+ * Module parameters for the tests. 6.12's Rust `module!` has no parameters,
+ * so they live here and Rust reads them through rust/ffi/params.rs.
  */
 static int kunit_memblock = -1;
 module_param(kunit_memblock, int, 0444);
@@ -268,3 +276,4 @@ int pcpool_param_kunit_memblock(void)
 {
 	return kunit_memblock;
 }
+#endif /* CONFIG_KUNIT */

@@ -32,8 +32,11 @@ extern "C" {
     );
 
     pub(crate) fn pcpool_pageblock_order() -> c_uint;
-    pub(crate) fn pcpool_alloc_chunk(nid: c_int, order: c_uint, movable: bool)
-        -> *mut bindings::page;
+    pub(crate) fn pcpool_alloc_chunk(
+        nid: c_int,
+        order: c_uint,
+        movable: bool,
+    ) -> *mut bindings::page;
     pub(crate) fn pcpool_page_to_pfn(page: *mut bindings::page) -> c_ulong;
     pub(crate) fn pcpool_pfn_to_page(pfn: c_ulong) -> *mut bindings::page;
     pub(crate) fn pcpool_page_address(page: *mut bindings::page) -> *mut c_void;
@@ -44,16 +47,20 @@ extern "C" {
     pub(crate) fn pcpool_page_offline(page: *mut bindings::page) -> bool;
     pub(crate) fn pcpool_set_page_offline(page: *mut bindings::page);
     pub(crate) fn pcpool_clear_page_offline(page: *mut bindings::page);
-    pub(crate) fn pcpool_page_zone_idx(page: *mut bindings::page) -> c_int;
-    pub(crate) fn pcpool_page_nid(page: *mut bindings::page) -> c_int;
+    pub(crate) fn pcpool_page_zone(page: *mut bindings::page) -> c_int;
 
-    pub(crate) fn pcpool_kunit_fail(file: *const c_char, line: c_int, args: *const c_void);
-    pub(crate) fn pcpool_kunit_skip(reason: *const c_char);
-    pub(crate) fn pcpool_write_file(path: *const c_char, buf: *const c_char, len: usize) -> c_int;
     pub(crate) fn pcpool_memory_block_size_bytes() -> c_ulong;
-    pub(crate) fn pcpool_param_kunit_memblock() -> c_int;
 
     // Exported by drivers/base/memory.c, absent from 6.12's bindings.
     pub(crate) fn register_memory_notifier(nb: *mut bindings::notifier_block) -> c_int;
     pub(crate) fn unregister_memory_notifier(nb: *mut bindings::notifier_block);
+}
+
+// Only in a kernel with KUnit: the shim builds these under `IS_ENABLED(CONFIG_KUNIT)`.
+#[cfg(CONFIG_KUNIT)]
+extern "C" {
+    pub(crate) fn pcpool_kunit_fail(file: *const c_char, line: c_int, args: *const c_void);
+    pub(crate) fn pcpool_kunit_skip(reason: *const c_char);
+    pub(crate) fn pcpool_write_file(path: *const c_char, buf: *const c_char, len: usize) -> c_int;
+    pub(crate) fn pcpool_param_kunit_memblock() -> c_int;
 }

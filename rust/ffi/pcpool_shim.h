@@ -1,0 +1,55 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * The C shim's functions, called from Rust (rust/ffi/sys.rs mirrors these
+ * declarations). Internal to pcpool.ko.
+ */
+#ifndef PCPOOL_SHIM_H
+#define PCPOOL_SHIM_H
+
+#include <linux/percpu.h>
+#include <linux/smp.h>
+#include <linux/types.h>
+
+struct page;
+
+void __percpu *pcpool_alloc_percpu(size_t size, size_t align);
+void pcpool_free_percpu(void __percpu *ptr);
+void *pcpool_per_cpu_ptr(void __percpu *ptr, unsigned int cpu);
+void *pcpool_this_cpu_ptr(void __percpu *ptr);
+
+unsigned int pcpool_nr_cpu_ids(void);
+bool pcpool_cpu_possible(unsigned int cpu);
+bool pcpool_cpu_online(unsigned int cpu);
+unsigned int pcpool_num_online_cpus(void);
+unsigned int pcpool_smp_processor_id(void);
+
+unsigned long pcpool_local_irq_save(void);
+void pcpool_local_irq_restore(unsigned long flags);
+bool pcpool_irqs_disabled(void);
+bool pcpool_preemptible(void);
+
+void pcpool_on_each_cpu(smp_call_func_t func, void *info);
+
+unsigned int pcpool_pageblock_order(void);
+struct page *pcpool_alloc_chunk(int nid, unsigned int order, bool movable);
+unsigned long pcpool_page_to_pfn(struct page *page);
+struct page *pcpool_pfn_to_page(unsigned long pfn);
+void *pcpool_page_address(struct page *page);
+void pcpool_clear_page(struct page *page);
+int pcpool_page_ref_count(struct page *page);
+void pcpool_page_ref_inc(struct page *page);
+bool pcpool_page_ref_dec_and_test(struct page *page);
+bool pcpool_page_offline(struct page *page);
+void pcpool_set_page_offline(struct page *page);
+void pcpool_clear_page_offline(struct page *page);
+int pcpool_page_zone(struct page *page);
+unsigned long pcpool_memory_block_size_bytes(void);
+
+#if IS_ENABLED(CONFIG_KUNIT)
+void pcpool_kunit_fail(const char *file, int line, const void *args);
+void pcpool_kunit_skip(const char *reason);
+int pcpool_write_file(const char *path, const char *buf, size_t len);
+int pcpool_param_kunit_memblock(void);
+#endif
+
+#endif /* PCPOOL_SHIM_H */
