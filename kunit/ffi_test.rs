@@ -193,9 +193,13 @@ fn notifier_round_trip() {
     let online = write_file(&path, "online_movable");
     kunit_expect!(online.is_ok(), "online memory{}: {:?}", block, online);
 
+    // 6.12 sends FINISH_OFFLINE after OFFLINE and PREPARE_ONLINE before GOING_ONLINE for every
+    // block, not only for blocks with their memmap on memory (memory_block_offline/online()).
     let want = [
         MemAction::GoingOffline,
         MemAction::Offline,
+        MemAction::FinishOffline,
+        MemAction::PrepareOnline,
         MemAction::GoingOnline,
         MemAction::Online,
     ];

@@ -8,73 +8,80 @@
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
-dir=$(kernel_dir)
-if [ "${1:-}" = --dir ]; then
-	[ -f "$dir/.pcpool-built" ] || die "the test kernel is not built yet: run 'make kernel'"
-	echo "$dir"
-	exit 0
-fi
-if [ -f "$dir/.pcpool-built" ]; then
-	step "kernel: cached $(basename "$dir")"
-	echo "$dir"
-	exit 0
-fi
+# The whole script is one function, so that bash has read all of it before
+# the long build starts: editing the file meanwhile cannot derail a run.
+main() {
+	local dir tmp start frag line sym val bad log pid now
+	dir=$(kernel_dir)
+	if [ "${1:-}" = --dir ]; then
+		[ -f "$dir/.pcpool-built" ] || die "the test kernel is not built yet: run 'make kernel'"
+		echo "$dir"
+		return 0
+	fi
+	if [ -f "$dir/.pcpool-built" ]; then
+		step "kernel: cached $(basename "$dir")"
+		echo "$dir"
+		return 0
+	fi
 
-tmp="$dir.tmp"
-rm -rf "$tmp"
-mkdir -p "$tmp"
-start=$(date +%s)
+	tmp="$dir.tmp"
+	rm -rf "$tmp"
+	mkdir -p "$tmp"
+	start=$(date +%s)
 
-step "kernel 1/4: unpack $(kernel_tarball) ($(kernel_version))"
-tar -xf "$(kernel_tarball)" -C "$tmp" --strip-components=1 || die "unpacking the kernel failed"
+	step "kernel 1/4: unpack $(kernel_tarball) ($(kernel_version))"
+	tar -xf "$(kernel_tarball)" -C "$tmp" --strip-components=1 || die "unpacking the kernel failed"
 
-MAKE=(make -C "$tmp" LLVM=1 "CC=ccache clang" -j"$(nproc)")
+	MAKE=(make -C "$tmp" LLVM=1 "CC=ccache clang" -j"$(nproc)")
 
-step "kernel 2/4: config (vng --kconfig + $(kernel_fragments | xargs -n1 basename | tr '\n' ' '))"
-(cd "$tmp" && vng --kconfig >/dev/null 2>&1) || die "vng --kconfig failed"
-for frag in $(kernel_fragments); do
-	(cd "$tmp" && scripts/kconfig/merge_config.sh -m .config "$frag" >/dev/null 2>&1) ||
-		die "merging $frag failed"
-done
-"${MAKE[@]}" -s olddefconfig >/dev/null || die "make olddefconfig failed"
-
-# merge_config only warns when a value does not stick; make it fatal.
-bad=0
-for frag in $(kernel_fragments); do
-	while IFS= read -r line; do
-		case "$line" in CONFIG_*=*) ;; *) continue ;; esac
-		sym=${line%%=*}
-		val=${line#*=}
-		if [ "$val" = n ]; then
-			grep -qE "^$sym=" "$tmp/.config" && { echo "    $sym: wanted n, got $(grep -E "^$sym=" "$tmp/.config")"; bad=1; }
-		else
-			grep -qx "$line" "$tmp/.config" || { echo "    $sym: wanted $val, got $(grep -E "^$sym=|^# $sym " "$tmp/.config" || echo unset)"; bad=1; }
-		fi
-	done <"$frag"
-done
-[ $bad -eq 0 ] || die "the config fragment did not apply (see above)"
-"${MAKE[@]}" -s rustavailable >/dev/null || die "make rustavailable failed: Rust toolchain not usable"
-
-step "kernel 3/4: build (LLVM=1, ccache, -j$(nproc)); progress every 30 s"
-log="$tmp/.pcpool-build.log"
-"${MAKE[@]}" >"$log" 2>&1 &
-pid=$!
-while kill -0 $pid 2>/dev/null; do
-	for _ in $(seq 30); do
-		kill -0 $pid 2>/dev/null || break
-		sleep 1
+	step "kernel 2/4: config (vng --kconfig + $(kernel_fragments | xargs -n1 basename | tr '\n' ' '))"
+	(cd "$tmp" && vng --kconfig >/dev/null 2>&1) || die "vng --kconfig failed"
+	for frag in $(kernel_fragments); do
+		(cd "$tmp" && scripts/kconfig/merge_config.sh -m .config "$frag" >/dev/null 2>&1) ||
+			die "merging $frag failed"
 	done
-	now=$(date +%s)
-	printf '    %4ds  %6d objects  %s\n' $((now - start)) \
-		"$(grep -cE '^  (CC|RUSTC|AS|LD)' "$log" || true)" "$(tail -n1 "$log" | cut -c1-70)"
-done
-if ! wait $pid; then
-	tail -n 40 "$log"
-	die "kernel build failed (log: $log)"
-fi
+	"${MAKE[@]}" -s olddefconfig >/dev/null || die "make olddefconfig failed"
 
-step "kernel 4/4: done in $(($(date +%s) - start)) s; ccache: $(ccache -s 2>/dev/null | grep -E 'Hits' | head -1 | tr -s ' ')"
-touch "$tmp/.pcpool-built"
-rm -rf "$dir"
-mv "$tmp" "$dir"
-echo "$dir"
+	# merge_config only warns when a value does not stick; make it fatal.
+	bad=0
+	for frag in $(kernel_fragments); do
+		while IFS= read -r line; do
+			case "$line" in CONFIG_*=*) ;; *) continue ;; esac
+			sym=${line%%=*}
+			val=${line#*=}
+			if [ "$val" = n ]; then
+				grep -qE "^$sym=" "$tmp/.config" && { echo "    $sym: wanted n, got $(grep -E "^$sym=" "$tmp/.config")"; bad=1; }
+			else
+				grep -qx "$line" "$tmp/.config" || { echo "    $sym: wanted $val, got $(grep -E "^$sym=|^# $sym " "$tmp/.config" || echo unset)"; bad=1; }
+			fi
+		done <"$frag"
+	done
+	[ $bad -eq 0 ] || die "the config fragment did not apply (see above)"
+	"${MAKE[@]}" -s rustavailable >/dev/null || die "make rustavailable failed: Rust toolchain not usable"
+
+	step "kernel 3/4: build (LLVM=1, ccache, -j$(nproc)); progress every 30 s"
+	log="$tmp/.pcpool-build.log"
+	"${MAKE[@]}" >"$log" 2>&1 &
+	pid=$!
+	while kill -0 $pid 2>/dev/null; do
+		for _ in $(seq 30); do
+			kill -0 $pid 2>/dev/null || break
+			sleep 1
+		done
+		now=$(date +%s)
+		printf '    %4ds  %6d objects  %s\n' $((now - start)) \
+			"$(grep -cE '^  (CC|RUSTC|AS|LD)' "$log" || true)" "$(tail -n1 "$log" | cut -c1-70)"
+	done
+	if ! wait $pid; then
+		tail -n 40 "$log"
+		die "kernel build failed (log: $log)"
+	fi
+
+	step "kernel 4/4: done in $(($(date +%s) - start)) s; ccache: $(ccache -s 2>/dev/null | grep -E 'Hits' | head -1 | tr -s ' ')"
+	touch "$tmp/.pcpool-built"
+	rm -rf "$dir"
+	mv "$tmp" "$dir"
+	echo "$dir"
+}
+
+main "$@"

@@ -236,7 +236,14 @@ void pcpool_kunit_fail(const char *file, int line, const void *args)
 		pr_err("%s:%d: %pA (not in a KUnit test)\n", file, line, args);
 		return;
 	}
-	KUNIT_FAIL(test, "%s:%d: %pA", file, line, args);
+	/* KUNIT_FAIL(), with the Rust caller's file and line. */
+	{
+		const struct kunit_loc loc = { .file = file, .line = line };
+		const struct kunit_fail_assert assert = {};
+
+		__kunit_do_failed_assertion(test, &loc, KUNIT_EXPECTATION, &assert.assert,
+					    kunit_fail_assert_format, "%pA", args);
+	}
 }
 
 void pcpool_kunit_skip(const char *reason)

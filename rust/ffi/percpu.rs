@@ -43,11 +43,11 @@ impl<T> PerCpu<T> {
     where
         I: PinInit<T, Error>,
     {
-        // SAFETY: `__alloc_percpu()` takes any size and a power-of-two alignment, which
-        // `align_of` is. The memory comes back zeroed.
-        let raw = unsafe {
-            sys::pcpool_alloc_percpu(core::mem::size_of::<T>(), core::mem::align_of::<T>())
-        };
+        // `__alloc_percpu()` refuses (and warns about) size 0, so a zero-sized `T` gets a byte.
+        let size = core::mem::size_of::<T>().max(1);
+        // SAFETY: a nonzero size and a power-of-two alignment, which `align_of` is. The memory
+        // comes back zeroed.
+        let raw = unsafe { sys::pcpool_alloc_percpu(size, core::mem::align_of::<T>()) };
         let ptr = NonNull::new(raw).ok_or(ENOMEM)?;
 
         for (done, cpu) in possible_cpus().enumerate() {
