@@ -221,10 +221,11 @@ fn notifier_round_trip() {
 /// reference each, and the per-page operations pcpool relies on work on every page.
 fn page_chunk_round_trip() {
     let order = pageblock_order();
-    let chunk = match Chunk::alloc(NUMA_NO_NODE, order, ZoneKind::Movable) {
+    let owner = match Chunk::alloc(NUMA_NO_NODE, order, ZoneKind::Movable) {
         Ok(c) => c,
         Err(e) => return kunit_expect!(false, "Chunk::alloc(order {}): {:?}", order, e),
     };
+    let chunk = owner.pages();
     let start = chunk.start_pfn();
     kunit_expect_eq!(chunk.nr_pages(), 1 << order);
     kunit_expect_eq!(start % chunk.nr_pages(), 0);
@@ -232,7 +233,7 @@ fn page_chunk_round_trip() {
     kunit_expect!(start == 0 || chunk.page(start - 1).is_none());
 
     let (mut next_pfn, mut next_addr, mut bad) = (start, None, 0u32);
-    for page in chunk.pages() {
+    for page in chunk.iter() {
         let ok = page.pfn() == next_pfn
             && next_addr.map_or(true, |a| a == page.address())
             && page.zone() == Some(ZoneKind::Movable)

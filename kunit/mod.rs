@@ -4,3 +4,4 @@
 //! KUnit runs them once the module is live.
 
 mod ffi_test;
+mod pool_test;

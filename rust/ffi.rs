@@ -10,9 +10,11 @@
 // Some of the layer is there for the KUnit suites only; a kernel without KUnit leaves it unused.
 #![cfg_attr(not(CONFIG_KUNIT), allow(dead_code))]
 
+pub(crate) mod chunks;
 pub(crate) mod cpu;
 pub(crate) mod ipi;
 pub(crate) mod irq;
+pub(crate) mod kthread;
 #[cfg(CONFIG_KUNIT)]
 pub(crate) mod kunit;
 pub(crate) mod notifier;
@@ -20,4 +22,5 @@ pub(crate) mod page;
 #[cfg(CONFIG_KUNIT)]
 pub(crate) mod params;
 pub(crate) mod percpu;
+pub(crate) mod stop_machine;
 mod sys;

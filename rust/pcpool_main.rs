@@ -3,8 +3,22 @@
 //! pcpool: a private, zone-backed page pool with per-CPU pagesets that never stands in the way
 //! of memory hot-unplug.
 
+// The pool is exercised by the KUnit suites; the module serves it once the memory notifier
+// cooperates with offlining (until then a block holding pool pages could not go offline).
+#[cfg_attr(not(CONFIG_KUNIT), allow(dead_code))]
+mod config;
 mod ffi;
 mod hotplug;
+#[cfg_attr(not(CONFIG_KUNIT), allow(dead_code))]
+mod page_list;
+#[cfg_attr(not(CONFIG_KUNIT), allow(dead_code))]
+mod pcp;
+#[cfg_attr(not(CONFIG_KUNIT), allow(dead_code))]
+mod pool;
+#[cfg_attr(not(CONFIG_KUNIT), allow(dead_code))]
+mod verify;
+#[cfg_attr(not(CONFIG_KUNIT), allow(dead_code))]
+mod zone;
 
 #[cfg(CONFIG_KUNIT)]
 #[path = "../kunit/mod.rs"]

@@ -11,6 +11,7 @@ OUTDIR holds, from the guest:
   shell-*.rc     its exit code
   dmesg.txt      the guest's kernel log at the end
   expect-suites  the KUnit suites that must have reported
+  vm-failed      present when the VM did not run to its end
 Exit status: 0 when every test passed, 1 otherwise.
 """
 
@@ -86,6 +87,10 @@ def main():
     for p in sorted(glob.glob(os.path.join(out, "shell-*.ktap"))):
         blocks.append(shell_suite(p))
     blocks.append(dmesg_suite(out))
+    vm_failed = os.path.join(out, "vm-failed")
+    if os.path.exists(vm_failed):
+        why = open(vm_failed).read().strip()
+        blocks.append(suite("pcpool_vm", False, ["1..1", f"not ok 1 vm_completed # {why}"]) + ("pcpool_vm",))
 
     doc = ["KTAP version 1", f"1..{len(blocks)}"]
     for i, (lines, ok, name) in enumerate(blocks, 1):

@@ -5,6 +5,7 @@
 
 use super::sys;
 use core::{
+    marker::PhantomData,
     ptr::NonNull,
     sync::atomic::{AtomicUsize, Ordering::Relaxed},
 };
@@ -61,6 +62,58 @@ impl Chunk {
         })
     }
 
+    /// The chunk's pages, borrowed with it.
+    pub(crate) fn pages(&self) -> ChunkRef<'_> {
+        // INVARIANT: the chunk owns its pages while borrowed.
+        ChunkRef {
+            first: self.first,
+            order: self.order,
+            _borrow: PhantomData,
+        }
+    }
+
+    /// Gives up ownership without freeing: [`Chunk::from_raw`] takes it back.
+    pub(super) fn into_raw(self) -> NonNull<bindings::page> {
+        let first = self.first;
+        core::mem::forget(self);
+        first
+    }
+
+    /// # Safety
+    ///
+    /// `first` came from [`Chunk::into_raw`] of a chunk of `order`, and is not used as a chunk
+    /// elsewhere any more.
+    pub(super) unsafe fn from_raw(first: NonNull<bindings::page>, order: u32) -> Self {
+        // INVARIANT: the caller hands back what `into_raw` gave up.
+        Self { first, order }
+    }
+}
+
+/// A view of the pages of a chunk that lives for `'a`.
+///
+/// # Invariants
+///
+/// `first` is the first of the `1 << order` pages of a chunk that stays allocated for `'a`.
+#[derive(Clone, Copy)]
+pub(crate) struct ChunkRef<'a> {
+    first: NonNull<bindings::page>,
+    order: u32,
+    _borrow: PhantomData<&'a Chunk>,
+}
+
+impl<'a> ChunkRef<'a> {
+    /// # Safety
+    ///
+    /// `first` is the first page of a chunk of `order` that stays allocated for `'a`.
+    pub(super) unsafe fn new(first: NonNull<bindings::page>, order: u32) -> Self {
+        // INVARIANT: guaranteed by the caller.
+        Self {
+            first,
+            order,
+            _borrow: PhantomData,
+        }
+    }
+
     /// Number of pages in the chunk.
     pub(crate) fn nr_pages(&self) -> usize {
         1 << self.order
@@ -78,29 +131,35 @@ impl Chunk {
     }
 
     /// The page at `pfn`, if it belongs to this chunk.
-    pub(crate) fn page(&self, pfn: Pfn) -> Option<PageRef<'_>> {
+    pub(crate) fn page(&self, pfn: Pfn) -> Option<PageRef<'a>> {
         if !self.contains(pfn) {
             return None;
         }
-        // SAFETY: `pfn` is in the chunk, so it has a `struct page`.
-        let page = unsafe { sys::pcpool_pfn_to_page(pfn) };
-        // INVARIANT: a page of this chunk, borrowed with it.
-        Some(PageRef {
-            page: NonNull::new(page)?,
-            _chunk: self,
-        })
+        Some(self.nth(pfn - self.start_pfn()))
+    }
+
+    /// The `n`th page; `n` is below [`ChunkRef::nr_pages`].
+    pub(crate) fn nth(&self, n: usize) -> PageRef<'a> {
+        let n = n.min(self.nr_pages() - 1);
+        // SAFETY: the chunk's pages are contiguous in the memmap (`split_page()` of one
+        // allocation), and `n` is inside the chunk, so the result is a valid, non-null page.
+        let page = unsafe { NonNull::new_unchecked(self.first.as_ptr().add(n)) };
+        // INVARIANT: a page of this chunk, alive for `'a`.
+        PageRef {
+            page,
+            _chunk: PhantomData,
+        }
     }
 
     /// The pages of the chunk, in pfn order.
-    pub(crate) fn pages(&self) -> impl Iterator<Item = PageRef<'_>> {
-        let start = self.start_pfn();
-        (start..start + self.nr_pages()).filter_map(move |pfn| self.page(pfn))
+    pub(crate) fn iter(self) -> impl Iterator<Item = PageRef<'a>> {
+        (0..self.nr_pages()).map(move |n| self.nth(n))
     }
 }
 
 impl Drop for Chunk {
     fn drop(&mut self) {
-        for page in self.pages() {
+        for page in self.pages().iter() {
             if page.ref_count() != 1 {
                 // Freeing would corrupt the allocator; leaking one page is the lesser harm.
                 pr_err!(
@@ -124,11 +183,11 @@ impl Drop for Chunk {
 ///
 /// # Invariants
 ///
-/// `page` is a page of the chunk borrowed as `'a`.
+/// `page` is a page of a chunk that stays allocated for `'a`.
 #[derive(Clone, Copy)]
 pub(crate) struct PageRef<'a> {
     page: NonNull<bindings::page>,
-    _chunk: &'a Chunk,
+    _chunk: PhantomData<&'a Chunk>,
 }
 
 impl PageRef<'_> {
@@ -188,6 +247,12 @@ impl PageRef<'_> {
     pub(crate) fn clear_offline(&self) {
         // SAFETY: a page the chunk owns (type invariant) and marked PageOffline by us.
         unsafe { sys::pcpool_clear_page_offline(self.page.as_ptr()) };
+    }
+
+    /// `set_page_private()`: the chunk table's tag (`rust/ffi/chunks.rs`).
+    pub(super) fn set_private(&self, private: usize) {
+        // SAFETY: a page of a chunk pcpool owns (type invariant), so `private` is ours.
+        unsafe { sys::pcpool_set_page_private(self.page.as_ptr(), private) };
     }
 
     /// The page's zone, if it is one pcpool takes chunks from.

@@ -15,6 +15,9 @@
 #include <linux/fs.h>
 #include <linux/gfp.h>
 #include <linux/irqflags.h>
+#include <linux/jiffies.h>
+#include <linux/kthread.h>
+#include <linux/slab.h>
 #include <linux/memory.h>
 #include <linux/mm.h>
 #include <linux/highmem.h>
@@ -163,11 +166,6 @@ unsigned long pcpool_page_to_pfn(struct page *page)
 	return page_to_pfn(page);
 }
 
-struct page *pcpool_pfn_to_page(unsigned long pfn)
-{
-	return pfn_to_page(pfn);
-}
-
 void *pcpool_page_address(struct page *page)
 {
 	return page_address(page);
@@ -221,9 +219,57 @@ int pcpool_page_zone(struct page *page)
 	}
 }
 
+void pcpool_set_page_private(struct page *page, unsigned long private)
+{
+	set_page_private(page, private);
+}
+
 unsigned long pcpool_memory_block_size_bytes(void)
 {
 	return memory_block_size_bytes();
+}
+
+/* Kernel threads: call @call(@data) until kthread_stop(), bound to @cpu. */
+struct pcpool_kthread {
+	void (*call)(void *data);
+	void *data;
+};
+
+static int pcpool_kthread_loop(void *arg)
+{
+	struct pcpool_kthread k = *(struct pcpool_kthread *)arg;
+
+	kfree(arg);
+	while (!kthread_should_stop()) {
+		k.call(k.data);
+		/* Voluntary preemption: without this, work queued on this CPU starves. */
+		cond_resched();
+	}
+	return 0;
+}
+
+struct task_struct *pcpool_kthread_start(void (*call)(void *data), void *data,
+					 unsigned int cpu, const char *name)
+{
+	struct pcpool_kthread *k = kmalloc(sizeof(*k), GFP_KERNEL);
+	struct task_struct *task;
+
+	if (!k)
+		return NULL;
+	k->call = call;
+	k->data = data;
+	task = kthread_create_on_cpu(pcpool_kthread_loop, k, cpu, name);
+	if (IS_ERR(task)) {
+		kfree(k);
+		return NULL;
+	}
+	wake_up_process(task);
+	return task;
+}
+
+unsigned int pcpool_now_ms(void)
+{
+	return jiffies_to_msecs(jiffies);
 }
 
 #if IS_ENABLED(CONFIG_KUNIT)

@@ -33,7 +33,6 @@ void pcpool_on_each_cpu(smp_call_func_t func, void *info);
 unsigned int pcpool_pageblock_order(void);
 struct page *pcpool_alloc_chunk(int nid, unsigned int order, bool movable);
 unsigned long pcpool_page_to_pfn(struct page *page);
-struct page *pcpool_pfn_to_page(unsigned long pfn);
 void *pcpool_page_address(struct page *page);
 void pcpool_clear_page(struct page *page);
 int pcpool_page_ref_count(struct page *page);
@@ -43,7 +42,12 @@ bool pcpool_page_offline(struct page *page);
 void pcpool_set_page_offline(struct page *page);
 void pcpool_clear_page_offline(struct page *page);
 int pcpool_page_zone(struct page *page);
+void pcpool_set_page_private(struct page *page, unsigned long private);
 unsigned long pcpool_memory_block_size_bytes(void);
+
+struct task_struct *pcpool_kthread_start(void (*call)(void *data), void *data,
+					 unsigned int cpu, const char *name);
+unsigned int pcpool_now_ms(void);
 
 #if IS_ENABLED(CONFIG_KUNIT)
 void pcpool_kunit_fail(const char *file, int line, const void *args);

@@ -5,6 +5,7 @@
 use super::{
     cpu::{possible_cpus, CpuId},
     irq::IrqsOff,
+    stop_machine::Stopped,
     sys,
 };
 use core::{marker::PhantomData, ptr::NonNull};
@@ -85,6 +86,14 @@ impl<T> PerCpu<T> {
         // borrowed, and with IRQs off no other holder of this CPU's slot can run until the
         // `IrqsOff` borrow ends.
         unsafe { &*slot }
+    }
+
+    /// Any CPU's slot while the machine is stopped: nobody else runs, so even a `T` that only
+    /// its CPU may touch can be read.
+    pub(crate) fn stopped<'a>(&'a self, cpu: CpuId, _stopped: &'a Stopped) -> &'a T {
+        // SAFETY: the slot holds an initialised `T` (type invariant); with the machine stopped
+        // no other code runs until the `Stopped` borrow ends, so no `local` holder exists.
+        unsafe { &*Self::slot_ptr(self.ptr, cpu) }
     }
 
     /// Any CPU's slot. The `T` must protect itself against concurrent use.

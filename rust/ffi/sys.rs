@@ -38,7 +38,6 @@ extern "C" {
         movable: bool,
     ) -> *mut bindings::page;
     pub(crate) fn pcpool_page_to_pfn(page: *mut bindings::page) -> c_ulong;
-    pub(crate) fn pcpool_pfn_to_page(pfn: c_ulong) -> *mut bindings::page;
     pub(crate) fn pcpool_page_address(page: *mut bindings::page) -> *mut c_void;
     pub(crate) fn pcpool_clear_page(page: *mut bindings::page);
     pub(crate) fn pcpool_page_ref_count(page: *mut bindings::page) -> c_int;
@@ -48,8 +47,24 @@ extern "C" {
     pub(crate) fn pcpool_set_page_offline(page: *mut bindings::page);
     pub(crate) fn pcpool_clear_page_offline(page: *mut bindings::page);
     pub(crate) fn pcpool_page_zone(page: *mut bindings::page) -> c_int;
+    pub(crate) fn pcpool_set_page_private(page: *mut bindings::page, private: c_ulong);
 
     pub(crate) fn pcpool_memory_block_size_bytes() -> c_ulong;
+
+    pub(crate) fn pcpool_kthread_start(
+        call: Option<unsafe extern "C" fn(data: *mut c_void)>,
+        data: *mut c_void,
+        cpu: c_uint,
+        name: *const c_char,
+    ) -> *mut bindings::task_struct;
+    pub(crate) fn pcpool_now_ms() -> c_uint;
+
+    // Exported by kernel/stop_machine.c, absent from 6.12's bindings.
+    pub(crate) fn stop_machine(
+        f: Option<unsafe extern "C" fn(data: *mut c_void) -> c_int>,
+        data: *mut c_void,
+        cpus: *const c_void,
+    ) -> c_int;
 
     // Exported by drivers/base/memory.c, absent from 6.12's bindings.
     pub(crate) fn register_memory_notifier(nb: *mut bindings::notifier_block) -> c_int;

@@ -1,0 +1,349 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! Tests of the pool in the real kernel: round trips, the pcp boundaries, `high == 0`, exact
+//! accounting under concurrency, bad marks and double frees. Each test makes its own pool and
+//! gives every chunk back at the end.
+
+use crate::config::{PoolConfig, MAX_HIGH};
+use crate::ffi::{
+    cpu::{num_online_cpus, possible_cpus},
+    ipi::on_each_cpu,
+    irq::with_irqs_off,
+    kthread::{msleep, now_ms, random_u32, KThread},
+    kunit::{kunit_expect, kunit_expect_eq, kunit_suite},
+};
+use crate::page_list::{PageId, PageState};
+use crate::pool::{AllocFlags, PcpConfig, Pool};
+use crate::verify::Report;
+use core::sync::atomic::{AtomicU32, AtomicUsize, Ordering::Relaxed};
+use kernel::{c_str, prelude::*, sync::Arc};
+
+fn pool(high: u32, batch: u32, initial_pages: usize) -> Option<Pin<KBox<Pool>>> {
+    let config = PoolConfig {
+        initial_pages,
+        max_pages: 4 * 1024,
+        high,
+        batch,
+        ..PoolConfig::default()
+    };
+    let pool = match KBox::pin_init(Pool::new(config), GFP_KERNEL) {
+        Ok(p) => p,
+        Err(e) => {
+            kunit_expect!(false, "Pool::new: {:?}", e);
+            return None;
+        }
+    };
+    if let Err(e) = pool.fill(initial_pages) {
+        kunit_expect!(false, "fill({}): {:?}", initial_pages, e);
+        return None;
+    }
+    Some(pool)
+}
+
+fn verify(pool: &Pool) -> Report {
+    match pool.verify() {
+        Ok(r) => {
+            kunit_expect!(
+                r.is_consistent(),
+                "verify found {} errors: {:?}",
+                r.errors,
+                r
+            );
+            r
+        }
+        Err(e) => {
+            kunit_expect!(false, "verify: {:?}", e);
+            Report::default()
+        }
+    }
+}
+
+const NOGROW: AllocFlags = AllocFlags {
+    zero: false,
+    may_grow: false,
+};
+
+/// Every online CPU allocates a page from its own pageset and frees it back.
+fn round_trip_on_every_cpu() {
+    let Some(pool) = pool(64, 16, 512) else {
+        return;
+    };
+    let (ok, bad) = (AtomicU32::new(0), AtomicU32::new(0));
+    for _ in 0..4 {
+        on_each_cpu(&|irqs| {
+            let cpu_pages = pool.local_pcp(irqs).count();
+            match pool.alloc(NOGROW) {
+                Ok(id) if pool.zone().links().state(id) == PageState::Allocated => {
+                    let freed = pool.free(id).is_ok();
+                    // The freed page is back on this CPU's list, at the hot end.
+                    let refilled = cpu_pages == 0;
+                    let expect = if refilled { 16 } else { cpu_pages };
+                    if freed && pool.local_pcp(irqs).count() == expect {
+                        ok.fetch_add(1, Relaxed);
+                    } else {
+                        bad.fetch_add(1, Relaxed);
+                    }
+                }
+                _ => {
+                    bad.fetch_add(1, Relaxed);
+                }
+            }
+        });
+    }
+    kunit_expect_eq!(ok.load(Relaxed), 4 * num_online_cpus());
+    kunit_expect_eq!(bad.load(Relaxed), 0);
+    let r = verify(&pool);
+    kunit_expect_eq!(r.allocated, 0);
+    kunit_expect_eq!(r.pcp, 16 * num_online_cpus() as usize);
+}
+
+/// An empty pageset refills `batch` pages in one pass; reaching `high` flushes `batch`.
+fn refill_and_flush_at_boundaries() {
+    let Some(pool) = pool(8, 3, 512) else { return };
+    let zone = pool.zone();
+    let mut ids = [0 as PageId; 8];
+    let failures = with_irqs_off(|irqs| {
+        let mut failures = 0u32;
+        let mut check = |ok: bool| failures += u32::from(!ok);
+        let pcp = pool.local_pcp(irqs);
+        let before = zone.counters();
+        check(pcp.count() == 0);
+        // First alloc: refill 3, hand out 1.
+        ids[0] = pool.alloc(NOGROW).unwrap_or(PageId::MAX);
+        check(pcp.count() == 2 && zone.counters().refills == before.refills + 1);
+        check(zone.counters().nr_free == before.nr_free - 3);
+        ids[1] = pool.alloc(NOGROW).unwrap_or(PageId::MAX);
+        ids[2] = pool.alloc(NOGROW).unwrap_or(PageId::MAX);
+        check(pcp.count() == 0 && zone.counters().refills == before.refills + 1);
+        // Empty again: the next alloc refills.
+        for id in ids[3..8].iter_mut() {
+            *id = pool.alloc(NOGROW).unwrap_or(PageId::MAX);
+        }
+        // 8 allocated: refills after 0, 3 and 6 allocations.
+        check(zone.counters().refills == before.refills + 3 && pcp.count() == 1);
+        // Frees: count 2..7 stays below high; the free that reaches 8 flushes 3.
+        for (i, &id) in ids[..6].iter().enumerate() {
+            check(pool.free(id).is_ok());
+            check(pcp.count() == 2 + i as u32);
+        }
+        check(zone.counters().flushes == before.flushes);
+        check(pool.free(ids[6]).is_ok());
+        check(pcp.count() == 8 - 3 && zone.counters().flushes == before.flushes + 1);
+        check(pool.free(ids[7]).is_ok());
+        check(pcp.count() == 6);
+        check(zone.counters().nr_free == before.nr_free - 6);
+        failures
+    });
+    kunit_expect_eq!(failures, 0);
+    let r = verify(&pool);
+    kunit_expect_eq!(r.allocated, 0);
+}
+
+/// With `high == 0` every free goes straight to the zone and no page stays on a pageset.
+fn high_zero_flushes_every_free() {
+    let Some(pool) = pool(32, 8, 512) else { return };
+    kunit_expect!(pool.set_high_batch(0, 1).is_ok());
+    kunit_expect_eq!(pool.pcp_config(), PcpConfig { high: 0, batch: 1 });
+    let bad = AtomicU32::new(0);
+    on_each_cpu(&|irqs| {
+        let pcp = pool.local_pcp(irqs);
+        let ok = pcp.count() == 0 && pcp.high() == 0 && pcp.batch() == 1;
+        let mut ids = [0 as PageId; 4];
+        let got = pool.alloc_bulk(NOGROW, &mut ids);
+        let after_alloc = pcp.count();
+        let mut freed = pool.free(ids[0]).is_ok() && pcp.count() == 0;
+        freed &= pool.free_bulk(&ids[1..got]).is_ok() && pcp.count() == 0;
+        if !(ok && got == 4 && after_alloc == 0 && freed) {
+            bad.fetch_add(1, Relaxed);
+        }
+    });
+    kunit_expect_eq!(bad.load(Relaxed), 0);
+    let r = verify(&pool);
+    kunit_expect_eq!(r.pcp, 0);
+    kunit_expect_eq!(r.free_movable, r.pages);
+}
+
+/// A second free of a page, or a free of an id the pool never gave out, is refused and
+/// changes nothing.
+fn double_free_is_refused() {
+    let Some(pool) = pool(16, 4, 512) else { return };
+    let Ok(id) = pool.alloc(NOGROW) else {
+        return kunit_expect!(false, "alloc failed");
+    };
+    kunit_expect!(pool.free(id).is_ok());
+    let before = verify(&pool);
+    kunit_expect_eq!(pool.free(id), Err(EINVAL));
+    kunit_expect_eq!(pool.free(PageId::MAX), Err(EINVAL));
+    let after = verify(&pool);
+    kunit_expect_eq!(before, after);
+}
+
+/// Marks outside `1 <= batch <= high <= MAX_HIGH` (or `high == 0`) are refused, and the pool
+/// keeps its marks.
+fn bad_high_batch_is_refused() {
+    let Some(pool) = pool(16, 4, 512) else { return };
+    for (high, batch) in [
+        (16, 0),
+        (4, 8),
+        (MAX_HIGH + 1, 1),
+        (0, 0),
+        (u32::MAX, u32::MAX),
+    ] {
+        kunit_expect_eq!(pool.set_high_batch(high, batch), Err(EINVAL));
+        kunit_expect_eq!(pool.pcp_config(), PcpConfig { high: 16, batch: 4 });
+    }
+    let bad = AtomicU32::new(0);
+    on_each_cpu(&|irqs| {
+        let pcp = pool.local_pcp(irqs);
+        if (pcp.high(), pcp.batch()) != (16, 4) {
+            bad.fetch_add(1, Relaxed);
+        }
+    });
+    kunit_expect_eq!(bad.load(Relaxed), 0);
+    kunit_expect!(pool.set_high_batch(MAX_HIGH, 1).is_ok());
+    verify(&pool);
+}
+
+/// A page asked for zeroed comes back zeroed, even if it was dirty when freed.
+fn zeroed_alloc_is_zero() {
+    let Some(pool) = pool(16, 4, 512) else { return };
+    let ok = with_irqs_off(|irqs| {
+        let Ok(id) = pool.alloc(NOGROW) else {
+            return false;
+        };
+        let Some(page) = pool.zone().page(irqs, id) else {
+            return false;
+        };
+        page.fill(0x5a);
+        let dirty = page.all_bytes_are(0x5a);
+        let _ = pool.free(id);
+        // The pageset is LIFO: the same page comes back.
+        let zero = AllocFlags {
+            zero: true,
+            ..NOGROW
+        };
+        let again = pool.alloc(zero);
+        let clean = again == Ok(id) && page.all_bytes_are(0);
+        let _ = again.map(|id| pool.free(id));
+        dirty && clean
+    });
+    kunit_expect!(ok);
+}
+
+/// What the stress kthreads share: the pool, and slots through which pages move to other CPUs.
+struct Stress {
+    pool: Arc<Pool>,
+    exchange: [AtomicU32; 64],
+    ops: AtomicUsize,
+    errors: AtomicUsize,
+}
+
+const EMPTY: u32 = u32::MAX;
+
+impl Stress {
+    /// One round on this thread's CPU: a bulk alloc of 1..=16 pages; each page is freed here or
+    /// swapped into an exchange slot, whose previous page is freed here instead: a page
+    /// allocated on one CPU is often freed on another.
+    fn round(&self) {
+        let mut ids = [0 as PageId; 16];
+        let n = 1 + random_u32() as usize % ids.len();
+        let got = self.pool.alloc_bulk(NOGROW, &mut ids[..n]);
+        for &id in &ids[..got] {
+            let slot = &self.exchange[random_u32() as usize % self.exchange.len()];
+            let id = if random_u32() % 2 == 0 {
+                slot.swap(id, Relaxed)
+            } else {
+                id
+            };
+            if id != EMPTY && self.pool.free(id).is_err() {
+                self.errors.fetch_add(1, Relaxed);
+            }
+        }
+        self.ops.fetch_add(1, Relaxed);
+    }
+}
+
+/// Kthreads on every online CPU allocate and free for 3 seconds, pages crossing CPUs; a scan
+/// with the machine stopped, every 250 ms meanwhile and at the end, finds every page exactly
+/// once and the counters exact.
+fn exact_accounting_under_concurrency() {
+    let config = PoolConfig {
+        initial_pages: 2048,
+        max_pages: 2048,
+        high: 64,
+        batch: 16,
+        ..PoolConfig::default()
+    };
+    let pool = match Arc::pin_init(Pool::new(config), GFP_KERNEL) {
+        Ok(p) => p,
+        Err(e) => return kunit_expect!(false, "Pool::new: {:?}", e),
+    };
+    if let Err(e) = pool.fill(config.initial_pages) {
+        return kunit_expect!(false, "fill: {:?}", e);
+    }
+    let stress = match Arc::new(
+        Stress {
+            pool: pool.clone(),
+            exchange: [const { AtomicU32::new(EMPTY) }; 64],
+            ops: AtomicUsize::new(0),
+            errors: AtomicUsize::new(0),
+        },
+        GFP_KERNEL,
+    ) {
+        Ok(s) => s,
+        Err(_) => return kunit_expect!(false, "out of memory"),
+    };
+    let mut threads = KVec::new();
+    for cpu in possible_cpus().filter(|c| c.is_online()) {
+        let s = stress.clone();
+        match KThread::run_on(cpu, c_str!("pcpool_stress"), move || s.round()) {
+            Ok(t) => {
+                if threads.push(t, GFP_KERNEL).is_err() {
+                    return kunit_expect!(false, "out of memory");
+                }
+            }
+            Err(e) => return kunit_expect!(false, "kthread: {:?}", e),
+        }
+    }
+    let (start, mut scans) = (now_ms(), 0);
+    while now_ms() - start < 3000 {
+        msleep(250);
+        let r = verify(&pool);
+        kunit_expect_eq!(r.pages, config.initial_pages);
+        scans += 1;
+    }
+    drop(threads);
+
+    for slot in &stress.exchange {
+        let id = slot.swap(EMPTY, Relaxed);
+        if id != EMPTY {
+            kunit_expect!(pool.free(id).is_ok());
+        }
+    }
+    kunit_expect_eq!(stress.errors.load(Relaxed), 0);
+    kunit_expect!(
+        stress.ops.load(Relaxed) >= 100 * num_online_cpus() as usize,
+        "only {} rounds ran",
+        stress.ops.load(Relaxed)
+    );
+    kunit_expect!(scans >= 8);
+    let r = verify(&pool);
+    kunit_expect_eq!(r.allocated, 0);
+    kunit_expect_eq!(r.free_movable + r.pcp, config.initial_pages);
+    pool.drain_all();
+    let r = verify(&pool);
+    kunit_expect_eq!((r.pcp, r.free_movable), (0, config.initial_pages));
+}
+
+kunit_suite!(
+    pcpool_pool,
+    [
+        round_trip_on_every_cpu,
+        refill_and_flush_at_boundaries,
+        high_zero_flushes_every_free,
+        double_free_is_refused,
+        bad_high_batch_is_refused,
+        zeroed_alloc_is_zero,
+        exact_accounting_under_concurrency,
+    ]
+);

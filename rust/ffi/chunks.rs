@@ -1,0 +1,110 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! The pool's chunk table: the chunks the pool owns, readable without a lock.
+//!
+//! The fast paths find a page's chunk with IRQs off and no lock. Since 5.0 an IRQs-off section
+//! is an RCU read-side critical section, so a chunk can leave the table while the pool runs
+//! once its slot is cleared and `synchronize_rcu()` has returned: no reader can still see it.
+//! Until the pool gives chunks back (shrink, offline), they leave with the table.
+
+use super::{
+    irq::IrqsOff,
+    page::{Chunk, ChunkRef},
+};
+use core::{
+    ptr::NonNull,
+    sync::atomic::{AtomicPtr, Ordering},
+};
+use kernel::{bindings, prelude::*};
+
+/// A slot of the table.
+pub(crate) type Slot = u32;
+
+/// Fixed-size table of chunks of one order.
+///
+/// # Invariants
+///
+/// A non-null slot holds the first page of a chunk of `order` given up by
+/// [`Chunk::into_raw`], owned by the table. Each of that chunk's pages has `page->private`
+/// equal to the slot plus one; pages of other chunks never do while they are in this table.
+pub(crate) struct ChunkTable {
+    slots: KVVec<AtomicPtr<bindings::page>>,
+    order: u32,
+}
+
+impl ChunkTable {
+    /// A table with room for `nr_slots` chunks of `2^order` pages.
+    pub(crate) fn new(nr_slots: usize, order: u32) -> Result<Self> {
+        let mut slots = KVVec::with_capacity(nr_slots, GFP_KERNEL)?;
+        for _ in 0..nr_slots {
+            slots.push(AtomicPtr::new(core::ptr::null_mut()), GFP_KERNEL)?;
+        }
+        // INVARIANT: every slot starts empty.
+        Ok(Self { slots, order })
+    }
+
+    /// Number of slots.
+    pub(crate) fn capacity(&self) -> usize {
+        self.slots.len()
+    }
+
+    /// The order of the chunks.
+    pub(crate) fn order(&self) -> u32 {
+        self.order
+    }
+
+    /// Puts `chunk` into the first free slot and returns the slot, or gives the chunk back when
+    /// the table is full or the chunk is of another order.
+    pub(crate) fn insert(&self, chunk: Chunk) -> Result<Slot, Chunk> {
+        if chunk.pages().nr_pages() != 1 << self.order {
+            return Err(chunk);
+        }
+        let Some(slot) = self
+            .slots
+            .iter()
+            .position(|s| s.load(Ordering::Relaxed).is_null())
+        else {
+            return Err(chunk);
+        };
+        for page in chunk.pages().iter() {
+            page.set_private(slot + 1);
+        }
+        let first = chunk.into_raw();
+        // INVARIANT: the pages carry `slot + 1` before the chunk is visible (release).
+        match self.slots[slot].compare_exchange(
+            core::ptr::null_mut(),
+            first.as_ptr(),
+            Ordering::Release,
+            Ordering::Relaxed,
+        ) {
+            Ok(_) => Ok(slot as Slot),
+            // Another insert took the slot first; try the next one.
+            // SAFETY: `first` came from `into_raw` just above and was not published.
+            Err(_) => self.insert(unsafe { Chunk::from_raw(first, self.order) }),
+        }
+    }
+
+    /// The chunk in `slot`, for as long as IRQs stay off (an RCU read-side section).
+    #[inline]
+    pub(crate) fn get<'a>(&'a self, slot: Slot, _irqs: &'a IrqsOff) -> Option<ChunkRef<'a>> {
+        let first = NonNull::new(self.slots.get(slot as usize)?.load(Ordering::Acquire))?;
+        // SAFETY: a non-null slot holds a chunk of `order` (type invariant); `remove` waits for
+        // every IRQs-off section before it frees one, so it stays allocated for `'a`.
+        Some(unsafe { ChunkRef::new(first, self.order) })
+    }
+}
+
+impl Drop for ChunkTable {
+    fn drop(&mut self) {
+        for slot in self.slots.iter() {
+            if let Some(first) = NonNull::new(slot.swap(core::ptr::null_mut(), Ordering::AcqRel)) {
+                // SAFETY: a chunk of `order` the table owned (type invariant); `&mut self` means
+                // no reader is left.
+                let chunk = unsafe { Chunk::from_raw(first, self.order) };
+                for page in chunk.pages().iter() {
+                    page.set_private(0);
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,308 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! The pool: a [`PoolZone`] served through per-CPU pagesets.
+
+use crate::config::{valid_high_batch, PoolConfig};
+use crate::ffi::{
+    cpu::possible_cpus,
+    ipi::on_each_cpu,
+    irq::{with_irqs_off, IrqsOff},
+    percpu::PerCpu,
+    stop_machine::stop_machine,
+};
+use crate::page_list::{PageId, PageState};
+use crate::pcp::PcpList;
+use crate::verify::{Report, Visited};
+use crate::zone::{MigrateType, PoolZone};
+use kernel::{new_mutex, prelude::*, sync::Mutex};
+
+/// How an allocation may proceed.
+#[derive(Clone, Copy, Debug, Default)]
+pub(crate) struct AllocFlags {
+    /// Zero the page.
+    pub(crate) zero: bool,
+    /// The caller may sleep, so an empty pool may take another chunk from the kernel.
+    pub(crate) may_grow: bool,
+}
+
+/// The pagesets' marks, under the pcp mutex.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct PcpConfig {
+    /// High mark.
+    pub(crate) high: u32,
+    /// Batch.
+    pub(crate) batch: u32,
+}
+
+/// A private page pool.
+#[pin_data]
+pub(crate) struct Pool {
+    #[pin]
+    zone: PoolZone,
+    pcp: PerCpu<PcpList>,
+    /// Serialises changes to every CPU's marks: the analog of `pcp_batch_high_lock`.
+    #[pin]
+    pcp_lock: Mutex<PcpConfig>,
+}
+
+impl Pool {
+    /// A pool with `config`, which the caller has validated. Takes no memory yet.
+    pub(crate) fn new(config: PoolConfig) -> impl PinInit<Self, Error> {
+        let pages_per_chunk = 1usize << crate::ffi::page::pageblock_order();
+        let max_chunks = config.max_pages.div_ceil(pages_per_chunk);
+        let (high, batch) = (config.high, config.batch);
+        try_pin_init!(Self {
+            zone <- PoolZone::new(max_chunks, config.zone, config.nid),
+            pcp: PerCpu::new(|_| PcpList::new(high, batch))?,
+            pcp_lock <- new_mutex!(PcpConfig { high, batch }, "pcpool_pcp_lock"),
+        }? Error)
+    }
+
+    /// The zone.
+    pub(crate) fn zone(&self) -> &PoolZone {
+        &self.zone
+    }
+
+    /// Grows the pool until it holds at least `pages` pages. Sleeps.
+    pub(crate) fn fill(&self, pages: usize) -> Result {
+        while self.zone.counters().nr_pages < pages {
+            self.zone.grow()?;
+        }
+        Ok(())
+    }
+
+    /// Takes a page from this CPU's pageset, refilling it from the zone when it is empty
+    /// (`rmqueue_pcplist()`).
+    fn pcp_alloc(&self, irqs: &IrqsOff) -> Option<PageId> {
+        let pcp = self.pcp.local(irqs);
+        let links = self.zone.links();
+        pcp.with_list(|list| {
+            if list.is_empty() {
+                self.zone.rmqueue_bulk(irqs, pcp.batch().max(1), list);
+            }
+            let id = list.pop_head(links)?;
+            links.set_state(id, PageState::Allocated);
+            Some(id)
+        })
+    }
+
+    /// Allocates one page.
+    pub(crate) fn alloc(&self, flags: AllocFlags) -> Result<PageId> {
+        loop {
+            let id = with_irqs_off(|irqs| {
+                let id = self.pcp_alloc(irqs)?;
+                if flags.zero {
+                    if let Some(page) = self.zone.page(irqs, id) {
+                        page.zero();
+                    }
+                }
+                Some(id)
+            });
+            match id {
+                Some(id) => return Ok(id),
+                None if flags.may_grow => {
+                    self.zone
+                        .grow()
+                        .map_err(|e| if e == ENOSPC { ENOMEM } else { e })?;
+                }
+                None => return Err(ENOMEM),
+            }
+        }
+    }
+
+    /// Allocates up to `out.len()` pages into `out`; returns how many. Stops early only when
+    /// the pool is out of pages (and may not, or cannot, grow).
+    pub(crate) fn alloc_bulk(&self, flags: AllocFlags, out: &mut [PageId]) -> usize {
+        let mut done = 0;
+        while done < out.len() {
+            done += with_irqs_off(|irqs| {
+                let mut n = 0;
+                for slot in out[done..].iter_mut() {
+                    let Some(id) = self.pcp_alloc(irqs) else {
+                        break;
+                    };
+                    if flags.zero {
+                        if let Some(page) = self.zone.page(irqs, id) {
+                            page.zero();
+                        }
+                    }
+                    *slot = id;
+                    n += 1;
+                }
+                n
+            });
+            if done < out.len() && (!flags.may_grow || self.zone.grow().is_err()) {
+                break;
+            }
+        }
+        done
+    }
+
+    /// Frees page `id` to this CPU's pageset, flushing `batch` pages to the zone when `count`
+    /// reaches `high` (`free_unref_page()`). A page that is not allocated (a double free, a
+    /// stray id) is refused with `EINVAL` and logged; the pool stays as it was.
+    pub(crate) fn free(&self, id: PageId) -> Result {
+        with_irqs_off(|irqs| self.free_one(irqs, id))
+    }
+
+    /// Frees every page of `ids`; stops at the first that is not allocated.
+    pub(crate) fn free_bulk(&self, ids: &[PageId]) -> Result {
+        with_irqs_off(|irqs| ids.iter().try_for_each(|&id| self.free_one(irqs, id)))
+    }
+
+    fn free_one(&self, irqs: &IrqsOff, id: PageId) -> Result {
+        let links = self.zone.links();
+        if id as usize >= links.len() {
+            pr_err!("free of page id {} outside the pool\n", id);
+            return Err(EINVAL);
+        }
+        if let Err(state) = links.transition(id, PageState::Allocated, PageState::Pcp) {
+            pr_err!(
+                "free of page id {} that is not allocated ({:?})\n",
+                id,
+                state
+            );
+            return Err(EINVAL);
+        }
+        // The migratetype is read with IRQs off, in the same section as the list update.
+        if self.zone.migratetype(irqs, id) == MigrateType::Isolate {
+            self.zone.free_one(irqs, id);
+            return Ok(());
+        }
+        let pcp = self.pcp.local(irqs);
+        pcp.with_list(|list| {
+            list.push_head(links, id);
+            let (count, high) = (list.len(), pcp.high());
+            if count >= high {
+                let n = if high == 0 {
+                    count
+                } else {
+                    pcp.batch().min(count)
+                };
+                self.zone.free_pcppages_bulk(irqs, list, n);
+            }
+        });
+        Ok(())
+    }
+
+    /// Flushes this CPU's whole pageset to the zone (`drain_local_pages()`).
+    fn drain_local(&self, irqs: &IrqsOff) {
+        let pcp = self.pcp.local(irqs);
+        pcp.with_list(|list| self.zone.free_pcppages_bulk(irqs, list, list.len()));
+    }
+
+    /// Drains every online CPU's pageset, with one IPI round. Sleeps.
+    pub(crate) fn drain_all(&self) {
+        on_each_cpu(&|irqs| self.drain_local(irqs));
+    }
+
+    /// The current marks.
+    pub(crate) fn pcp_config(&self) -> PcpConfig {
+        *self.pcp_lock.lock()
+    }
+
+    /// Sets every CPU's `high` and `batch` (`zone_pcp_update()`): `EINVAL`, and nothing
+    /// changes, unless `1 <= batch <= high <= MAX_HIGH` or `high == 0`. A pageset above its new
+    /// high mark is flushed down to it. Sleeps.
+    pub(crate) fn set_high_batch(&self, high: u32, batch: u32) -> Result {
+        if !valid_high_batch(high, batch) {
+            pr_err!(
+                "high {} / batch {} rejected: need 1 <= batch <= high <= {}, or high 0\n",
+                high,
+                batch,
+                crate::config::MAX_HIGH
+            );
+            return Err(EINVAL);
+        }
+        let mut config = self.pcp_lock.lock();
+        on_each_cpu(&|irqs| {
+            let pcp = self.pcp.local(irqs);
+            pcp.set_high_batch(high, batch);
+            pcp.with_list(|list| {
+                let excess = list.len().saturating_sub(high);
+                if excess > 0 {
+                    self.zone.free_pcppages_bulk(irqs, list, excess);
+                }
+            });
+        });
+        *config = PcpConfig { high, batch };
+        Ok(())
+    }
+
+    /// This CPU's pageset, while IRQs stay off.
+    pub(crate) fn local_pcp<'a>(&'a self, irqs: &'a IrqsOff) -> &'a PcpList {
+        self.pcp.local(irqs)
+    }
+
+    /// The full consistency scan, with the machine stopped so that every list holds still:
+    /// every page of every chunk is on exactly one list or allocated, and every counter agrees
+    /// with what the lists hold. Sleeps.
+    pub(crate) fn verify(&self) -> Result<Report> {
+        let links = self.zone.links();
+        let mut visited = Visited::new(links.len())?;
+        let report = stop_machine(|stopped| {
+            let irqs = stopped.irqs_off();
+            let mut r = Report::default();
+            let zone = self.zone.lock(irqs);
+            self.zone.verify_locked(irqs, &zone, &mut visited, &mut r);
+            for cpu in possible_cpus() {
+                let pcp = self.pcp.stopped(cpu, stopped);
+                pcp.with_list(|list| {
+                    let mut n = 0;
+                    for id in list.iter(links) {
+                        n += 1;
+                        if visited.mark(id) {
+                            r.error(format_args!(
+                                "page {} on CPU {}'s pcp list and another",
+                                id,
+                                cpu.as_u32()
+                            ));
+                        }
+                        if links.state(id) != PageState::Pcp {
+                            r.error(format_args!(
+                                "page {} on CPU {}'s pcp list is {:?}",
+                                id,
+                                cpu.as_u32(),
+                                links.state(id)
+                            ));
+                        }
+                    }
+                    if n != list.len() as usize {
+                        r.error(format_args!(
+                            "CPU {}'s pcp list has {} pages, says {}",
+                            cpu.as_u32(),
+                            n,
+                            list.len()
+                        ));
+                    }
+                    r.pcp += n;
+                });
+            }
+            let per_chunk = self.zone.pages_per_chunk();
+            for slot in self.zone.slots(irqs) {
+                for id in (slot * per_chunk)..(slot + 1) * per_chunk {
+                    match (links.state(id), visited.get(id)) {
+                        (PageState::Allocated, false) => r.allocated += 1,
+                        (
+                            PageState::FreeMovable | PageState::FreeIsolate | PageState::Pcp,
+                            true,
+                        ) => {}
+                        (state, seen) => r.error(format_args!(
+                            "page {} is {:?} but {} a list",
+                            id,
+                            state,
+                            if seen { "on" } else { "not on" }
+                        )),
+                    }
+                }
+            }
+            let total = r.free_movable + r.free_isolate + r.pcp + r.allocated;
+            let pages = r.pages;
+            if total != pages {
+                r.error(format_args!("{} pages, {} accounted for", pages, total));
+            }
+            r
+        });
+        report.ok_or(EAGAIN)
+    }
+}
