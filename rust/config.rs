@@ -2,7 +2,11 @@
 
 //! The pool's configuration and its limits.
 
-use crate::ffi::page::{ZoneKind, NUMA_NO_NODE};
+use crate::ffi::{
+    page::{ZoneKind, NUMA_NO_NODE},
+    params::{node_online, Params},
+};
+use kernel::prelude::*;
 
 /// Largest `high` a pageset may have.
 pub(crate) const MAX_HIGH: u32 = 4096;
@@ -41,4 +45,50 @@ impl Default for PoolConfig {
 /// `high == 0` (every free goes to the zone).
 pub(crate) fn valid_high_batch(high: u32, batch: u32) -> bool {
     (1..=MAX_HIGH).contains(&batch) && high <= MAX_HIGH && (high == 0 || batch <= high)
+}
+
+/// Largest `max_pages` (16 GiB of 4 KiB pages): the pool's per-page tables are sized by it.
+pub(crate) const MAX_PAGES: usize = 1 << 22;
+
+impl PoolConfig {
+    /// Checks the module parameters: `EINVAL`, with a log line naming the parameter and its
+    /// allowed range, for the first bad one.
+    pub(crate) fn from_params(p: &Params) -> Result<Self> {
+        let bad = |name: &str, value: &dyn core::fmt::Display, range: &str| {
+            pr_err!("{}={} is invalid: {}\n", name, value, range);
+            Err(EINVAL)
+        };
+        if !(1..=MAX_PAGES).contains(&p.max_pages) {
+            return bad("max_pages", &p.max_pages, "allowed 1..=4194304");
+        }
+        if p.initial_pages > p.max_pages {
+            return bad("initial_pages", &p.initial_pages, "allowed 0..=max_pages");
+        }
+        if p.high > MAX_HIGH {
+            return bad("high", &p.high, "allowed 0..=4096");
+        }
+        if !(1..=MAX_HIGH).contains(&p.batch) || (p.high != 0 && p.batch > p.high) {
+            return bad(
+                "batch",
+                &p.batch,
+                "allowed 1..=high (1..=4096 when high is 0)",
+            );
+        }
+        let zone = match p.zone {
+            Some("movable") => ZoneKind::Movable,
+            Some("normal") => ZoneKind::Normal,
+            _ => return bad("zone", &p.zone.unwrap_or("?"), "allowed movable or normal"),
+        };
+        if p.node != NUMA_NO_NODE && !node_online(p.node) {
+            return bad("node", &p.node, "allowed -1 or an online node");
+        }
+        Ok(Self {
+            initial_pages: p.initial_pages,
+            max_pages: p.max_pages,
+            high: p.high,
+            batch: p.batch,
+            zone,
+            nid: p.node,
+        })
+    }
 }

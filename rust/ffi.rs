@@ -12,6 +12,7 @@
 
 pub(crate) mod chunks;
 pub(crate) mod cpu;
+pub(crate) mod debugfs;
 pub(crate) mod ipi;
 pub(crate) mod irq;
 pub(crate) mod kthread;
@@ -19,7 +20,6 @@ pub(crate) mod kthread;
 pub(crate) mod kunit;
 pub(crate) mod notifier;
 pub(crate) mod page;
-#[cfg(CONFIG_KUNIT)]
 pub(crate) mod params;
 pub(crate) mod percpu;
 pub(crate) mod stop_machine;

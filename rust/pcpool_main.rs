@@ -3,28 +3,24 @@
 //! pcpool: a private, zone-backed page pool with per-CPU pagesets that never stands in the way
 //! of memory hot-unplug.
 
-// The pool is exercised by the KUnit suites; the module serves it once the memory notifier
-// cooperates with offlining (until then a block holding pool pages could not go offline).
-#[cfg_attr(not(CONFIG_KUNIT), allow(dead_code))]
 mod config;
 mod ffi;
 mod hotplug;
-#[cfg_attr(not(CONFIG_KUNIT), allow(dead_code))]
 mod page_list;
-#[cfg_attr(not(CONFIG_KUNIT), allow(dead_code))]
 mod pcp;
-#[cfg_attr(not(CONFIG_KUNIT), allow(dead_code))]
 mod pool;
-#[cfg_attr(not(CONFIG_KUNIT), allow(dead_code))]
+mod stats;
 mod verify;
-#[cfg_attr(not(CONFIG_KUNIT), allow(dead_code))]
 mod zone;
 
 #[cfg(CONFIG_KUNIT)]
 #[path = "../kunit/mod.rs"]
 mod kunit_tests;
 
-use kernel::prelude::*;
+use config::PoolConfig;
+use ffi::{debugfs::Debugfs, notifier::MemoryNotifier};
+use kernel::{c_str, prelude::*, sync::Arc};
+use pool::Pool;
 
 module! {
     type: Pcpool,
@@ -35,20 +31,49 @@ module! {
 }
 
 struct Pcpool {
-    _hotplug: Pin<KBox<ffi::notifier::MemoryNotifier<hotplug::Hotplug>>>,
+    // Dropped in this order: no event or file callback reaches the pool once it goes.
+    _hotplug: Pin<KBox<MemoryNotifier<hotplug::Hotplug>>>,
+    _debugfs: Pin<KBox<Debugfs<stats::PoolFiles>>>,
+    _pool: Arc<Pool>,
 }
 
 impl kernel::Module for Pcpool {
     fn init(_module: &'static ThisModule) -> Result<Self> {
-        let hotplug = KBox::pin_init(
-            ffi::notifier::MemoryNotifier::register(hotplug::Hotplug, hotplug::PRIORITY),
+        let config = PoolConfig::from_params(&ffi::params::params())?;
+        let pool = Arc::pin_init(Pool::new(config), GFP_KERNEL)?;
+        if let Err(e) = pool.fill(config.initial_pages) {
+            pr_err!(
+                "could not take {} pages from the kernel: {:?}\n",
+                config.initial_pages,
+                e
+            );
+            return Err(e);
+        }
+        let files = stats::PoolFiles { pool: pool.clone() };
+        let debugfs = KBox::pin_init(
+            Debugfs::new(c_str!("pcpool"), files, &stats::FILES),
             GFP_KERNEL,
         )?;
+        let handler = hotplug::Hotplug { pool: pool.clone() };
+        let hotplug = KBox::pin_init(
+            MemoryNotifier::register(handler, hotplug::PRIORITY),
+            GFP_KERNEL,
+        )?;
+        let c = pool.zone().counters();
         pr_info!(
-            "loaded; memory notifier at priority {}\n",
+            "loaded; {} pages in {} chunks from ZONE_{:?}, high {} batch {}; memory notifier at priority {}\n",
+            c.nr_pages,
+            c.nr_chunks,
+            config.zone,
+            config.high,
+            config.batch,
             hotplug::PRIORITY
         );
-        Ok(Pcpool { _hotplug: hotplug })
+        Ok(Pcpool {
+            _hotplug: hotplug,
+            _debugfs: debugfs,
+            _pool: pool,
+        })
     }
 }
 

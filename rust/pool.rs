@@ -4,7 +4,7 @@
 
 use crate::config::{valid_high_batch, PoolConfig};
 use crate::ffi::{
-    cpu::possible_cpus,
+    cpu::{possible_cpus, CpuId},
     ipi::on_each_cpu,
     irq::{with_irqs_off, IrqsOff},
     percpu::PerCpu,
@@ -14,6 +14,7 @@ use crate::page_list::{PageId, PageState};
 use crate::pcp::PcpList;
 use crate::verify::{Report, Visited};
 use crate::zone::{MigrateType, PoolZone};
+use core::sync::atomic::{AtomicU64, Ordering::Relaxed};
 use kernel::{new_mutex, prelude::*, sync::Mutex};
 
 /// How an allocation may proceed.
@@ -43,6 +44,7 @@ pub(crate) struct Pool {
     /// Serialises changes to every CPU's marks: the analog of `pcp_batch_high_lock`.
     #[pin]
     pcp_lock: Mutex<PcpConfig>,
+    drains: AtomicU64,
 }
 
 impl Pool {
@@ -55,6 +57,7 @@ impl Pool {
             zone <- PoolZone::new(max_chunks, config.zone, config.nid),
             pcp: PerCpu::new(|_| PcpList::new(high, batch))?,
             pcp_lock <- new_mutex!(PcpConfig { high, batch }, "pcpool_pcp_lock"),
+            drains: AtomicU64::new(0),
         }? Error)
     }
 
@@ -193,6 +196,7 @@ impl Pool {
 
     /// Drains every online CPU's pageset, with one IPI round. Sleeps.
     pub(crate) fn drain_all(&self) {
+        self.drains.fetch_add(1, Relaxed);
         on_each_cpu(&|irqs| self.drain_local(irqs));
     }
 
@@ -205,6 +209,22 @@ impl Pool {
     /// changes, unless `1 <= batch <= high <= MAX_HIGH` or `high == 0`. A pageset above its new
     /// high mark is flushed down to it. Sleeps.
     pub(crate) fn set_high_batch(&self, high: u32, batch: u32) -> Result {
+        self.update_pcp(|_| PcpConfig { high, batch })
+    }
+
+    /// Sets every CPU's `high`, keeping `batch`; as [`Pool::set_high_batch`].
+    pub(crate) fn set_high(&self, high: u32) -> Result {
+        self.update_pcp(|c| PcpConfig { high, ..c })
+    }
+
+    /// Sets every CPU's `batch`, keeping `high`; as [`Pool::set_high_batch`].
+    pub(crate) fn set_batch(&self, batch: u32) -> Result {
+        self.update_pcp(|c| PcpConfig { batch, ..c })
+    }
+
+    fn update_pcp(&self, f: impl FnOnce(PcpConfig) -> PcpConfig) -> Result {
+        let mut config = self.pcp_lock.lock();
+        let PcpConfig { high, batch } = f(*config);
         if !valid_high_batch(high, batch) {
             pr_err!(
                 "high {} / batch {} rejected: need 1 <= batch <= high <= {}, or high 0\n",
@@ -214,7 +234,6 @@ impl Pool {
             );
             return Err(EINVAL);
         }
-        let mut config = self.pcp_lock.lock();
         on_each_cpu(&|irqs| {
             let pcp = self.pcp.local(irqs);
             pcp.set_high_batch(high, batch);
@@ -227,6 +246,19 @@ impl Pool {
         });
         *config = PcpConfig { high, batch };
         Ok(())
+    }
+
+    /// Drains: `drain_all` calls so far.
+    pub(crate) fn drains(&self) -> u64 {
+        self.drains.load(Relaxed)
+    }
+
+    /// Runs `f(cpu, count, high, batch)` on every online CPU, in IPI context, for stats.
+    pub(crate) fn for_each_pcp(&self, f: &(impl Fn(CpuId, u32, u32, u32) + Sync)) {
+        on_each_cpu(&|irqs| {
+            let pcp = self.pcp.local(irqs);
+            f(irqs.cpu(), pcp.count(), pcp.high(), pcp.batch());
+        });
     }
 
     /// This CPU's pageset, while IRQs stay off.

@@ -248,7 +248,30 @@ impl PoolZone {
         crate::ffi::irq::with_irqs_off(|irqs| self.lock(irqs).counters)
     }
 
-    /// The slots that hold a chunk, and the first page id of each.
+    /// Number of chunks with a page in the pfn range `[start, end)`.
+    pub(crate) fn chunks_in(&self, start: usize, end: usize) -> usize {
+        crate::ffi::irq::with_irqs_off(|irqs| {
+            self.slots(irqs)
+                .filter_map(|slot| self.chunks.get(slot, irqs))
+                .filter(|c| c.start_pfn() < end && start < c.start_pfn() + c.nr_pages())
+                .count()
+        })
+    }
+
+    /// Calls `f(start_pfn, migratetype, free pages)` for each pageblock, under the lock.
+    pub(crate) fn for_each_pageblock(&self, mut f: impl FnMut(usize, MigrateType, u32)) {
+        crate::ffi::irq::with_irqs_off(|irqs| {
+            let zone = self.lock(irqs);
+            for slot in self.slots(irqs) {
+                if let Some(chunk) = self.chunks.get(slot, irqs) {
+                    let mt = MigrateType::from_u8(self.block_mt[slot as usize].load(Relaxed));
+                    f(chunk.start_pfn(), mt, zone.block_free[slot as usize]);
+                }
+            }
+        })
+    }
+
+    /// The slots that hold a chunk.
     pub(crate) fn slots<'a>(&'a self, irqs: &'a IrqsOff) -> impl Iterator<Item = Slot> + 'a {
         (0..self.max_chunks() as Slot).filter(move |&s| self.chunks.get(s, irqs).is_some())
     }

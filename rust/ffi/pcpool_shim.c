@@ -12,6 +12,9 @@
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
 #include <linux/build_bug.h>
+#include <linux/debugfs.h>
+#include <linux/seq_file.h>
+#include <linux/uaccess.h>
 #include <linux/fs.h>
 #include <linux/gfp.h>
 #include <linux/irqflags.h>
@@ -272,6 +275,58 @@ unsigned int pcpool_now_ms(void)
 	return jiffies_to_msecs(jiffies);
 }
 
+/*
+ * The pool's module parameters. 6.12's Rust `module!` takes none, so they
+ * are declared here, read-only in sysfs, and checked by rust/config.rs at
+ * load.
+ */
+static unsigned long initial_pages = 512;
+module_param(initial_pages, ulong, 0444);
+MODULE_PARM_DESC(initial_pages, "pages taken from the kernel at load (default 512)");
+
+static unsigned long max_pages = 65536;
+module_param(max_pages, ulong, 0444);
+MODULE_PARM_DESC(max_pages, "most pages the pool may hold (default 65536)");
+
+static unsigned int high = 256;
+module_param(high, uint, 0444);
+MODULE_PARM_DESC(high, "pageset high mark (default 256; 0: no pageset caching)");
+
+static unsigned int batch = 32;
+module_param(batch, uint, 0444);
+MODULE_PARM_DESC(batch, "pageset refill and flush batch (default 32)");
+
+static char *zone = "movable";
+module_param(zone, charp, 0444);
+MODULE_PARM_DESC(zone, "zone the chunks come from: movable (default) or normal");
+
+static int node = NUMA_NO_NODE;
+module_param(node, int, 0444);
+MODULE_PARM_DESC(node, "NUMA node of the chunks (default -1: any)");
+
+void pcpool_params(struct pcpool_params *p)
+{
+	p->initial_pages = initial_pages;
+	p->max_pages = max_pages;
+	p->high = high;
+	p->batch = batch;
+	p->zone = zone;
+	p->node = node;
+}
+
+static_assert(offsetof(struct pcpool_params, initial_pages) == 0);
+static_assert(offsetof(struct pcpool_params, max_pages) == 8);
+static_assert(offsetof(struct pcpool_params, zone) == 16);
+static_assert(offsetof(struct pcpool_params, high) == 24);
+static_assert(offsetof(struct pcpool_params, batch) == 28);
+static_assert(offsetof(struct pcpool_params, node) == 32);
+static_assert(sizeof(struct pcpool_params) == 40);
+
+bool pcpool_node_online(int nid)
+{
+	return nid >= 0 && nid < MAX_NUMNODES && node_online(nid);
+}
+
 #if IS_ENABLED(CONFIG_KUNIT)
 /* KUnit: report a failed expectation of the current test. */
 void pcpool_kunit_fail(const char *file, int line, const void *args)
@@ -330,3 +385,81 @@ int pcpool_param_kunit_memblock(void)
 	return kunit_memblock;
 }
 #endif /* CONFIG_KUNIT */
+
+/*
+ * debugfs files whose show and write callbacks are in Rust
+ * (rust/ffi/debugfs.rs mirrors struct pcpool_dfile).
+ */
+static_assert(offsetof(struct pcpool_dfile, name) == 0);
+static_assert(offsetof(struct pcpool_dfile, owner) == 8);
+static_assert(offsetof(struct pcpool_dfile, show) == 16);
+static_assert(offsetof(struct pcpool_dfile, write) == 24);
+static_assert(offsetof(struct pcpool_dfile, id) == 32);
+static_assert(offsetof(struct pcpool_dfile, mode) == 36);
+static_assert(sizeof(struct pcpool_dfile) == 40);
+
+static int pcpool_dfile_show(struct seq_file *m, void *unused)
+{
+	const struct pcpool_dfile *f = m->private;
+
+	return f->show ? f->show(m, f->owner, f->id) : -EINVAL;
+}
+
+static int pcpool_dfile_open(struct inode *inode, struct file *file)
+{
+	return single_open(file, pcpool_dfile_show, inode->i_private);
+}
+
+/* Writes are small commands ("256", "1"): up to 63 bytes, NUL-terminated. */
+static ssize_t pcpool_dfile_write(struct file *file, const char __user *ubuf, size_t len,
+				  loff_t *ppos)
+{
+	const struct pcpool_dfile *f = file_inode(file)->i_private;
+	char buf[64];
+	int ret;
+
+	if (!f->write)
+		return -EINVAL;
+	if (len >= sizeof(buf)) {
+		pr_err("%s: write of %zu bytes refused (at most %zu)\n", f->name, len,
+		       sizeof(buf) - 1);
+		return -EINVAL;
+	}
+	if (copy_from_user(buf, ubuf, len))
+		return -EFAULT;
+	buf[len] = '\0';
+	ret = f->write(f->owner, f->id, buf, len);
+	return ret ? ret : len;
+}
+
+static const struct file_operations pcpool_dfile_fops = {
+	.owner = THIS_MODULE,
+	.open = pcpool_dfile_open,
+	.read = seq_read,
+	.llseek = seq_lseek,
+	.release = single_release,
+	.write = pcpool_dfile_write,
+};
+
+struct dentry *pcpool_debugfs_create(const char *dir_name, struct pcpool_dfile *files,
+				     unsigned int nr_files)
+{
+	struct dentry *dir = debugfs_create_dir(dir_name, NULL);
+	unsigned int i;
+
+	for (i = 0; i < nr_files; i++)
+		debugfs_create_file(files[i].name, files[i].mode, dir, &files[i],
+				    &pcpool_dfile_fops);
+	return dir;
+}
+
+/* Removes the directory; waits for callbacks running on its files. */
+void pcpool_debugfs_remove(struct dentry *dir)
+{
+	debugfs_remove(dir);
+}
+
+void pcpool_seq_print(struct seq_file *m, const void *args)
+{
+	seq_printf(m, "%pA", args);
+}

@@ -11,6 +11,28 @@
 #include <linux/types.h>
 
 struct page;
+struct dentry;
+struct seq_file;
+
+/* The module parameters, as loaded. */
+struct pcpool_params {
+	unsigned long initial_pages;
+	unsigned long max_pages;
+	const char *zone;
+	unsigned int high;
+	unsigned int batch;
+	int node;
+};
+
+/* A debugfs file served by Rust. */
+struct pcpool_dfile {
+	const char *name;
+	const void *owner;
+	int (*show)(struct seq_file *m, const void *owner, unsigned int id);
+	int (*write)(const void *owner, unsigned int id, const char *buf, size_t len);
+	unsigned int id;
+	unsigned short mode;
+};
 
 void __percpu *pcpool_alloc_percpu(size_t size, size_t align);
 void pcpool_free_percpu(void __percpu *ptr);
@@ -48,6 +70,14 @@ unsigned long pcpool_memory_block_size_bytes(void);
 struct task_struct *pcpool_kthread_start(void (*call)(void *data), void *data,
 					 unsigned int cpu, const char *name);
 unsigned int pcpool_now_ms(void);
+
+struct dentry *pcpool_debugfs_create(const char *dir_name, struct pcpool_dfile *files,
+				     unsigned int nr_files);
+void pcpool_debugfs_remove(struct dentry *dir);
+void pcpool_seq_print(struct seq_file *m, const void *args);
+
+void pcpool_params(struct pcpool_params *p);
+bool pcpool_node_online(int nid);
 
 #if IS_ENABLED(CONFIG_KUNIT)
 void pcpool_kunit_fail(const char *file, int line, const void *args);

@@ -59,6 +59,17 @@ extern "C" {
     ) -> *mut bindings::task_struct;
     pub(crate) fn pcpool_now_ms() -> c_uint;
 
+    pub(crate) fn pcpool_debugfs_create(
+        dir_name: *const c_char,
+        files: *mut c_void,
+        nr_files: c_uint,
+    ) -> *mut c_void;
+    pub(crate) fn pcpool_debugfs_remove(dir: *mut c_void);
+    pub(crate) fn pcpool_seq_print(m: *mut bindings::seq_file, args: *const c_void);
+
+    pub(crate) fn pcpool_params(p: *mut super::params::RawParams);
+    pub(crate) fn pcpool_node_online(nid: c_int) -> bool;
+
     // Exported by kernel/stop_machine.c, absent from 6.12's bindings.
     pub(crate) fn stop_machine(
         f: Option<unsafe extern "C" fn(data: *mut c_void) -> c_int>,

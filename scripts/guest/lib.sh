@@ -41,3 +41,21 @@ kmsg_in_order() {
 		line=$n
 	done
 }
+
+DEBUGFS=/sys/kernel/debug/pcpool
+
+# The memory blocks that hold pool chunks, from the pageblocks file.
+pool_blocks() {
+	local per_block=$((0x$(cat $MEM/block_size_bytes) / $(getconf PAGESIZE)))
+	awk 'NR > 1 {print $1}' $DEBUGFS/pageblocks 2>/dev/null |
+		while read -r pfn; do echo $((pfn / per_block)); done | sort -un
+}
+
+# The first of PCPOOL_BLOCKS that holds no pool chunk.
+free_block() {
+	local used
+	used=" $(pool_blocks | tr '\n' ' ') "
+	for b in $PCPOOL_BLOCKS; do
+		case "$used" in *" $b "*) ;; *) echo "$b"; return ;; esac
+	done
+}

@@ -2,21 +2,14 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # pcpool's memory notifier against real memory hotplug: load, offline and
-# online a movable block through sysfs, a cancelled offline, unload.
+# online a movable block through sysfs, a cancelled offline, a refused
+# offline of a block that holds pool chunks, unload.
 set -u
 . "$KDIR/tools/testing/selftests/kselftest/ktap_helpers.sh"
 . "$PCPOOL_TOP/scripts/guest/lib.sh"
 
 ktap_print_header
-ktap_set_plan 5
-
-block=${PCPOOL_BLOCKS%% *}
-if [ -z "$block" ]; then
-	for t in load offline online cancel_offline unload; do ktap_test_fail "$t # no offlinable block"; done
-	ktap_finished
-fi
-range=$(block_range "$block")
-ktap_print_msg "memory$block: $range"
+ktap_set_plan 6
 
 kmsg_mark load
 if insmod "$PCPOOL_MODULE" && kmsg_in_order load "pcpool: loaded"; then
@@ -24,6 +17,18 @@ if insmod "$PCPOOL_MODULE" && kmsg_in_order load "pcpool: loaded"; then
 else
 	ktap_test_fail load
 fi
+
+# A block the pool has no chunk in: pcpool lets it go.
+block=$(free_block)
+if [ -z "$block" ]; then
+	for t in offline online cancel_offline refused_for_pool_chunks unload; do
+		ktap_test_fail "$t # no offlinable block without pool chunks"
+	done
+	rmmod pcpool
+	ktap_finished
+fi
+range=$(block_range "$block")
+ktap_print_msg "memory$block: $range; pool chunks in blocks: $(pool_blocks | tr '\n' ' ')"
 
 kmsg_mark offline
 if set_block_state "$block" offline && [ "$(block_state "$block")" = offline ] &&
@@ -58,6 +63,25 @@ else
 	ktap_test_fail cancel_offline
 fi
 rmmod memory_notifier_error_inject notifier_error_inject 2>/dev/null
+
+# A movable block that holds a pool chunk: pcpool refuses at once, with a
+# reason, instead of leaving offline_pages() to retry until a signal.
+pblock=
+for b in $(pool_blocks); do
+	[ "$(cat $MEM/memory$b/valid_zones 2>/dev/null)" = Movable ] && pblock=$b && break
+done
+kmsg_mark refuse
+start=$(date +%s)
+if [ -n "$pblock" ] && ! set_block_state "$pblock" offline && [ "$(block_state "$pblock")" = online ] &&
+	[ $(($(date +%s) - start)) -lt 10 ] &&
+	kmsg_in_order refuse "pcpool: MEM_GOING_OFFLINE $(block_range "$pblock")" \
+		"pcpool: refusing to offline $(block_range "$pblock"): it holds" \
+		"pcpool: MEM_CANCEL_OFFLINE $(block_range "$pblock")"; then
+	ktap_test_pass refused_for_pool_chunks
+else
+	ktap_print_msg "block ${pblock:-none}; log: $(kmsg_since refuse | grep pcpool: | tr '\n' '|')"
+	ktap_test_fail refused_for_pool_chunks
+fi
 
 kmsg_mark unload
 if rmmod pcpool && [ ! -d /sys/module/pcpool ] && kmsg_in_order unload "pcpool: unloaded"; then

@@ -1,0 +1,163 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! The pool's debugfs files, `/sys/kernel/debug/pcpool/`, in /proc/zoneinfo's vocabulary.
+
+use crate::ffi::{
+    cpu::{nr_cpu_ids, possible_cpus},
+    debugfs::{seq_print, DebugfsFiles, FileSpec, SeqFile},
+};
+use crate::pool::Pool;
+use core::sync::atomic::{AtomicU32, Ordering::Relaxed};
+use kernel::{c_str, prelude::*, sync::Arc};
+
+const ZONE: u32 = 0;
+const PCP: u32 = 1;
+const PAGEBLOCKS: u32 = 2;
+const VERIFY: u32 = 3;
+const HIGH: u32 = 4;
+const BATCH: u32 = 5;
+
+/// The files: statistics are world-readable, `verify` (it stops the machine) and the knobs are
+/// root's.
+pub(crate) static FILES: [FileSpec; 6] = [
+    FileSpec {
+        name: c_str!("zone"),
+        mode: 0o444,
+        id: ZONE,
+    },
+    FileSpec {
+        name: c_str!("pcp"),
+        mode: 0o444,
+        id: PCP,
+    },
+    FileSpec {
+        name: c_str!("pageblocks"),
+        mode: 0o444,
+        id: PAGEBLOCKS,
+    },
+    FileSpec {
+        name: c_str!("verify"),
+        mode: 0o400,
+        id: VERIFY,
+    },
+    FileSpec {
+        name: c_str!("high"),
+        mode: 0o600,
+        id: HIGH,
+    },
+    FileSpec {
+        name: c_str!("batch"),
+        mode: 0o600,
+        id: BATCH,
+    },
+];
+
+/// What the files show and change.
+pub(crate) struct PoolFiles {
+    pub(crate) pool: Arc<Pool>,
+}
+
+impl PoolFiles {
+    fn show_pcp(&self, out: &mut SeqFile<'_>) -> Result {
+        // One snapshot per CPU, taken on that CPU with IRQs off.
+        let mut snap = KVec::with_capacity(nr_cpu_ids() as usize, GFP_KERNEL)?;
+        for _ in 0..nr_cpu_ids() {
+            snap.push([const { AtomicU32::new(u32::MAX) }; 3], GFP_KERNEL)?;
+        }
+        self.pool.for_each_pcp(&|cpu, count, high, batch| {
+            let s = &snap[cpu.as_u32() as usize];
+            s[0].store(count, Relaxed);
+            s[1].store(high, Relaxed);
+            s[2].store(batch, Relaxed);
+        });
+        seq_print!(out, "cpu count high batch\n");
+        for cpu in possible_cpus() {
+            let s = &snap[cpu.as_u32() as usize];
+            if s[0].load(Relaxed) != u32::MAX {
+                seq_print!(
+                    out,
+                    "{} {} {} {}\n",
+                    cpu.as_u32(),
+                    s[0].load(Relaxed),
+                    s[1].load(Relaxed),
+                    s[2].load(Relaxed)
+                );
+            }
+        }
+        Ok(())
+    }
+
+    fn write_knob(&self, name: &str, input: &str, set: impl FnOnce(u32) -> Result) -> Result {
+        match input.trim().parse::<u32>() {
+            Ok(v) => set(v),
+            Err(_) => {
+                pr_err!("{}: '{}' is not a number in 0..=4096\n", name, input.trim());
+                Err(EINVAL)
+            }
+        }
+    }
+}
+
+impl DebugfsFiles for PoolFiles {
+    fn show(&self, id: u32, out: &mut SeqFile<'_>) -> Result {
+        let pool = &self.pool;
+        match id {
+            ZONE => {
+                let c = pool.zone().counters();
+                seq_print!(out, "nr_free {}\n", c.nr_free);
+                seq_print!(out, "nr_isolated_free {}\n", c.nr_isolated_free);
+                seq_print!(out, "managed {}\n", c.nr_pages);
+                seq_print!(out, "chunks {}\n", c.nr_chunks);
+                seq_print!(out, "refills {}\n", c.refills);
+                seq_print!(out, "flushes {}\n", c.flushes);
+                seq_print!(out, "drains {}\n", pool.drains());
+                seq_print!(out, "grows {}\n", c.grows);
+                seq_print!(out, "shrinks {}\n", c.shrinks);
+            }
+            PCP => self.show_pcp(out)?,
+            PAGEBLOCKS => {
+                seq_print!(out, "pfn migratetype free\n");
+                pool.zone().for_each_pageblock(|pfn, mt, free| {
+                    seq_print!(out, "{:#x} {:?} {}\n", pfn, mt, free);
+                });
+            }
+            VERIFY => {
+                let r = pool.verify()?;
+                seq_print!(
+                    out,
+                    "{} pages: {} free, {} isolated free, {} on pcp lists, {} allocated; {} errors\n",
+                    r.pages,
+                    r.free_movable,
+                    r.free_isolate,
+                    r.pcp,
+                    r.allocated,
+                    r.errors
+                );
+                seq_print!(
+                    out,
+                    "{}\n",
+                    if r.is_consistent() {
+                        "consistent"
+                    } else {
+                        "INCONSISTENT"
+                    }
+                );
+            }
+            HIGH => seq_print!(out, "{}\n", pool.pcp_config().high),
+            BATCH => seq_print!(out, "{}\n", pool.pcp_config().batch),
+            _ => return Err(EINVAL),
+        }
+        Ok(())
+    }
+
+    fn write(&self, id: u32, input: &str) -> Result {
+        match id {
+            HIGH => self.write_knob("high", input, |v| self.pool.set_high(v)),
+            BATCH => self.write_knob("batch", input, |v| self.pool.set_batch(v)),
+            _ => {
+                pr_err!("write refused: the file is read-only\n");
+                Err(EINVAL)
+            }
+        }
+    }
+}
