@@ -6,11 +6,13 @@
 
 use crate::config::{PoolConfig, MAX_HIGH};
 use crate::ffi::{
+    api::{self, Exported},
     cpu::{num_online_cpus, possible_cpus},
     ipi::on_each_cpu,
     irq::with_irqs_off,
     kthread::{msleep, now_ms, random_u32, KThread},
     kunit::{kunit_expect, kunit_expect_eq, kunit_suite},
+    page::{Chunk, ZoneKind, NUMA_NO_NODE},
 };
 use crate::page_list::{PageId, PageState};
 use crate::pool::{AllocFlags, PcpConfig, Pool};
@@ -204,6 +206,31 @@ fn bad_high_batch_is_refused() {
     verify(&pool);
 }
 
+/// The C API's free refuses a page that is not the pool's and a page freed twice, and the
+/// pool stays as it was.
+fn api_free_refuses_foreign_and_double() {
+    let Some(pool) = pool(16, 4, 512) else { return };
+    let foreign = match Chunk::alloc(NUMA_NO_NODE, 0, ZoneKind::Normal) {
+        Ok(c) => c,
+        Err(e) => return kunit_expect!(false, "alloc: {:?}", e),
+    };
+    let Some(page) = Exported::alloc(&*pool, api::ZERO) else {
+        return kunit_expect!(false, "alloc failed");
+    };
+    let before = verify(&pool);
+    kunit_expect_eq!(before.allocated, 1);
+    kunit_expect_eq!(
+        Exported::free(&*pool, foreign.pages().nth(0).raw()),
+        Err(EINVAL)
+    );
+    kunit_expect_eq!(verify(&pool), before);
+    kunit_expect!(Exported::free(&*pool, page).is_ok());
+    let freed = verify(&pool);
+    kunit_expect_eq!(Exported::free(&*pool, page), Err(EINVAL));
+    kunit_expect_eq!(verify(&pool), freed);
+    kunit_expect_eq!(freed.allocated, 0);
+}
+
 /// A page asked for zeroed comes back zeroed, even if it was dirty when freed.
 fn zeroed_alloc_is_zero() {
     let Some(pool) = pool(16, 4, 512) else { return };
@@ -344,6 +371,7 @@ kunit_suite!(
         double_free_is_refused,
         bad_high_batch_is_refused,
         zeroed_alloc_is_zero,
+        api_free_refuses_foreign_and_double,
         exact_accounting_under_concurrency,
     ]
 );

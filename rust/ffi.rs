@@ -10,6 +10,7 @@
 // Some of the layer is there for the KUnit suites only; a kernel without KUnit leaves it unused.
 #![cfg_attr(not(CONFIG_KUNIT), allow(dead_code))]
 
+pub(crate) mod api;
 pub(crate) mod chunks;
 pub(crate) mod cpu;
 pub(crate) mod debugfs;

@@ -31,7 +31,8 @@ module! {
 }
 
 struct Pcpool {
-    // Dropped in this order: no event or file callback reaches the pool once it goes.
+    // Dropped in this order: no client, event or file callback reaches the pool once it goes.
+    _api: ffi::api::ApiRegistration<Pool>,
     _hotplug: Pin<KBox<MemoryNotifier<hotplug::Hotplug>>>,
     _debugfs: Pin<KBox<Debugfs<stats::PoolFiles>>>,
     _pool: Arc<Pool>,
@@ -59,6 +60,7 @@ impl kernel::Module for Pcpool {
             MemoryNotifier::register(handler, hotplug::PRIORITY),
             GFP_KERNEL,
         )?;
+        let api = ffi::api::ApiRegistration::new(pool.clone())?;
         let c = pool.zone().counters();
         pr_info!(
             "loaded; {} pages in {} chunks from ZONE_{:?}, high {} batch {}; memory notifier at priority {}\n",
@@ -70,6 +72,7 @@ impl kernel::Module for Pcpool {
             hotplug::PRIORITY
         );
         Ok(Pcpool {
+            _api: api,
             _hotplug: hotplug,
             _debugfs: debugfs,
             _pool: pool,

@@ -4,9 +4,11 @@
 
 use crate::config::{valid_high_batch, PoolConfig};
 use crate::ffi::{
+    api::{self, Exported},
     cpu::{possible_cpus, CpuId},
     ipi::on_each_cpu,
     irq::{with_irqs_off, IrqsOff},
+    page::RawPage,
     percpu::PerCpu,
     stop_machine::stop_machine,
 };
@@ -91,24 +93,32 @@ impl Pool {
 
     /// Allocates one page.
     pub(crate) fn alloc(&self, flags: AllocFlags) -> Result<PageId> {
+        self.alloc_with(flags, |_, id| Some(id)).ok_or(ENOMEM)
+    }
+
+    /// Allocates one page and returns `f(irqs, id)`, run in the same IRQs-off section (where
+    /// the page can be reached through the chunk table).
+    fn alloc_with<R>(
+        &self,
+        flags: AllocFlags,
+        f: impl Fn(&IrqsOff, PageId) -> Option<R>,
+    ) -> Option<R> {
         loop {
-            let id = with_irqs_off(|irqs| {
+            let r = with_irqs_off(|irqs| {
                 let id = self.pcp_alloc(irqs)?;
-                if flags.zero {
-                    if let Some(page) = self.zone.page(irqs, id) {
-                        page.zero();
-                    }
-                }
-                Some(id)
+                self.prepare(irqs, id, flags);
+                f(irqs, id)
             });
-            match id {
-                Some(id) => return Ok(id),
-                None if flags.may_grow => {
-                    self.zone
-                        .grow()
-                        .map_err(|e| if e == ENOSPC { ENOMEM } else { e })?;
-                }
-                None => return Err(ENOMEM),
+            if r.is_some() || !flags.may_grow || self.zone.grow().is_err() {
+                return r;
+            }
+        }
+    }
+
+    fn prepare(&self, irqs: &IrqsOff, id: PageId, flags: AllocFlags) {
+        if flags.zero {
+            if let Some(page) = self.zone.page(irqs, id) {
+                page.zero();
             }
         }
     }
@@ -116,6 +126,15 @@ impl Pool {
     /// Allocates up to `out.len()` pages into `out`; returns how many. Stops early only when
     /// the pool is out of pages (and may not, or cannot, grow).
     pub(crate) fn alloc_bulk(&self, flags: AllocFlags, out: &mut [PageId]) -> usize {
+        self.alloc_bulk_with(flags, out, |_, id| Some(id))
+    }
+
+    fn alloc_bulk_with<T>(
+        &self,
+        flags: AllocFlags,
+        out: &mut [T],
+        f: impl Fn(&IrqsOff, PageId) -> Option<T>,
+    ) -> usize {
         let mut done = 0;
         while done < out.len() {
             done += with_irqs_off(|irqs| {
@@ -124,12 +143,11 @@ impl Pool {
                     let Some(id) = self.pcp_alloc(irqs) else {
                         break;
                     };
-                    if flags.zero {
-                        if let Some(page) = self.zone.page(irqs, id) {
-                            page.zero();
-                        }
+                    self.prepare(irqs, id, flags);
+                    match f(irqs, id) {
+                        Some(v) => *slot = v,
+                        None => break,
                     }
-                    *slot = id;
                     n += 1;
                 }
                 n
@@ -336,5 +354,39 @@ impl Pool {
             r
         });
         report.ok_or(EAGAIN)
+    }
+}
+
+impl AllocFlags {
+    fn from_api(flags: u32) -> Self {
+        Self {
+            zero: flags & api::ZERO != 0,
+            may_grow: flags & api::MAY_GROW != 0,
+        }
+    }
+}
+
+/// The pool behind the exported C API.
+impl Exported for Pool {
+    fn alloc(&self, flags: u32) -> Option<RawPage> {
+        self.alloc_with(AllocFlags::from_api(flags), |irqs, id| {
+            Some(self.zone.page(irqs, id)?.raw())
+        })
+    }
+
+    fn alloc_bulk(&self, flags: u32, out: &mut [Option<RawPage>]) -> usize {
+        self.alloc_bulk_with(AllocFlags::from_api(flags), out, |irqs, id| {
+            Some(Some(self.zone.page(irqs, id)?.raw()))
+        })
+    }
+
+    fn free(&self, page: RawPage) -> Result {
+        with_irqs_off(|irqs| {
+            let Some(id) = self.zone.id_of(irqs, page) else {
+                pr_err!("free of {:?}, not a page of the pool\n", page);
+                return Err(EINVAL);
+            };
+            self.free_one(irqs, id)
+        })
     }
 }

@@ -12,7 +12,7 @@
 use crate::ffi::{
     chunks::{ChunkTable, Slot},
     irq::IrqsOff,
-    page::{pageblock_order, Chunk, PageRef, ZoneKind},
+    page::{pageblock_order, Chunk, PageRef, RawPage, ZoneKind},
 };
 use crate::page_list::{PageId, PageLinks, PageList, PageState};
 use crate::verify::{Report, Visited};
@@ -241,6 +241,12 @@ impl PoolZone {
     pub(crate) fn page<'a>(&'a self, irqs: &'a IrqsOff, id: PageId) -> Option<PageRef<'a>> {
         let (slot, offset) = self.split(id);
         Some(self.chunks.get(slot, irqs)?.nth(offset))
+    }
+
+    /// The id of a page a client passed in, if it is a page of this zone.
+    pub(crate) fn id_of(&self, irqs: &IrqsOff, page: RawPage) -> Option<PageId> {
+        let (slot, offset) = self.chunks.find(page, irqs)?;
+        Some((slot << self.chunks.order()) + offset as PageId)
     }
 
     /// A snapshot of the counters.

@@ -9,7 +9,8 @@
 
 use super::{
     irq::IrqsOff,
-    page::{Chunk, ChunkRef},
+    page::{Chunk, ChunkRef, RawPage},
+    sys,
 };
 use core::{
     ptr::NonNull,
@@ -91,6 +92,28 @@ impl ChunkTable {
         // SAFETY: a non-null slot holds a chunk of `order` (type invariant); `remove` waits for
         // every IRQs-off section before it frees one, so it stays allocated for `'a`.
         Some(unsafe { ChunkRef::new(first, self.order) })
+    }
+}
+
+impl ChunkTable {
+    /// The slot and offset of `page`, if it is a page of a chunk in this table. `page` may be
+    /// anything a client passed in: it is checked to be a `struct page` of a valid pfn before
+    /// its `private` is read.
+    pub(crate) fn find(&self, page: RawPage, irqs: &IrqsOff) -> Option<(Slot, usize)> {
+        // SAFETY: only computes the pfn from the address (no dereference) and checks it.
+        if !unsafe { sys::pcpool_page_pfn_valid(page.0.as_ptr()) } {
+            return None;
+        }
+        // SAFETY: the memmap has a `struct page` at this address (checked just above).
+        let private = unsafe { sys::pcpool_page_private(page.0.as_ptr()) };
+        let slot = Slot::try_from(private.checked_sub(1)?).ok()?;
+        let chunk = self.get(slot, irqs)?;
+        // SAFETY: as above, only the address is used.
+        let pfn = unsafe { sys::pcpool_page_to_pfn(page.0.as_ptr()) };
+        chunk
+            .contains(pfn)
+            .then(|| (slot, pfn - chunk.start_pfn()))
+            .filter(|&(_, off)| chunk.nth(off).raw() == page)
     }
 }
 

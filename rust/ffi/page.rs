@@ -179,6 +179,12 @@ impl Drop for Chunk {
     }
 }
 
+/// The address of a pool page as C clients see it (`struct page *`): a plain value that can be
+/// handed out and compared, never dereferenced outside `ffi`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[repr(transparent)]
+pub(crate) struct RawPage(pub(super) NonNull<bindings::page>);
+
 /// One page of a [`Chunk`], borrowed from it.
 ///
 /// # Invariants
@@ -191,6 +197,11 @@ pub(crate) struct PageRef<'a> {
 }
 
 impl PageRef<'_> {
+    /// The page's address for C clients.
+    pub(crate) fn raw(&self) -> RawPage {
+        RawPage(self.page)
+    }
+
     /// The page's pfn.
     pub(crate) fn pfn(&self) -> Pfn {
         // SAFETY: a valid page (type invariant).

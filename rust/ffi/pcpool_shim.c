@@ -23,6 +23,8 @@
 #include <linux/slab.h>
 #include <linux/memory.h>
 #include <linux/mm.h>
+#include <linux/module.h>
+#include <linux/string.h>
 #include <linux/highmem.h>
 #include <linux/percpu.h>
 #include <linux/preempt.h>
@@ -30,6 +32,7 @@
 #include <kunit/test.h>
 #include <kunit/test-bug.h>
 
+#include <pcpool.h>
 #include "pcpool_shim.h"
 
 /* enum memory_block_state, mirrored by `MemAction` (0..7 in 6.12.117). */
@@ -173,6 +176,7 @@ void *pcpool_page_address(struct page *page)
 {
 	return page_address(page);
 }
+EXPORT_SYMBOL_GPL(pcpool_page_address);
 
 void pcpool_clear_page(struct page *page)
 {
@@ -225,6 +229,20 @@ int pcpool_page_zone(struct page *page)
 void pcpool_set_page_private(struct page *page, unsigned long private)
 {
 	set_page_private(page, private);
+}
+
+unsigned long pcpool_page_private(struct page *page)
+{
+	return page_private(page);
+}
+
+/*
+ * Whether @page, a pointer a client passed in, is a struct page of a valid
+ * pfn: page_to_pfn() is arithmetic on the vmemmap, no dereference.
+ */
+bool pcpool_page_pfn_valid(struct page *page)
+{
+	return pfn_valid(page_to_pfn(page)) && pfn_to_page(page_to_pfn(page)) == page;
 }
 
 unsigned long pcpool_memory_block_size_bytes(void)
@@ -463,3 +481,126 @@ void pcpool_seq_print(struct seq_file *m, const void *args)
 {
 	seq_printf(m, "%pA", args);
 }
+
+/*
+ * The exported C API (include/pcpool.h). The pool is in Rust
+ * (rust/ffi/api.rs); clients and their held-page counts are here. A client
+ * pins pcpool.ko (try_module_get()) until it unregisters, which it cannot
+ * while it holds pages.
+ */
+static_assert(PCPOOL_ZERO == 0x1 && PCPOOL_MAY_GROW == 0x2);
+
+struct pcpool_client {
+	char name[32];
+	long __percpu *held;
+};
+
+struct pcpool_client *pcpool_client_register(const char *name)
+{
+	struct pcpool_client *c;
+
+	if (!try_module_get(THIS_MODULE))
+		return ERR_PTR(-ENODEV);
+	c = kzalloc(sizeof(*c), GFP_KERNEL);
+	if (c)
+		c->held = alloc_percpu(long);
+	if (!c || !c->held) {
+		kfree(c);
+		module_put(THIS_MODULE);
+		return ERR_PTR(-ENOMEM);
+	}
+	strscpy(c->name, name ? name : "?", sizeof(c->name));
+	pr_info("client %s registered\n", c->name);
+	return c;
+}
+EXPORT_SYMBOL_GPL(pcpool_client_register);
+
+long pcpool_client_held(const struct pcpool_client *c)
+{
+	long held = 0;
+	int cpu;
+
+	for_each_possible_cpu(cpu)
+		held += *per_cpu_ptr(c->held, cpu);
+	return held;
+}
+EXPORT_SYMBOL_GPL(pcpool_client_held);
+
+int pcpool_client_unregister(struct pcpool_client *c)
+{
+	long held = pcpool_client_held(c);
+
+	if (held) {
+		pr_err("client %s holds %ld pages: unregister refused, pcpool stays loaded\n",
+		       c->name, held);
+		return -EBUSY;
+	}
+	pr_info("client %s unregistered\n", c->name);
+	free_percpu(c->held);
+	kfree(c);
+	module_put(THIS_MODULE);
+	return 0;
+}
+EXPORT_SYMBOL_GPL(pcpool_client_unregister);
+
+static bool pcpool_flags_ok(const struct pcpool_client *c, unsigned int flags)
+{
+	if (flags & ~(PCPOOL_ZERO | PCPOOL_MAY_GROW)) {
+		pr_err_ratelimited("client %s: unknown flags %#x\n", c->name, flags);
+		return false;
+	}
+	return true;
+}
+
+struct page *pcpool_alloc_page(struct pcpool_client *c, unsigned int flags)
+{
+	struct page *page;
+
+	if (!pcpool_flags_ok(c, flags))
+		return NULL;
+	if (flags & PCPOOL_MAY_GROW)
+		might_sleep();
+	page = pcpool_rs_alloc(flags);
+	if (page)
+		this_cpu_inc(*c->held);
+	return page;
+}
+EXPORT_SYMBOL_GPL(pcpool_alloc_page);
+
+int pcpool_free_page(struct pcpool_client *c, struct page *page)
+{
+	int ret = pcpool_rs_free(page);
+
+	if (!ret)
+		this_cpu_dec(*c->held);
+	else
+		pr_err_ratelimited("client %s: free of %px refused (%d)\n", c->name, page, ret);
+	return ret;
+}
+EXPORT_SYMBOL_GPL(pcpool_free_page);
+
+unsigned int pcpool_alloc_bulk(struct pcpool_client *c, unsigned int flags, unsigned int nr,
+			       struct page **pages)
+{
+	unsigned int n;
+
+	if (!pcpool_flags_ok(c, flags))
+		return 0;
+	if (flags & PCPOOL_MAY_GROW)
+		might_sleep();
+	n = pcpool_rs_alloc_bulk(flags, nr, pages);
+	this_cpu_add(*c->held, n);
+	return n;
+}
+EXPORT_SYMBOL_GPL(pcpool_alloc_bulk);
+
+unsigned int pcpool_free_bulk(struct pcpool_client *c, unsigned int nr, struct page **pages)
+{
+	unsigned int n = pcpool_rs_free_bulk(nr, pages);
+
+	this_cpu_sub(*c->held, n);
+	if (n != nr)
+		pr_err_ratelimited("client %s: %u of %u frees refused\n", c->name, nr - n, nr);
+	return n;
+}
+EXPORT_SYMBOL_GPL(pcpool_free_bulk);

@@ -55,7 +55,6 @@ void pcpool_on_each_cpu(smp_call_func_t func, void *info);
 unsigned int pcpool_pageblock_order(void);
 struct page *pcpool_alloc_chunk(int nid, unsigned int order, bool movable);
 unsigned long pcpool_page_to_pfn(struct page *page);
-void *pcpool_page_address(struct page *page);
 void pcpool_clear_page(struct page *page);
 int pcpool_page_ref_count(struct page *page);
 void pcpool_page_ref_inc(struct page *page);
@@ -65,6 +64,8 @@ void pcpool_set_page_offline(struct page *page);
 void pcpool_clear_page_offline(struct page *page);
 int pcpool_page_zone(struct page *page);
 void pcpool_set_page_private(struct page *page, unsigned long private);
+unsigned long pcpool_page_private(struct page *page);
+bool pcpool_page_pfn_valid(struct page *page);
 unsigned long pcpool_memory_block_size_bytes(void);
 
 struct task_struct *pcpool_kthread_start(void (*call)(void *data), void *data,
@@ -77,6 +78,12 @@ void pcpool_debugfs_remove(struct dentry *dir);
 void pcpool_seq_print(struct seq_file *m, const void *args);
 
 void pcpool_params(struct pcpool_params *p);
+
+/* The pool's entry points for the C API, in Rust (rust/ffi/api.rs). */
+struct page *pcpool_rs_alloc(unsigned int flags);
+int pcpool_rs_free(struct page *page);
+unsigned int pcpool_rs_alloc_bulk(unsigned int flags, unsigned int nr, struct page **pages);
+unsigned int pcpool_rs_free_bulk(unsigned int nr, struct page **pages);
 bool pcpool_node_online(int nid);
 
 #if IS_ENABLED(CONFIG_KUNIT)

@@ -1,0 +1,47 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * pcpool: a private, zone-backed page pool with per-CPU pagesets.
+ *
+ * A client registers once, then allocates and frees order-0 pages. The pages
+ * are PageOffline: the client may use their contents and page->lru, but must
+ * not map them to user space, put them on an LRU, change their reference
+ * count or touch page->private (pcpool's).
+ *
+ * pcpool stays loaded while a registered client holds pages:
+ * pcpool_client_unregister() refuses with -EBUSY until they are all freed.
+ */
+#ifndef _PCPOOL_H
+#define _PCPOOL_H
+
+#include <linux/types.h>
+
+struct page;
+struct pcpool_client;
+
+/* Allocation flags. */
+#define PCPOOL_ZERO	0x1u	/* zero the page */
+#define PCPOOL_MAY_GROW	0x2u	/* the caller may sleep: an empty pool may grow */
+
+/* Returns a client, or an ERR_PTR(). @name is copied (at most 31 bytes). */
+struct pcpool_client *pcpool_client_register(const char *name);
+/* -EBUSY, and nothing changes, while the client holds pages. */
+int pcpool_client_unregister(struct pcpool_client *client);
+/* Pages the client holds now. */
+long pcpool_client_held(const struct pcpool_client *client);
+
+/* One page, or NULL when the pool is empty (and may not or cannot grow). */
+struct page *pcpool_alloc_page(struct pcpool_client *client, unsigned int flags);
+/* 0, or -EINVAL for a page that is not an allocated pool page (nothing changes). */
+int pcpool_free_page(struct pcpool_client *client, struct page *page);
+
+/* The kernel address of a page the client holds (page_address()). */
+void *pcpool_page_address(struct page *page);
+
+/* Fills pages[0..n) and returns n, at most @nr. */
+unsigned int pcpool_alloc_bulk(struct pcpool_client *client, unsigned int flags,
+			       unsigned int nr, struct page **pages);
+/* Frees pages[0..nr); returns how many were freed (invalid ones are logged, skipped). */
+unsigned int pcpool_free_bulk(struct pcpool_client *client, unsigned int nr,
+			      struct page **pages);
+
+#endif /* _PCPOOL_H */

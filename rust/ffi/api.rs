@@ -1,0 +1,166 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! The Rust end of the exported C API (include/pcpool.h): the shim's exported functions call
+//! the `pcpool_rs_*` entry points here, which forward to the registered pool.
+
+use super::page::RawPage;
+use core::sync::atomic::{AtomicPtr, Ordering};
+use kernel::{bindings, ffi::c_uint, prelude::*, sync::Arc};
+
+/// `PCPOOL_ZERO`, asserted in pcpool_shim.c.
+pub(crate) const ZERO: u32 = 0x1;
+/// `PCPOOL_MAY_GROW`, asserted in pcpool_shim.c.
+pub(crate) const MAY_GROW: u32 = 0x2;
+
+/// What the C API needs from the pool.
+pub(crate) trait Exported: Send + Sync + 'static {
+    /// One page (`flags`: [`ZERO`], [`MAY_GROW`]).
+    fn alloc(&self, flags: u32) -> Option<RawPage>;
+    /// Fills `out` from the start; returns how many it filled.
+    fn alloc_bulk(&self, flags: u32, out: &mut [Option<RawPage>]) -> usize;
+    /// Frees a page a client passed in: `EINVAL` unless it is an allocated page of the pool.
+    fn free(&self, page: RawPage) -> Result;
+}
+
+struct Entry {
+    obj: *const (),
+    alloc: fn(*const (), u32) -> Option<RawPage>,
+    alloc_bulk: fn(*const (), u32, &mut [Option<RawPage>]) -> usize,
+    free: fn(*const (), RawPage) -> Result,
+}
+
+/// The registered pool. Set before any client can call (clients resolve pcpool's symbols
+/// only once its init has returned) and cleared after the last one is gone (each holds a
+/// module reference while registered).
+static ENTRY: AtomicPtr<Entry> = AtomicPtr::new(core::ptr::null_mut());
+
+/// Serves the C API from `T` while it lives.
+///
+/// # Invariants
+///
+/// `entry` is the leaked `KBox<Entry>` published in [`ENTRY`], whose `obj` points at the `T`
+/// of `_obj`.
+pub(crate) struct ApiRegistration<T: Exported> {
+    _obj: Arc<T>,
+    entry: *mut Entry,
+}
+
+// SAFETY: the raw pointer is only used to unpublish in `drop`.
+unsafe impl<T: Exported> Send for ApiRegistration<T> {}
+// SAFETY: `&ApiRegistration` allows nothing.
+unsafe impl<T: Exported> Sync for ApiRegistration<T> {}
+
+impl<T: Exported> ApiRegistration<T> {
+    /// Publishes `obj` as the pool behind the C API; `EBUSY` if one is published already.
+    pub(crate) fn new(obj: Arc<T>) -> Result<Self> {
+        fn cast<'a, T>(obj: *const ()) -> &'a T {
+            // SAFETY: `obj` points at the `T` of an `Arc` the registration keeps alive while
+            // the entry is published.
+            unsafe { &*obj.cast::<T>() }
+        }
+        let entry = KBox::into_raw(KBox::new(
+            Entry {
+                obj: (&*obj as *const T).cast(),
+                alloc: |o, f| cast::<T>(o).alloc(f),
+                alloc_bulk: |o, f, out| cast::<T>(o).alloc_bulk(f, out),
+                free: |o, p| cast::<T>(o).free(p),
+            },
+            GFP_KERNEL,
+        )?);
+        if ENTRY
+            .compare_exchange(
+                core::ptr::null_mut(),
+                entry,
+                Ordering::Release,
+                Ordering::Relaxed,
+            )
+            .is_err()
+        {
+            // SAFETY: not published, so ours alone.
+            drop(unsafe { KBox::from_raw(entry) });
+            return Err(EBUSY);
+        }
+        // INVARIANT: published just above, pointing at `obj`.
+        Ok(Self { _obj: obj, entry })
+    }
+}
+
+impl<T: Exported> Drop for ApiRegistration<T> {
+    fn drop(&mut self) {
+        ENTRY.store(core::ptr::null_mut(), Ordering::Release);
+        // SAFETY: leaked by `new` (type invariant); unpublished, and no client can be calling:
+        // pcpool is being unloaded, so none is registered.
+        drop(unsafe { KBox::from_raw(self.entry) });
+    }
+}
+
+fn entry<'a>() -> Option<&'a Entry> {
+    // SAFETY: a published entry stays valid until the registration drops, after the last
+    // client call (see `ENTRY`).
+    unsafe { ENTRY.load(Ordering::Acquire).as_ref() }
+}
+
+fn raw(page: *mut bindings::page) -> Option<RawPage> {
+    core::ptr::NonNull::new(page).map(RawPage)
+}
+
+/// # Safety
+///
+/// Called by the shim's `pcpool_alloc_page()` only.
+#[no_mangle]
+unsafe extern "C" fn pcpool_rs_alloc(flags: c_uint) -> *mut bindings::page {
+    entry()
+        .and_then(|e| (e.alloc)(e.obj, flags))
+        .map_or(core::ptr::null_mut(), |p| p.0.as_ptr())
+}
+
+/// # Safety
+///
+/// Called by the shim's `pcpool_free_page()` only; `page` may be any value.
+#[no_mangle]
+unsafe extern "C" fn pcpool_rs_free(page: *mut bindings::page) -> i32 {
+    let Some(e) = entry() else {
+        return EINVAL.to_errno();
+    };
+    match raw(page).ok_or(EINVAL).and_then(|p| (e.free)(e.obj, p)) {
+        Ok(()) => 0,
+        Err(err) => err.to_errno(),
+    }
+}
+
+/// # Safety
+///
+/// Called by the shim's `pcpool_alloc_bulk()` only; `pages` holds `nr` writable entries.
+#[no_mangle]
+unsafe extern "C" fn pcpool_rs_alloc_bulk(
+    flags: c_uint,
+    nr: c_uint,
+    pages: *mut *mut bindings::page,
+) -> c_uint {
+    let Some(e) = entry() else { return 0 };
+    if pages.is_null() {
+        return 0;
+    }
+    // SAFETY: `pages` holds `nr` entries (the API's contract); `Option<RawPage>` has the
+    // layout of a nullable `struct page *`.
+    let out =
+        unsafe { core::slice::from_raw_parts_mut(pages.cast::<Option<RawPage>>(), nr as usize) };
+    (e.alloc_bulk)(e.obj, flags, out) as c_uint
+}
+
+/// # Safety
+///
+/// Called by the shim's `pcpool_free_bulk()` only; `pages` holds `nr` entries.
+#[no_mangle]
+unsafe extern "C" fn pcpool_rs_free_bulk(nr: c_uint, pages: *mut *mut bindings::page) -> c_uint {
+    let Some(e) = entry() else { return 0 };
+    if pages.is_null() {
+        return 0;
+    }
+    // SAFETY: `pages` holds `nr` entries (the API's contract).
+    let pages = unsafe { core::slice::from_raw_parts(pages.cast_const(), nr as usize) };
+    pages
+        .iter()
+        .filter(|&&p| raw(p).is_some_and(|p| (e.free)(e.obj, p).is_ok()))
+        .count() as c_uint
+}
