@@ -13,6 +13,7 @@
 pub(crate) mod api;
 pub(crate) mod chunks;
 pub(crate) mod cpu;
+pub(crate) mod cpuhp;
 pub(crate) mod debugfs;
 pub(crate) mod ipi;
 pub(crate) mod irq;

@@ -33,6 +33,7 @@ module! {
 struct Pcpool {
     // Dropped in this order: no client, event or file callback reaches the pool once it goes.
     _api: ffi::api::ApiRegistration<Pool>,
+    _cpus: Pin<KBox<ffi::cpuhp::CpuHotplug<Arc<Pool>>>>,
     _hotplug: Pin<KBox<MemoryNotifier<hotplug::Hotplug>>>,
     _debugfs: Pin<KBox<Debugfs<stats::PoolFiles>>>,
     _pool: Arc<Pool>,
@@ -60,6 +61,7 @@ impl kernel::Module for Pcpool {
             MemoryNotifier::register(handler, hotplug::PRIORITY),
             GFP_KERNEL,
         )?;
+        let cpus = KBox::pin_init(ffi::cpuhp::CpuHotplug::register(pool.clone()), GFP_KERNEL)?;
         let api = ffi::api::ApiRegistration::new(pool.clone())?;
         let c = pool.zone().counters();
         pr_info!(
@@ -73,6 +75,7 @@ impl kernel::Module for Pcpool {
         );
         Ok(Pcpool {
             _api: api,
+            _cpus: cpus,
             _hotplug: hotplug,
             _debugfs: debugfs,
             _pool: pool,

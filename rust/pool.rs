@@ -6,6 +6,7 @@ use crate::config::{valid_high_batch, PoolConfig};
 use crate::ffi::{
     api::{self, Exported},
     cpu::{possible_cpus, CpuId},
+    cpuhp::{CpuHotplugHandler, NotRunning},
     ipi::on_each_cpu,
     irq::{with_irqs_off, IrqsOff},
     page::RawPage,
@@ -17,7 +18,11 @@ use crate::pcp::PcpList;
 use crate::verify::{Report, Visited};
 use crate::zone::{MigrateType, PoolZone};
 use core::sync::atomic::{AtomicU64, Ordering::Relaxed};
-use kernel::{new_mutex, prelude::*, sync::Mutex};
+use kernel::{
+    new_mutex,
+    prelude::*,
+    sync::{Arc, Mutex},
+};
 
 /// How an allocation may proceed.
 #[derive(Clone, Copy, Debug, Default)]
@@ -326,6 +331,9 @@ impl Pool {
                         ));
                     }
                     r.pcp += n;
+                    if !cpu.is_online() {
+                        r.offline_pcp += n;
+                    }
                 });
             }
             let per_chunk = self.zone.pages_per_chunk();
@@ -388,5 +396,27 @@ impl Exported for Pool {
             };
             self.free_one(irqs, id)
         })
+    }
+}
+
+/// The pool's pagesets across CPU hotplug (`page_alloc_cpu_dead()`): a dead CPU's pageset goes
+/// back to the zone, since `on_each_cpu` cannot reach it; a CPU about to boot gets the current
+/// marks, which an update made while it was down did not reach.
+impl CpuHotplugHandler for Arc<Pool> {
+    fn prepare(&self, cpu: &NotRunning) {
+        // Under the pcp mutex: an update either ran before (we read its marks) or runs after
+        // (its `on_each_cpu` reaches this CPU once it is online).
+        let config = self.pcp_lock.lock();
+        self.pcp
+            .not_running(cpu)
+            .set_high_batch(config.high, config.batch);
+    }
+
+    fn dead(&self, cpu: &NotRunning) {
+        with_irqs_off(|irqs| {
+            self.pcp
+                .not_running(cpu)
+                .with_list(|list| self.zone.free_pcppages_bulk(irqs, list, list.len()));
+        });
     }
 }

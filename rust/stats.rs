@@ -125,11 +125,12 @@ impl DebugfsFiles for PoolFiles {
                 let r = pool.verify()?;
                 seq_print!(
                     out,
-                    "{} pages: {} free, {} isolated free, {} on pcp lists, {} allocated; {} errors\n",
+                    "{} pages: {} free, {} isolated free, {} on pcp lists ({} of offline CPUs), {} allocated; {} errors\n",
                     r.pages,
                     r.free_movable,
                     r.free_isolate,
                     r.pcp,
+                    r.offline_pcp,
                     r.allocated,
                     r.errors
                 );

@@ -18,6 +18,8 @@ pub(crate) struct Report {
     pub(crate) free_isolate: usize,
     /// Pages on pcp lists.
     pub(crate) pcp: usize,
+    /// Of those, pages on the lists of offline CPUs (stranded: should be 0).
+    pub(crate) offline_pcp: usize,
     /// Pages handed out.
     pub(crate) allocated: usize,
     /// Inconsistencies found; the first few are logged.

@@ -12,6 +12,7 @@
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
 #include <linux/build_bug.h>
+#include <linux/cpuhotplug.h>
 #include <linux/debugfs.h>
 #include <linux/seq_file.h>
 #include <linux/uaccess.h>
@@ -604,3 +605,32 @@ unsigned int pcpool_free_bulk(struct pcpool_client *c, unsigned int nr, struct p
 	return n;
 }
 EXPORT_SYMBOL_GPL(pcpool_free_bulk);
+
+/*
+ * CPU hotplug: one multi-instance state in the BP prepare section. Its
+ * startup callback runs on a control CPU before the CPU boots, its teardown
+ * after the CPU is dead, where page_alloc_cpu_dead() runs for the kernel's
+ * own pcp lists.
+ */
+int pcpool_cpuhp_add(struct hlist_node *node, int (*startup)(unsigned int, struct hlist_node *),
+		     int (*teardown)(unsigned int, struct hlist_node *))
+{
+	int state = cpuhp_setup_state_multi(CPUHP_BP_PREPARE_DYN, "pcpool:prepare", startup,
+					    teardown);
+	int ret;
+
+	if (state < 0)
+		return state;
+	ret = cpuhp_state_add_instance_nocalls(state, node);
+	if (ret) {
+		cpuhp_remove_multi_state(state);
+		return ret;
+	}
+	return state;
+}
+
+void pcpool_cpuhp_remove(int state, struct hlist_node *node)
+{
+	cpuhp_state_remove_instance_nocalls(state, node);
+	cpuhp_remove_multi_state(state);
+}

@@ -13,6 +13,7 @@
 struct page;
 struct dentry;
 struct seq_file;
+struct hlist_node;
 
 /* The module parameters, as loaded. */
 struct pcpool_params {
@@ -85,6 +86,10 @@ int pcpool_rs_free(struct page *page);
 unsigned int pcpool_rs_alloc_bulk(unsigned int flags, unsigned int nr, struct page **pages);
 unsigned int pcpool_rs_free_bulk(unsigned int nr, struct page **pages);
 bool pcpool_node_online(int nid);
+
+int pcpool_cpuhp_add(struct hlist_node *node, int (*startup)(unsigned int, struct hlist_node *),
+		     int (*teardown)(unsigned int, struct hlist_node *));
+void pcpool_cpuhp_remove(int state, struct hlist_node *node);
 
 #if IS_ENABLED(CONFIG_KUNIT)
 void pcpool_kunit_fail(const char *file, int line, const void *args);

@@ -72,6 +72,17 @@ extern "C" {
     pub(crate) fn pcpool_params(p: *mut super::params::RawParams);
     pub(crate) fn pcpool_node_online(nid: c_int) -> bool;
 
+    pub(crate) fn pcpool_cpuhp_add(
+        node: *mut bindings::hlist_node,
+        startup: Option<
+            unsafe extern "C" fn(cpu: c_uint, node: *mut bindings::hlist_node) -> c_int,
+        >,
+        teardown: Option<
+            unsafe extern "C" fn(cpu: c_uint, node: *mut bindings::hlist_node) -> c_int,
+        >,
+    ) -> c_int;
+    pub(crate) fn pcpool_cpuhp_remove(state: c_int, node: *mut bindings::hlist_node);
+
     // Exported by kernel/stop_machine.c, absent from 6.12's bindings.
     pub(crate) fn stop_machine(
         f: Option<unsafe extern "C" fn(data: *mut c_void) -> c_int>,
