@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0
 #
-# make demo: boot the test kernel, load pcpool, offline and online a real
-# memory block, and print what pcpool's notifier logged.
+# make demo: boot the test kernel, load pcpool, show its per-CPU pagesets
+# while the stress sample runs, offline and online a real memory block, and
+# print what pcpool logged.
 set -uo pipefail
 . "$(dirname "$0")/lib.sh"
 . "$PCPOOL_TOP/scripts/vm.sh"
