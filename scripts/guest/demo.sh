@@ -25,6 +25,7 @@ for dir in $(ls -d $MEM/memory* | sort -V); do
 	fi
 done
 
+echo "guest  (movable blocks that can go offline:$PCPOOL_BLOCKS)"
 kunit_skip_suites
 kmsg_mark demo
 show insmod pcpool.ko

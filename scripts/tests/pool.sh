@@ -25,6 +25,7 @@ for case in "${bad_params[@]}"; do
 	kmsg_mark "param $args"
 	out=$(insmod "$PCPOOL_MODULE" $args 2>&1)
 	rc=$?
+	[ "$case" = "${bad_params[0]}" ] && ktap_print_msg "insmod pcpool.ko $args: $out"
 	if [ $rc -eq 0 ]; then
 		ktap_print_msg "insmod $args succeeded"
 		rmmod pcpool
