@@ -6,6 +6,7 @@
 #   make            build pcpool.ko (sets up and builds the test kernel first if needed)
 #   make check      set up everything and run every test; ends with "N passed, N failed"
 #   make demo       boot the test kernel, load pcpool, offline and online a real memory block
+#   make bench      the P1 fast-path benchmark against the kernel's own pcp path (build/bench.csv)
 #   make fmt        rustfmt with the kernel's .rustfmt.toml; make fmt-check only checks
 #   make clippy     build with CLIPPY=1
 #   make setup      install the toolchain only; make kernel builds the test kernel only
@@ -24,7 +25,7 @@ endif
 RUST_SOURCES = $(shell find rust kunit samples -name '*.rs' 2>/dev/null)
 KMAKE = $(MAKE) -C "$(KDIR_CMD)" M=$(TOP) LLVM=1
 
-.PHONY: all module clippy fmt fmt-check setup kernel check demo clean
+.PHONY: all module clippy fmt fmt-check setup kernel check demo bench clean
 
 all: module
 
@@ -51,6 +52,9 @@ check: module
 
 demo: module
 	bash scripts/demo.sh
+
+bench: module
+	bash scripts/bench.sh
 
 clean:
 	@if [ -n "$(KDIR)" ] || [ -d "$$(bash scripts/build-kernel.sh --dir 2>/dev/null)" ]; then \
