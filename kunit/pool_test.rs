@@ -4,7 +4,7 @@
 //! accounting under concurrency, bad marks and double frees. Each test makes its own pool and
 //! gives every chunk back at the end.
 
-use crate::config::{PoolConfig, MAX_HIGH};
+use crate::config::{PoolConfig, MAX_HIGH, MAX_PAGES};
 use crate::ffi::{
     api::{self, Exported},
     cpu::{num_online_cpus, possible_cpus},
@@ -13,6 +13,7 @@ use crate::ffi::{
     kthread::{msleep, now_ms, random_u32, KThread},
     kunit::{kunit_expect, kunit_expect_eq, kunit_suite},
     page::{Chunk, ZoneKind, NUMA_NO_NODE},
+    params::Params,
 };
 use crate::page_list::{PageId, PageState};
 use crate::pool::{AllocFlags, PcpConfig, Pool};
@@ -231,30 +232,112 @@ fn api_free_refuses_foreign_and_double() {
     kunit_expect_eq!(freed.allocated, 0);
 }
 
-/// A page asked for zeroed comes back zeroed, even if it was dirty when freed.
+/// A page asked for zeroed comes back zeroed, even if it was dirty when freed; the handle type
+/// reaches its memory and gives it back.
 fn zeroed_alloc_is_zero() {
     let Some(pool) = pool(16, 4, 512) else { return };
-    let ok = with_irqs_off(|irqs| {
-        let Ok(id) = pool.alloc(NOGROW) else {
-            return false;
-        };
-        let Some(page) = pool.zone().page(irqs, id) else {
-            return false;
-        };
-        page.fill(0x5a);
-        let dirty = page.all_bytes_are(0x5a);
-        let _ = pool.free(id);
-        // The pageset is LIFO: the same page comes back.
-        let zero = AllocFlags {
-            zero: true,
-            ..NOGROW
-        };
-        let again = pool.alloc(zero);
-        let clean = again == Ok(id) && page.all_bytes_are(0);
-        let _ = again.map(|id| pool.free(id));
-        dirty && clean
+    let Ok(page) = pool.alloc_page(NOGROW) else {
+        return kunit_expect!(false, "alloc failed");
+    };
+    let id = page.id();
+    let dirty = pool.with_page(&page, |p| {
+        p.fill(0x5a);
+        p.all_bytes_are(0x5a)
     });
-    kunit_expect!(ok);
+    kunit_expect_eq!(dirty, Some(true));
+    kunit_expect!(pool.free_page(page).is_ok());
+    // The pageset is LIFO: the same page comes back.
+    let zero = AllocFlags {
+        zero: true,
+        ..NOGROW
+    };
+    let Ok(again) = pool.alloc_page(zero) else {
+        return kunit_expect!(false, "alloc failed");
+    };
+    kunit_expect_eq!(again.id(), id);
+    kunit_expect_eq!(pool.with_page(&again, |p| p.all_bytes_are(0)), Some(true));
+    kunit_expect!(pool.free_page(again).is_ok());
+    kunit_expect_eq!(verify(&pool).allocated, 0);
+}
+
+/// The counters in the zone file agree with a full scan, after a mix of operations.
+fn stats_agree_with_scan() {
+    let Some(pool) = pool(24, 6, 1024) else {
+        return;
+    };
+    let mut ids = [0 as PageId; 100];
+    let got = pool.alloc_bulk(NOGROW, &mut ids);
+    kunit_expect_eq!(got, ids.len());
+    kunit_expect!(pool.free_bulk(&ids[..37]).is_ok());
+    let c = pool.zone().counters();
+    let r = verify(&pool);
+    kunit_expect_eq!(c.nr_free, r.free_movable);
+    kunit_expect_eq!(c.nr_isolated_free, r.free_isolate);
+    kunit_expect_eq!(c.nr_pages, r.pages);
+    kunit_expect_eq!(
+        c.nr_chunks * pool.zone().pages_per_chunk() as usize,
+        r.pages
+    );
+    kunit_expect_eq!(r.allocated, 100 - 37);
+    kunit_expect_eq!(r.free_movable + r.pcp + r.allocated, r.pages);
+    kunit_expect!(pool.free_bulk(&ids[37..]).is_ok());
+}
+
+/// Every bad module parameter is refused with `EINVAL`; good ones give their config.
+fn bad_params_are_refused() {
+    let good = Params {
+        initial_pages: 512,
+        max_pages: 1024,
+        zone: Some("normal"),
+        high: 64,
+        batch: 8,
+        node: NUMA_NO_NODE,
+    };
+    let bad = [
+        Params {
+            max_pages: 0,
+            ..good
+        },
+        Params {
+            max_pages: MAX_PAGES + 1,
+            ..good
+        },
+        Params {
+            initial_pages: 2048,
+            ..good
+        },
+        Params {
+            high: MAX_HIGH + 1,
+            ..good
+        },
+        Params { batch: 0, ..good },
+        Params { batch: 65, ..good },
+        Params {
+            high: 0,
+            batch: MAX_HIGH + 1,
+            ..good
+        },
+        Params {
+            zone: Some("dma"),
+            ..good
+        },
+        Params { zone: None, ..good },
+        Params { node: 4096, ..good },
+        Params { node: -2, ..good },
+    ];
+    for p in &bad {
+        kunit_expect!(PoolConfig::from_params(p).is_err(), "{:?} accepted", p);
+    }
+    match PoolConfig::from_params(&good) {
+        Ok(c) => {
+            kunit_expect_eq!(
+                (c.initial_pages, c.max_pages, c.high, c.batch),
+                (512, 1024, 64, 8)
+            );
+            kunit_expect_eq!(c.zone, ZoneKind::Normal);
+        }
+        Err(e) => kunit_expect!(false, "good params refused: {:?}", e),
+    }
 }
 
 /// What the stress kthreads share: the pool, and slots through which pages move to other CPUs.
@@ -371,6 +454,8 @@ kunit_suite!(
         double_free_is_refused,
         bad_high_batch_is_refused,
         zeroed_alloc_is_zero,
+        stats_agree_with_scan,
+        bad_params_are_refused,
         api_free_refuses_foreign_and_double,
         exact_accounting_under_concurrency,
     ]

@@ -9,7 +9,7 @@ use crate::ffi::{
     cpuhp::{CpuHotplugHandler, NotRunning},
     ipi::on_each_cpu,
     irq::{with_irqs_off, IrqsOff},
-    page::RawPage,
+    page::{PageRef, RawPage},
     percpu::PerCpu,
     stop_machine::stop_machine,
 };
@@ -40,6 +40,22 @@ pub(crate) struct PcpConfig {
     pub(crate) high: u32,
     /// Batch.
     pub(crate) batch: u32,
+}
+
+/// A page allocated from a [`Pool`]: the safe handle for users inside the crate. It owns the
+/// page until [`Pool::free_page`] takes it back, so it cannot be freed twice; it is neither
+/// `Clone` nor `Copy`.
+#[must_use = "a pool page leaks unless given back with Pool::free_page"]
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) struct PoolPage {
+    id: PageId,
+}
+
+impl PoolPage {
+    /// The page's id in its pool.
+    pub(crate) fn id(&self) -> PageId {
+        self.id
+    }
 }
 
 /// A private page pool.
@@ -96,7 +112,26 @@ impl Pool {
         })
     }
 
-    /// Allocates one page.
+    /// Allocates one page, as a handle.
+    pub(crate) fn alloc_page(&self, flags: AllocFlags) -> Result<PoolPage> {
+        self.alloc(flags).map(|id| PoolPage { id })
+    }
+
+    /// Gives a page back. `EINVAL` only for a handle of another pool.
+    pub(crate) fn free_page(&self, page: PoolPage) -> Result {
+        self.free(page.id)
+    }
+
+    /// Runs `f` on the page's memory (contents, pfn), in an IRQs-off section.
+    pub(crate) fn with_page<R>(
+        &self,
+        page: &PoolPage,
+        f: impl FnOnce(PageRef<'_>) -> R,
+    ) -> Option<R> {
+        with_irqs_off(|irqs| self.zone.page(irqs, page.id).map(f))
+    }
+
+    /// Allocates one page, by id.
     pub(crate) fn alloc(&self, flags: AllocFlags) -> Result<PageId> {
         self.alloc_with(flags, |_, id| Some(id)).ok_or(ENOMEM)
     }
