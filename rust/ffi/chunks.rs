@@ -96,24 +96,17 @@ impl ChunkTable {
 }
 
 impl ChunkTable {
-    /// The slot and offset of `page`, if it is a page of a chunk in this table. `page` may be
-    /// anything a client passed in: it is checked to be a `struct page` of a valid pfn before
-    /// its `private` is read.
+    /// The slot and offset of `page`, if it is a page of a chunk in this table. `page` must
+    /// be a `struct page` (of any owner), as for `__free_page()`; whether it is one of ours is
+    /// read from its `private` tag and checked against the chunk's range.
+    #[inline]
     pub(crate) fn find(&self, page: RawPage, irqs: &IrqsOff) -> Option<(Slot, usize)> {
-        // SAFETY: only computes the pfn from the address (no dereference) and checks it.
-        if !unsafe { sys::pcpool_page_pfn_valid(page.0.as_ptr()) } {
-            return None;
-        }
-        // SAFETY: the memmap has a `struct page` at this address (checked just above).
+        // SAFETY: `page` is a `struct page` (the caller's contract); reading a word of it is
+        // fine whoever owns it.
         let private = unsafe { sys::pcpool_page_private(page.0.as_ptr()) };
         let slot = Slot::try_from(private.checked_sub(1)?).ok()?;
-        let chunk = self.get(slot, irqs)?;
-        // SAFETY: as above, only the address is used.
-        let pfn = unsafe { sys::pcpool_page_to_pfn(page.0.as_ptr()) };
-        chunk
-            .contains(pfn)
-            .then(|| (slot, pfn - chunk.start_pfn()))
-            .filter(|&(_, off)| chunk.nth(off).raw() == page)
+        let offset = self.get(slot, irqs)?.index_of(page)?;
+        Some((slot, offset))
     }
 }
 

@@ -151,6 +151,15 @@ impl<'a> ChunkRef<'a> {
         }
     }
 
+    /// The index of `page` in the chunk, if it is one of the chunk's pages: pointer arithmetic
+    /// on the memmap, no dereference.
+    #[inline]
+    pub(crate) fn index_of(&self, page: RawPage) -> Option<usize> {
+        let size = core::mem::size_of::<bindings::page>();
+        let delta = (page.0.as_ptr() as usize).wrapping_sub(self.first.as_ptr() as usize);
+        (delta % size == 0 && delta / size < self.nr_pages()).then_some(delta / size)
+    }
+
     /// The pages of the chunk, in pfn order.
     pub(crate) fn iter(self) -> impl Iterator<Item = PageRef<'a>> {
         (0..self.nr_pages()).map(move |n| self.nth(n))

@@ -237,15 +237,6 @@ unsigned long pcpool_page_private(struct page *page)
 	return page_private(page);
 }
 
-/*
- * Whether @page, a pointer a client passed in, is a struct page of a valid
- * pfn: page_to_pfn() is arithmetic on the vmemmap, no dereference.
- */
-bool pcpool_page_pfn_valid(struct page *page)
-{
-	return pfn_valid(page_to_pfn(page)) && pfn_to_page(page_to_pfn(page)) == page;
-}
-
 unsigned long pcpool_memory_block_size_bytes(void)
 {
 	return memory_block_size_bytes();

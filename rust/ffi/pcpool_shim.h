@@ -66,7 +66,6 @@ void pcpool_clear_page_offline(struct page *page);
 int pcpool_page_zone(struct page *page);
 void pcpool_set_page_private(struct page *page, unsigned long private);
 unsigned long pcpool_page_private(struct page *page);
-bool pcpool_page_pfn_valid(struct page *page);
 unsigned long pcpool_memory_block_size_bytes(void);
 
 struct task_struct *pcpool_kthread_start(void (*call)(void *data), void *data,

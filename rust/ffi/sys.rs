@@ -49,7 +49,6 @@ extern "C" {
     pub(crate) fn pcpool_page_zone(page: *mut bindings::page) -> c_int;
     pub(crate) fn pcpool_set_page_private(page: *mut bindings::page, private: c_ulong);
     pub(crate) fn pcpool_page_private(page: *mut bindings::page) -> c_ulong;
-    pub(crate) fn pcpool_page_pfn_valid(page: *mut bindings::page) -> bool;
 
     pub(crate) fn pcpool_memory_block_size_bytes() -> c_ulong;
 
