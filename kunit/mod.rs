@@ -4,4 +4,5 @@
 //! KUnit runs them once the module is live.
 
 mod ffi_test;
+mod isolation_test;
 mod pool_test;

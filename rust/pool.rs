@@ -17,12 +17,16 @@ use crate::page_list::{PageId, PageState};
 use crate::pcp::PcpList;
 use crate::verify::{Report, Visited};
 use crate::zone::{MigrateType, PoolZone};
-use core::sync::atomic::{AtomicU64, Ordering::Relaxed};
+use core::sync::atomic::{AtomicBool, AtomicU64, Ordering::Relaxed};
 use kernel::{
     new_mutex,
     prelude::*,
     sync::{Arc, Mutex},
 };
+
+// Used by the race tests now, and by the memory notifier once it gives pages up.
+#[cfg_attr(not(CONFIG_KUNIT), allow(dead_code))]
+mod isolation;
 
 /// How an allocation may proceed.
 #[derive(Clone, Copy, Debug, Default)]
@@ -68,6 +72,10 @@ pub(crate) struct Pool {
     #[pin]
     pcp_lock: Mutex<PcpConfig>,
     drains: AtomicU64,
+    /// An isolation is in progress (they do not nest).
+    isolating: AtomicBool,
+    /// Test-only weakened drain (see `isolation.rs`).
+    weak_drain: AtomicBool,
 }
 
 impl Pool {
@@ -81,6 +89,8 @@ impl Pool {
             pcp: PerCpu::new(|_| PcpList::new(high, batch))?,
             pcp_lock <- new_mutex!(PcpConfig { high, batch }, "pcpool_pcp_lock"),
             drains: AtomicU64::new(0),
+            isolating: AtomicBool::new(false),
+            weak_drain: AtomicBool::new(false),
         }? Error)
     }
 
@@ -253,9 +263,18 @@ impl Pool {
     }
 
     /// Drains every online CPU's pageset, with one IPI round. Sleeps.
+    ///
+    /// A CPU whose list is empty has nothing to do here, and may be skipped: unlike
+    /// `pcp_disable`, this drain promises nothing about frees that race with it (its caller
+    /// only wants pages back), so a free that lands just after the `count` check is fine.
+    /// `on_each_cpu` reaches every CPU anyway, and the handler returns at once on an empty list.
     pub(crate) fn drain_all(&self) {
         self.drains.fetch_add(1, Relaxed);
-        on_each_cpu(&|irqs| self.drain_local(irqs));
+        on_each_cpu(&|irqs| {
+            if self.pcp.local(irqs).count() != 0 {
+                self.drain_local(irqs);
+            }
+        });
     }
 
     /// The current marks.
@@ -328,6 +347,13 @@ impl Pool {
     /// every page of every chunk is on exactly one list or allocated, and every counter agrees
     /// with what the lists hold. Sleeps.
     pub(crate) fn verify(&self) -> Result<Report> {
+        self.verify_isolated(None)
+    }
+
+    /// [`Pool::verify`], and with `range`, count the pages of that isolated pfn range that are
+    /// on a pcp list or the movable free list (`Report::isolated_leaks`), in the same stopped
+    /// moment.
+    pub(crate) fn verify_isolated(&self, range: Option<(usize, usize)>) -> Result<Report> {
         let links = self.zone.links();
         let mut visited = Visited::new(links.len())?;
         let report = stop_machine(|stopped| {
@@ -393,6 +419,12 @@ impl Pool {
             let pages = r.pages;
             if total != pages {
                 r.error(format_args!("{} pages, {} accounted for", pages, total));
+            }
+            if let Some((start, end)) = range {
+                r.isolated_leaks = self.zone.count_in_range(irqs, start, end, PageState::Pcp)
+                    + self
+                        .zone
+                        .count_in_range(irqs, start, end, PageState::FreeMovable);
             }
             r
         });

@@ -22,6 +22,9 @@ pub(crate) struct Report {
     pub(crate) offline_pcp: usize,
     /// Pages handed out.
     pub(crate) allocated: usize,
+    /// Pages of the isolated range checked by `Pool::verify_isolated` that are on a pcp list or
+    /// the movable free list: each is a leak of isolation.
+    pub(crate) isolated_leaks: usize,
     /// Inconsistencies found; the first few are logged.
     pub(crate) errors: usize,
 }
@@ -57,6 +60,11 @@ impl Visited {
     /// Marks page `id`; returns whether it was marked already (a page on two lists).
     pub(crate) fn mark(&mut self, id: PageId) -> bool {
         core::mem::replace(&mut self.0[id as usize], true)
+    }
+
+    /// Clears every mark, for the next scan.
+    pub(crate) fn clear(&mut self) {
+        self.0.iter_mut().for_each(|v| *v = false);
     }
 
     /// Whether page `id` is marked.

@@ -229,6 +229,77 @@ impl PoolZone {
         }
     }
 
+    /// Sets the migratetype of every pageblock with a page in the pfn range `[start, end)` to
+    /// `mt` and moves their free pages to `mt`'s free list, counters exact
+    /// (`set_pageblock_migratetype()` + `move_freepages_block()`). Returns the pageblocks
+    /// changed.
+    pub(crate) fn set_migratetype_range(&self, start: usize, end: usize, mt: MigrateType) -> usize {
+        crate::ffi::irq::with_irqs_off(|irqs| {
+            let mut zone = self.lock(irqs);
+            let inner = &mut *zone;
+            let mut changed = 0;
+            for slot in self.slots(irqs) {
+                let Some(chunk) = self.chunks.get(slot, irqs) else {
+                    continue;
+                };
+                let (first, n) = (chunk.start_pfn(), chunk.nr_pages());
+                let old = MigrateType::from_u8(self.block_mt[slot as usize].load(Relaxed));
+                if old == mt || first >= end || start >= first + n {
+                    continue;
+                }
+                self.block_mt[slot as usize].store(mt as u8, Relaxed);
+                let base = slot << self.chunks.order();
+                let mut moved = 0;
+                for id in base..base + self.pages_per_chunk() {
+                    if self.links.state(id) == old.free_state() {
+                        inner.free[old as usize].remove(&self.links, id);
+                        inner.free[mt as usize].push_head(&self.links, id);
+                        self.links.set_state(id, mt.free_state());
+                        moved += 1;
+                    }
+                }
+                let c = &mut inner.counters;
+                let (from, to) = match mt {
+                    MigrateType::Isolate => (&mut c.nr_free, &mut c.nr_isolated_free),
+                    MigrateType::Movable => (&mut c.nr_isolated_free, &mut c.nr_free),
+                };
+                *from -= moved;
+                *to += moved;
+                changed += 1;
+            }
+            changed
+        })
+    }
+
+    /// Pages of `mt` pageblocks in `[start, end)` that are in state `state` now (for checks).
+    pub(crate) fn count_in_range(
+        &self,
+        irqs: &IrqsOff,
+        start: usize,
+        end: usize,
+        state: PageState,
+    ) -> usize {
+        let mut count = 0;
+        for slot in self.slots(irqs) {
+            let Some(chunk) = self.chunks.get(slot, irqs) else {
+                continue;
+            };
+            if chunk.start_pfn() >= end || start >= chunk.start_pfn() + chunk.nr_pages() {
+                continue;
+            }
+            let base = slot << self.chunks.order();
+            count += (base..base + self.pages_per_chunk())
+                .filter(|&id| self.links.state(id) == state)
+                .count();
+        }
+        count
+    }
+
+    /// The pfn of page `id`, while IRQs stay off.
+    pub(crate) fn pfn(&self, irqs: &IrqsOff, id: PageId) -> Option<usize> {
+        self.page(irqs, id).map(|p| p.pfn())
+    }
+
     /// The migratetype of page `id`'s pageblock, read without the lock. Read it with IRQs off
     /// on the free path, so that an isolation's IPI drain cannot fall between the read and the
     /// use (the 2014 fix).
