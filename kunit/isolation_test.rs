@@ -7,6 +7,7 @@
 //! inside the isolation may return one, and the counters must equal a full scan. A weakened
 //! variant (drain without `high = 0`) must be caught by the same checker.
 
+use super::exchange::Exchange;
 use crate::config::PoolConfig;
 use crate::ffi::{
     cpu::possible_cpus,
@@ -26,11 +27,10 @@ use kernel::{c_str, prelude::*, sync::Arc};
 const ITERATIONS: usize = 1_000;
 /// Every this many isolations the check also runs the full scan with the machine stopped.
 const FULL_SCAN_EVERY: usize = 100;
-const EMPTY: u32 = u32::MAX;
 
 struct Race {
     pool: Arc<Pool>,
-    exchange: [AtomicU32; 64],
+    exchange: Exchange,
     /// Odd while the block is isolated.
     epoch: AtomicU32,
     start: AtomicUsize,
@@ -61,17 +61,8 @@ impl Race {
             });
             self.bad_allocs.fetch_add(bad, Relaxed);
         }
-        for &id in &ids[..got] {
-            let slot = &self.exchange[random_u32() as usize % self.exchange.len()];
-            let id = if random_u32() % 2 == 0 {
-                slot.swap(id, Relaxed)
-            } else {
-                id
-            };
-            if id != EMPTY && self.pool.free(id).is_err() {
-                self.errors.fetch_add(1, Relaxed);
-            }
-        }
+        let refused = self.exchange.free_or_pass(&self.pool, &ids[..got]);
+        self.errors.fetch_add(refused, Relaxed);
     }
 }
 
@@ -98,7 +89,7 @@ fn race(weak: bool) -> Option<(usize, Option<usize>, usize)> {
     let race = Arc::new(
         Race {
             pool: pool.clone(),
-            exchange: [const { AtomicU32::new(EMPTY) }; 64],
+            exchange: Exchange::new(),
             epoch: AtomicU32::new(0),
             start: AtomicUsize::new(start),
             end: AtomicUsize::new(end),
@@ -150,12 +141,7 @@ fn race(weak: bool) -> Option<(usize, Option<usize>, usize)> {
     }
     drop(threads);
     pool.set_weak_drain(false);
-    for slot in &race.exchange {
-        let id = slot.swap(EMPTY, Relaxed);
-        if id != EMPTY && pool.free(id).is_err() {
-            errors += 1;
-        }
-    }
+    errors += race.exchange.drain(&pool);
     errors += race.errors.load(Relaxed);
     pr_info!(
         "isolation race{}: {} isolations in {} ms, first violation at {:?}, {} scan errors, drains {}\n",

@@ -4,6 +4,7 @@
 //! accounting under concurrency, bad marks and double frees. Each test makes its own pool and
 //! gives every chunk back at the end.
 
+use super::exchange::Exchange;
 use crate::config::{PoolConfig, MAX_HIGH, MAX_PAGES};
 use crate::ffi::{
     api::{self, Exported},
@@ -343,12 +344,10 @@ fn bad_params_are_refused() {
 /// What the stress kthreads share: the pool, and slots through which pages move to other CPUs.
 struct Stress {
     pool: Arc<Pool>,
-    exchange: [AtomicU32; 64],
+    exchange: Exchange,
     ops: AtomicUsize,
     errors: AtomicUsize,
 }
-
-const EMPTY: u32 = u32::MAX;
 
 impl Stress {
     /// One round on this thread's CPU: a bulk alloc of 1..=16 pages; each page is freed here or
@@ -358,17 +357,8 @@ impl Stress {
         let mut ids = [0 as PageId; 16];
         let n = 1 + random_u32() as usize % ids.len();
         let got = self.pool.alloc_bulk(NOGROW, &mut ids[..n]);
-        for &id in &ids[..got] {
-            let slot = &self.exchange[random_u32() as usize % self.exchange.len()];
-            let id = if random_u32() % 2 == 0 {
-                slot.swap(id, Relaxed)
-            } else {
-                id
-            };
-            if id != EMPTY && self.pool.free(id).is_err() {
-                self.errors.fetch_add(1, Relaxed);
-            }
-        }
+        let refused = self.exchange.free_or_pass(&self.pool, &ids[..got]);
+        self.errors.fetch_add(refused, Relaxed);
         self.ops.fetch_add(1, Relaxed);
     }
 }
@@ -394,7 +384,7 @@ fn exact_accounting_under_concurrency() {
     let stress = match Arc::new(
         Stress {
             pool: pool.clone(),
-            exchange: [const { AtomicU32::new(EMPTY) }; 64],
+            exchange: Exchange::new(),
             ops: AtomicUsize::new(0),
             errors: AtomicUsize::new(0),
         },
@@ -424,12 +414,7 @@ fn exact_accounting_under_concurrency() {
     }
     drop(threads);
 
-    for slot in &stress.exchange {
-        let id = slot.swap(EMPTY, Relaxed);
-        if id != EMPTY {
-            kunit_expect!(pool.free(id).is_ok());
-        }
-    }
+    kunit_expect_eq!(stress.exchange.drain(&pool), 0);
     kunit_expect_eq!(stress.errors.load(Relaxed), 0);
     kunit_expect!(
         stress.ops.load(Relaxed) >= 100 * num_online_cpus() as usize,
