@@ -15,7 +15,7 @@ use core::cell::Cell;
 /// and from an `on_each_cpu` callback running on it. So the IPI of an `on_each_cpu` drain
 /// cannot land inside an alloc or a free on that CPU, and when the drain has run everywhere,
 /// every alloc or free that started before it has finished: the drain is a synchronisation
-/// point (see Documentation/pool.rst). That is also why plain `Cell`s are enough here.
+/// point (Documentation/isolation.rst). That is also why plain `Cell`s are enough here.
 pub(crate) struct PcpList {
     high: Cell<u32>,
     batch: Cell<u32>,
