@@ -67,16 +67,15 @@ impl Pool {
     pub(crate) fn pcp_disable(&self) -> PcpDisabled<'_> {
         let config = self.pcp_lock.lock();
         self.drains.fetch_add(1, Relaxed);
+        let weak = self.weak_drain.load(Relaxed);
+        let PcpConfig { high, batch } = *config;
         on_each_cpu(&|irqs| {
             let pcp = self.pcp.local(irqs);
             pcp.set_high_batch(0, 1);
-            if !self.weak_drain.load(Relaxed) {
-                pcp.with_list(|list| self.zone.free_pcppages_bulk(irqs, list, list.len()));
-            } else {
-                // Test-only weakened variant: drain but keep `high`, so pages freed after the
-                // drain stay on the pagesets.
-                let PcpConfig { high, batch } = *config;
-                pcp.with_list(|list| self.zone.free_pcppages_bulk(irqs, list, list.len()));
+            pcp.with_list(|list| self.zone.free_pcppages_bulk(irqs, list, list.len()));
+            if weak {
+                // Test-only weakened variant: drained, but `high` is back, so pages freed
+                // after the drain stay on the pagesets.
                 pcp.set_high_batch(high, batch);
             }
         });

@@ -17,19 +17,7 @@ touch "$OUT/guest-started"
 mountpoint -q /sys/kernel/debug || mount -t debugfs none /sys/kernel/debug
 echo "guest: $(nproc) CPUs, $(awk '/MemTotal/ {print $2 / 1024}' /proc/meminfo) MiB, $(uname -r)"
 
-# Movable blocks that go offline and come back. Some cannot (the top one holds
-# ACPI tables here), so try each.
-blocks=()
-for dir in $(ls -d $MEM/memory* | sort -V); do
-	n=${dir##*memory}
-	[ "$(cat "$dir/valid_zones" 2>/dev/null)" = Movable ] || continue
-	[ "$(block_state "$n")" = online ] || continue
-	# An offline can fail for a moment (a page under I/O): try twice.
-	if set_block_state "$n" offline || { sleep 1 && set_block_state "$n" offline; }; then
-		set_block_state "$n" online_movable || { echo "guest: memory$n stayed offline"; continue; }
-		blocks+=("$n")
-	fi
-done
+blocks=($(offlinable_blocks))
 export PCPOOL_BLOCKS="${blocks[*]}"
 echo "guest: offlinable movable blocks: ${PCPOOL_BLOCKS:-none}"
 

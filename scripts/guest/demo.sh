@@ -15,16 +15,7 @@ show() {
 }
 
 # Movable blocks that really go offline, tried before pcpool takes memory.
-PCPOOL_BLOCKS=
-for dir in $(ls -d $MEM/memory* | sort -V); do
-	n=${dir##*memory}
-	[ "$(cat "$dir/valid_zones" 2>/dev/null)" = Movable ] && [ "$(block_state "$n")" = online ] || continue
-	if set_block_state "$n" offline || { sleep 1 && set_block_state "$n" offline; }; then
-		set_block_state "$n" online_movable
-		PCPOOL_BLOCKS="$PCPOOL_BLOCKS $n"
-	fi
-done
-
+PCPOOL_BLOCKS=" $(offlinable_blocks | tr '\n' ' ')"
 echo "guest  (movable blocks that can go offline:$PCPOOL_BLOCKS)"
 kunit_skip_suites
 kmsg_mark demo

@@ -20,6 +20,26 @@ set_block_state() {
 	timeout 60 sh -c "echo $2 > $MEM/memory$1/state" 2>/dev/null
 }
 
+# The movable memory blocks that really go offline (and come back), tried
+# one by one: some cannot (the top one holds ACPI tables here; a reserved
+# page can sit in another), and an offline can fail for a moment (a page
+# under I/O), so each gets two tries. Call it before pcpool takes memory.
+offlinable_blocks() {
+	local dir n
+	for dir in $(ls -d $MEM/memory* | sort -V); do
+		n=${dir##*memory}
+		[ "$(cat "$dir/valid_zones" 2>/dev/null)" = Movable ] || continue
+		[ "$(block_state "$n")" = online ] || continue
+		if set_block_state "$n" offline || { sleep 1 && set_block_state "$n" offline; }; then
+			if set_block_state "$n" online_movable; then
+				echo "$n"
+			else
+				echo "guest: memory$n stayed offline" >&2
+			fi
+		fi
+	done
+}
+
 # Put a marker in the kernel log, so a test can read only what follows it.
 kmsg_mark() {
 	echo "pcpool-test: $1" >/dev/kmsg
