@@ -1,194 +1,183 @@
 // SPDX-License-Identifier: GPL-2.0
 
-//! The isolation race test: kthreads on every CPU allocate and free while another thread
-//! isolates, checks and unisolates a pageblock 1,000 times. (Under TCG, with every vCPU busy,
-//! an iteration's IPI rounds take about 30 ms, so 10,000 would pass KUnit's 300 s timeout.) After every isolation, no page of
-//! the isolated block may be on a pcp list or the movable free list, no allocation made wholly
-//! inside the isolation may return one, and the counters must equal a full scan. A weakened
-//! variant (drain without `high = 0`) must be caught by the same checker.
+//! Isolation, one strategy at a time and without load: drains per isolation, exact counts,
+//! pagesets disabled and restored, frees into an isolated block, nesting refused.
 
-use super::exchange::Exchange;
-use crate::config::PoolConfig;
+use crate::config::{DrainStrategy, PoolConfig};
 use crate::ffi::{
-    cpu::possible_cpus,
-    irq::with_irqs_off,
-    kthread::{now_ms, random_u32, KThread},
+    cpu::num_online_cpus,
+    ipi::on_each_cpu,
     kunit::{kunit_expect, kunit_expect_eq, kunit_suite},
 };
 use crate::page_list::PageId;
 use crate::pool::{AllocFlags, Pool};
 use crate::verify::Visited;
-use core::sync::atomic::{
-    AtomicU32, AtomicUsize,
-    Ordering::{Acquire, Relaxed, Release},
+use core::sync::atomic::{AtomicU32, Ordering::Relaxed};
+use kernel::{prelude::*, sync::Arc};
+
+const BLOCKS: usize = 8;
+const NOGROW: AllocFlags = AllocFlags {
+    zero: false,
+    may_grow: false,
 };
-use kernel::{c_str, prelude::*, sync::Arc};
 
-const ITERATIONS: usize = 1_000;
-/// Every this many isolations the check also runs the full scan with the machine stopped.
-const FULL_SCAN_EVERY: usize = 100;
-
-struct Race {
-    pool: Arc<Pool>,
-    exchange: Exchange,
-    /// Odd while the block is isolated.
-    epoch: AtomicU32,
-    start: AtomicUsize,
-    end: AtomicUsize,
-    bad_allocs: AtomicUsize,
-    errors: AtomicUsize,
-}
-
-impl Race {
-    fn round(&self) {
-        let mut ids = [0 as PageId; 8];
-        let n = 1 + random_u32() as usize % ids.len();
-        let before = self.epoch.load(Acquire);
-        let got = self.pool.alloc_bulk(AllocFlags::default(), &mut ids[..n]);
-        let after = self.epoch.load(Acquire);
-        if before == after && before % 2 == 1 {
-            let (start, end) = (self.start.load(Relaxed), self.end.load(Relaxed));
-            let bad = with_irqs_off(|irqs| {
-                ids[..got]
-                    .iter()
-                    .filter(|&&id| {
-                        self.pool
-                            .zone()
-                            .pfn(irqs, id)
-                            .is_some_and(|p| (start..end).contains(&p))
-                    })
-                    .count()
-            });
-            self.bad_allocs.fetch_add(bad, Relaxed);
-        }
-        let refused = self.exchange.free_or_pass(&self.pool, &ids[..got]);
-        self.errors.fetch_add(refused, Relaxed);
-    }
-}
-
-/// Runs the race for up to `ITERATIONS` isolations; returns (iterations run, iteration of the
-/// first violation if any, scan errors).
-fn race(weak: bool) -> Option<(usize, Option<usize>, usize)> {
+/// A pool of `BLOCKS` pageblocks, and the pfn range that covers them all.
+fn pool(drain: DrainStrategy) -> Option<(Arc<Pool>, usize, usize)> {
+    let per_block = 1usize << crate::ffi::page::pageblock_order();
     let config = PoolConfig {
-        initial_pages: 1024,
-        max_pages: 1024,
+        initial_pages: BLOCKS * per_block,
+        max_pages: BLOCKS * per_block,
         high: 64,
         batch: 8,
+        drain,
         ..PoolConfig::default()
     };
     let pool = Arc::pin_init(Pool::new(config), GFP_KERNEL).ok()?;
     pool.fill(config.initial_pages).ok()?;
-    let (start, end) = {
-        let mut first = None;
-        pool.zone().for_each_pageblock(|pfn, _, _| {
-            first.get_or_insert(pfn);
-        });
-        let pfn = first?;
-        (pfn, pfn + pool.zone().pages_per_chunk() as usize)
-    };
-    let race = Arc::new(
-        Race {
-            pool: pool.clone(),
-            exchange: Exchange::new(),
-            epoch: AtomicU32::new(0),
-            start: AtomicUsize::new(start),
-            end: AtomicUsize::new(end),
-            bad_allocs: AtomicUsize::new(0),
-            errors: AtomicUsize::new(0),
-        },
-        GFP_KERNEL,
-    )
-    .ok()?;
-    pool.set_weak_drain(weak);
-    let mut threads = KVec::new();
-    for cpu in possible_cpus().filter(|c| c.is_online()) {
-        let r = race.clone();
-        threads
-            .push(
-                KThread::run_on(cpu, c_str!("pcpool_race"), move || r.round()).ok()?,
-                GFP_KERNEL,
-            )
-            .ok()?;
-    }
-    let mut visited = Visited::new(pool.zone().links().len()).ok()?;
-    let (mut caught, mut errors, mut done) = (None, 0, 0);
-    let t0 = now_ms();
-    for i in 0..ITERATIONS {
-        let Ok(iso) = pool.isolate_range(start, end) else {
-            break;
-        };
-        if iso.blocks() != 1 {
-            errors += 1;
-        }
-        race.epoch.fetch_add(1, Release);
-        let (on_pcp, check_errors) = pool.check_isolated(start, end, &mut visited);
-        let full = if i % FULL_SCAN_EVERY == 0 {
-            pool.verify_isolated(Some((start, end)))
-                .map_or(1, |r| r.errors + r.isolated_leaks)
-        } else {
-            0
-        };
-        race.epoch.fetch_add(1, Release);
-        drop(iso);
-        done = i + 1;
-        errors += check_errors;
-        if caught.is_none() && (on_pcp > 0 || full > 0 || race.bad_allocs.load(Relaxed) > 0) {
-            caught = Some(i + 1);
-        }
-        if weak && caught.is_some() {
-            break;
-        }
-    }
-    drop(threads);
-    pool.set_weak_drain(false);
-    errors += race.exchange.drain(&pool);
-    errors += race.errors.load(Relaxed);
-    pr_info!(
-        "isolation race{}: {} isolations in {} ms, first violation at {:?}, {} scan errors, drains {}\n",
-        if weak { " (weakened: drain without high = 0)" } else { "" },
-        done,
-        now_ms() - t0,
-        caught,
-        errors,
-        pool.drains()
-    );
-    let r = pool.verify().ok()?;
-    Some((done, caught, errors + r.errors + r.allocated))
+    let (mut start, mut end) = (usize::MAX, 0);
+    pool.zone().for_each_pageblock(|pfn, _, _| {
+        start = start.min(pfn);
+        end = end.max(pfn + per_block);
+    });
+    Some((pool, start, end))
 }
 
-/// pcpool's ordering: 1,000 isolations under load, not one violation, counters exact.
-fn isolation_race_one_drain() {
-    match race(false) {
-        Some((done, caught, errors)) => {
-            kunit_expect_eq!(done, ITERATIONS);
-            kunit_expect_eq!(caught, None);
-            kunit_expect_eq!(errors, 0);
+/// Every online CPU's (count, high, batch) agrees with `f`; returns how many do not.
+fn pcp_mismatches(pool: &Pool, f: impl Fn(u32, u32, u32) -> bool + Sync) -> u32 {
+    let bad = AtomicU32::new(0);
+    pool.for_each_pcp(&|_, count, high, batch| {
+        if !f(count, high, batch) {
+            bad.fetch_add(1, Relaxed);
         }
-        None => kunit_expect!(false, "could not set the race up"),
-    }
+    });
+    bad.load(Relaxed)
 }
 
-/// The weakened variant is caught by the same checker within the run: an expected detection.
-fn isolation_race_weakened_is_caught() {
-    match race(true) {
-        Some((done, caught, _)) => {
-            kunit_expect!(
-                caught.is_some(),
-                "weakened variant not caught in {} isolations",
-                done
-            );
-            if let Some(i) = caught {
-                pr_info!(
-                    "expected detection: the weakened variant was caught after {} isolations\n",
-                    i
-                );
+/// Each strategy: isolating every block drains once (once per block for `pageblock`), leaves no
+/// page on a pageset, moves exactly the free pages to the isolate list, keeps the pagesets at
+/// `high = 0` meanwhile, and unisolation restores counts and marks exactly.
+fn isolation_counts_and_drains() {
+    for drain in DrainStrategy::ALL {
+        let Some((pool, start, end)) = pool(drain) else {
+            kunit_expect!(false, "no pool for {}", drain.name());
+            continue;
+        };
+        // Leave pages on every pageset, and some allocated.
+        let mut ids = KVec::new();
+        for _ in 0..num_online_cpus() * 40 {
+            if let Ok(id) = pool.alloc(NOGROW) {
+                let _ = ids.push(id, GFP_KERNEL);
             }
         }
-        None => kunit_expect!(false, "could not set the race up"),
+        on_each_cpu(&|_| {
+            let mut pages = [0 as PageId; 20];
+            let got = pool.alloc_bulk(NOGROW, &mut pages);
+            let _ = pool.free_bulk(&pages[..got]);
+        });
+        kunit_expect!(pcp_mismatches(&pool, |count, _, _| count > 0) == 0);
+        let mut allocated = ids.len();
+        let drains = pool.drains();
+        let mut visited = Visited::new(pool.zone().links().len()).ok();
+        match pool.isolate_range(start, end) {
+            Ok(iso) => {
+                let expect = if drain == DrainStrategy::Pageblock {
+                    BLOCKS
+                } else {
+                    1
+                };
+                kunit_expect_eq!(iso.blocks(), BLOCKS);
+                kunit_expect_eq!((drain, pool.drains() - drains), (drain, expect as u64));
+                let c = pool.zone().counters();
+                kunit_expect_eq!((drain, c.nr_free), (drain, 0));
+                kunit_expect_eq!((drain, c.nr_isolated_free), (drain, c.nr_pages - allocated));
+                kunit_expect_eq!(
+                    pcp_mismatches(&pool, |count, high, batch| (count, high, batch)
+                        == (0, 0, 1)),
+                    0
+                );
+                if let Some(v) = visited.as_mut() {
+                    kunit_expect_eq!((drain, pool.check_isolated(start, end, v)), (drain, (0, 0)));
+                }
+                // Nothing to allocate: every block is isolated.
+                kunit_expect_eq!((drain, pool.alloc(NOGROW).err()), (drain, Some(ENOMEM)));
+                // A free into an isolated block goes to the isolate list, not a pageset.
+                if let Some(&id) = ids.last() {
+                    kunit_expect!(pool.free(id).is_ok());
+                    allocated -= 1;
+                    kunit_expect_eq!(
+                        pool.zone().counters().nr_isolated_free,
+                        c.nr_isolated_free + 1
+                    );
+                }
+            }
+            Err(e) => kunit_expect!(false, "{}: isolate_range failed: {:?}", drain.name(), e),
+        }
+        // Back: every page not allocated is free in the zone, the pagesets refill later.
+        let after = pool.zone().counters();
+        kunit_expect_eq!((drain, after.nr_isolated_free), (drain, 0));
+        kunit_expect_eq!((drain, after.nr_free), (drain, after.nr_pages - allocated));
+        kunit_expect_eq!(
+            pcp_mismatches(&pool, |_, high, batch| (high, batch) == (64, 8)),
+            0
+        );
+        kunit_expect!(pool.free_bulk(&ids[..allocated]).is_ok());
+        pool.drain_all();
+        let r = pool.verify();
+        kunit_expect!(
+            r.as_ref().is_ok_and(|r| r.is_consistent()),
+            "{}: {:?}",
+            drain.name(),
+            r.err()
+        );
     }
+}
+
+/// A second isolation while one is in progress is refused with `EBUSY`, and works after.
+fn nested_isolation_is_busy() {
+    let Some((pool, start, end)) = pool(DrainStrategy::Ipi) else {
+        kunit_expect!(false, "no pool");
+        return;
+    };
+    match pool.isolate_range(start, end) {
+        Ok(_iso) => kunit_expect_eq!(pool.isolate_range(start, end).err(), Some(EBUSY)),
+        Err(e) => kunit_expect!(false, "isolate_range failed: {:?}", e),
+    }
+    kunit_expect!(pool.isolate_range(start, end).is_ok());
+}
+
+/// The strategy can change at run time, between any two operations, and the pool stays right.
+fn drain_switch_at_run_time() {
+    let Some((pool, _, _)) = pool(DrainStrategy::Ipi) else {
+        kunit_expect!(false, "no pool");
+        return;
+    };
+    for round in 0..3 {
+        for drain in DrainStrategy::ALL {
+            pool.set_drain(drain);
+            kunit_expect_eq!(pool.pcp_config().drain, drain);
+            on_each_cpu(&|_| {
+                let mut pages = [0 as PageId; 16];
+                let got = pool.alloc_bulk(NOGROW, &mut pages);
+                let _ = pool.free_bulk(&pages[..got]);
+            });
+            if round == 1 {
+                pool.drain_all();
+            } else {
+                kunit_expect!(pool.set_high_batch(32 + round, 4).is_ok());
+            }
+        }
+    }
+    let r = pool.verify();
+    kunit_expect!(r
+        .as_ref()
+        .is_ok_and(|r| r.is_consistent() && r.allocated == 0));
 }
 
 kunit_suite!(
     pcpool_isolation,
-    [isolation_race_one_drain, isolation_race_weakened_is_caught]
+    [
+        isolation_counts_and_drains,
+        nested_isolation_is_busy,
+        drain_switch_at_run_time
+    ]
 );

@@ -7,3 +7,4 @@ mod exchange;
 mod ffi_test;
 mod isolation_test;
 mod pool_test;
+mod race_test;

@@ -5,7 +5,7 @@
 //! gives every chunk back at the end.
 
 use super::exchange::Exchange;
-use crate::config::{PoolConfig, MAX_HIGH, MAX_PAGES};
+use crate::config::{DrainStrategy, PoolConfig, MAX_HIGH, MAX_PAGES};
 use crate::ffi::{
     api::{self, Exported},
     cpu::{num_online_cpus, possible_cpus},
@@ -17,7 +17,7 @@ use crate::ffi::{
     params::Params,
 };
 use crate::page_list::{PageId, PageState};
-use crate::pool::{AllocFlags, PcpConfig, Pool};
+use crate::pool::{AllocFlags, Pool};
 use crate::verify::Report;
 use core::sync::atomic::{AtomicU32, AtomicUsize, Ordering::Relaxed};
 use kernel::{c_str, prelude::*, sync::Arc};
@@ -42,6 +42,12 @@ fn pool(high: u32, batch: u32, initial_pages: usize) -> Option<Pin<KBox<Pool>>> 
         return None;
     }
     Some(pool)
+}
+
+/// The pool's configured (high, batch).
+fn marks(pool: &Pool) -> (u32, u32) {
+    let c = pool.pcp_config();
+    (c.high, c.batch)
 }
 
 fn verify(pool: &Pool) -> Report {
@@ -75,14 +81,14 @@ fn round_trip_on_every_cpu() {
     let (ok, bad) = (AtomicU32::new(0), AtomicU32::new(0));
     for _ in 0..4 {
         on_each_cpu(&|irqs| {
-            let cpu_pages = pool.local_pcp(irqs).count();
+            let cpu_pages = pool.local_pcp(irqs).count;
             match pool.alloc(NOGROW) {
                 Ok(id) if pool.zone().links().state(id) == PageState::Allocated => {
                     let freed = pool.free(id).is_ok();
                     // The freed page is back on this CPU's list, at the hot end.
                     let refilled = cpu_pages == 0;
                     let expect = if refilled { 16 } else { cpu_pages };
-                    if freed && pool.local_pcp(irqs).count() == expect {
+                    if freed && pool.local_pcp(irqs).count == expect {
                         ok.fetch_add(1, Relaxed);
                     } else {
                         bad.fetch_add(1, Relaxed);
@@ -109,32 +115,31 @@ fn refill_and_flush_at_boundaries() {
     let failures = with_irqs_off(|irqs| {
         let mut failures = 0u32;
         let mut check = |ok: bool| failures += u32::from(!ok);
-        let pcp = pool.local_pcp(irqs);
         let before = zone.counters();
-        check(pcp.count() == 0);
+        check(pool.local_pcp(irqs).count == 0);
         // First alloc: refill 3, hand out 1.
         ids[0] = pool.alloc(NOGROW).unwrap_or(PageId::MAX);
-        check(pcp.count() == 2 && zone.counters().refills == before.refills + 1);
+        check(pool.local_pcp(irqs).count == 2 && zone.counters().refills == before.refills + 1);
         check(zone.counters().nr_free == before.nr_free - 3);
         ids[1] = pool.alloc(NOGROW).unwrap_or(PageId::MAX);
         ids[2] = pool.alloc(NOGROW).unwrap_or(PageId::MAX);
-        check(pcp.count() == 0 && zone.counters().refills == before.refills + 1);
+        check(pool.local_pcp(irqs).count == 0 && zone.counters().refills == before.refills + 1);
         // Empty again: the next alloc refills.
         for id in ids[3..8].iter_mut() {
             *id = pool.alloc(NOGROW).unwrap_or(PageId::MAX);
         }
         // 8 allocated: refills after 0, 3 and 6 allocations.
-        check(zone.counters().refills == before.refills + 3 && pcp.count() == 1);
+        check(zone.counters().refills == before.refills + 3 && pool.local_pcp(irqs).count == 1);
         // Frees: count 2..7 stays below high; the free that reaches 8 flushes 3.
         for (i, &id) in ids[..6].iter().enumerate() {
             check(pool.free(id).is_ok());
-            check(pcp.count() == 2 + i as u32);
+            check(pool.local_pcp(irqs).count == 2 + i as u32);
         }
         check(zone.counters().flushes == before.flushes);
         check(pool.free(ids[6]).is_ok());
-        check(pcp.count() == 8 - 3 && zone.counters().flushes == before.flushes + 1);
+        check(pool.local_pcp(irqs).count == 8 - 3 && zone.counters().flushes == before.flushes + 1);
         check(pool.free(ids[7]).is_ok());
-        check(pcp.count() == 6);
+        check(pool.local_pcp(irqs).count == 6);
         check(zone.counters().nr_free == before.nr_free - 6);
         failures
     });
@@ -147,16 +152,17 @@ fn refill_and_flush_at_boundaries() {
 fn high_zero_flushes_every_free() {
     let Some(pool) = pool(32, 8, 512) else { return };
     kunit_expect!(pool.set_high_batch(0, 1).is_ok());
-    kunit_expect_eq!(pool.pcp_config(), PcpConfig { high: 0, batch: 1 });
+    kunit_expect_eq!(marks(&pool), (0, 1));
     let bad = AtomicU32::new(0);
     on_each_cpu(&|irqs| {
-        let pcp = pool.local_pcp(irqs);
-        let ok = pcp.count() == 0 && pcp.high() == 0 && pcp.batch() == 1;
+        let ok = pool.local_pcp(irqs).count == 0
+            && pool.local_pcp(irqs).high == 0
+            && pool.local_pcp(irqs).batch == 1;
         let mut ids = [0 as PageId; 4];
         let got = pool.alloc_bulk(NOGROW, &mut ids);
-        let after_alloc = pcp.count();
-        let mut freed = pool.free(ids[0]).is_ok() && pcp.count() == 0;
-        freed &= pool.free_bulk(&ids[1..got]).is_ok() && pcp.count() == 0;
+        let after_alloc = pool.local_pcp(irqs).count;
+        let mut freed = pool.free(ids[0]).is_ok() && pool.local_pcp(irqs).count == 0;
+        freed &= pool.free_bulk(&ids[1..got]).is_ok() && pool.local_pcp(irqs).count == 0;
         if !(ok && got == 4 && after_alloc == 0 && freed) {
             bad.fetch_add(1, Relaxed);
         }
@@ -194,12 +200,11 @@ fn bad_high_batch_is_refused() {
         (u32::MAX, u32::MAX),
     ] {
         kunit_expect_eq!(pool.set_high_batch(high, batch), Err(EINVAL));
-        kunit_expect_eq!(pool.pcp_config(), PcpConfig { high: 16, batch: 4 });
+        kunit_expect_eq!(marks(&pool), (16, 4));
     }
     let bad = AtomicU32::new(0);
     on_each_cpu(&|irqs| {
-        let pcp = pool.local_pcp(irqs);
-        if (pcp.high(), pcp.batch()) != (16, 4) {
+        if (pool.local_pcp(irqs).high, pool.local_pcp(irqs).batch) != (16, 4) {
             bad.fetch_add(1, Relaxed);
         }
     });
@@ -293,6 +298,7 @@ fn bad_params_are_refused() {
         high: 64,
         batch: 8,
         node: NUMA_NO_NODE,
+        drain: Some("workqueue"),
     };
     let bad = [
         Params {
@@ -325,6 +331,18 @@ fn bad_params_are_refused() {
         Params { zone: None, ..good },
         Params { node: 4096, ..good },
         Params { node: -2, ..good },
+        Params {
+            drain: Some("ipi "),
+            ..good
+        },
+        Params {
+            drain: Some(""),
+            ..good
+        },
+        Params {
+            drain: None,
+            ..good
+        },
     ];
     for p in &bad {
         kunit_expect!(PoolConfig::from_params(p).is_err(), "{:?} accepted", p);
@@ -336,6 +354,7 @@ fn bad_params_are_refused() {
                 (512, 1024, 64, 8)
             );
             kunit_expect_eq!(c.zone, ZoneKind::Normal);
+            kunit_expect_eq!(c.drain, DrainStrategy::Workqueue);
         }
         Err(e) => kunit_expect!(false, "good params refused: {:?}", e),
     }

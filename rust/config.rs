@@ -11,6 +11,43 @@ use kernel::prelude::*;
 /// Largest `high` a pageset may have.
 pub(crate) const MAX_HIGH: u32 = 4096;
 
+/// How `pcp_disable()` drains the pagesets before an isolation (Documentation/isolation.rst).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum DrainStrategy {
+    /// One `on_each_cpu` round sets `high = 0` and drains (`zone_pcp_disable()`): the default.
+    Ipi,
+    /// One such round per pageblock, after isolating it: the 2014 design.
+    Pageblock,
+    /// Each CPU's pageset locked and drained from the isolating CPU, as 6.x's
+    /// `drain_all_pages()` does with `pcp->lock`.
+    Remote,
+    /// A work item per CPU, as `drain_all_pages()` did before 6.0.
+    Workqueue,
+}
+
+impl DrainStrategy {
+    /// Every strategy, in the order of their numbers.
+    pub(crate) const ALL: [Self; 4] = [Self::Ipi, Self::Pageblock, Self::Remote, Self::Workqueue];
+
+    /// The name the `drain` parameter and the debugfs knob take.
+    pub(crate) fn name(self) -> &'static str {
+        match self {
+            Self::Ipi => "ipi",
+            Self::Pageblock => "pageblock",
+            Self::Remote => "remote",
+            Self::Workqueue => "workqueue",
+        }
+    }
+
+    /// The strategy named `name`.
+    pub(crate) fn from_name(name: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|s| s.name() == name)
+    }
+}
+
+/// The names [`DrainStrategy::from_name`] takes, for error messages.
+pub(crate) const DRAIN_NAMES: &str = "allowed ipi, pageblock, remote or workqueue";
+
 /// The pool's settings, checked by [`PoolConfig::validate`].
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct PoolConfig {
@@ -26,6 +63,8 @@ pub(crate) struct PoolConfig {
     pub(crate) zone: ZoneKind,
     /// NUMA node, or `NUMA_NO_NODE`.
     pub(crate) nid: i32,
+    /// How isolation drains the pagesets.
+    pub(crate) drain: DrainStrategy,
 }
 
 impl Default for PoolConfig {
@@ -37,6 +76,7 @@ impl Default for PoolConfig {
             batch: 32,
             zone: ZoneKind::Movable,
             nid: NUMA_NO_NODE,
+            drain: DrainStrategy::Ipi,
         }
     }
 }
@@ -82,6 +122,9 @@ impl PoolConfig {
         if p.node != NUMA_NO_NODE && !node_online(p.node) {
             return bad("node", &p.node, "allowed -1 or an online node");
         }
+        let Some(drain) = p.drain.and_then(DrainStrategy::from_name) else {
+            return bad("drain", &p.drain.unwrap_or("?"), DRAIN_NAMES);
+        };
         Ok(Self {
             initial_pages: p.initial_pages,
             max_pages: p.max_pages,
@@ -89,6 +132,7 @@ impl PoolConfig {
             batch: p.batch,
             zone,
             nid: p.node,
+            drain,
         })
     }
 }

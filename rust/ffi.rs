@@ -24,5 +24,6 @@ pub(crate) mod notifier;
 pub(crate) mod page;
 pub(crate) mod params;
 pub(crate) mod percpu;
+pub(crate) mod percpu_lock;
 pub(crate) mod stop_machine;
 mod sys;

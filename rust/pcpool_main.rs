@@ -65,12 +65,13 @@ impl kernel::Module for Pcpool {
         let api = ffi::api::ApiRegistration::new(pool.clone())?;
         let c = pool.zone().counters();
         pr_info!(
-            "loaded; {} pages in {} chunks from ZONE_{:?}, high {} batch {}; memory notifier at priority {}\n",
+            "loaded; {} pages in {} chunks from ZONE_{:?}, high {} batch {}, drain {}; memory notifier at priority {}\n",
             c.nr_pages,
             c.nr_chunks,
             config.zone,
             config.high,
             config.batch,
+            config.drain.name(),
             hotplug::PRIORITY
         );
         Ok(Pcpool {

@@ -2,22 +2,22 @@
 
 //! The pool: a [`PoolZone`] served through per-CPU pagesets.
 
-use crate::config::{valid_high_batch, PoolConfig};
+use crate::config::{valid_high_batch, DrainStrategy, PoolConfig};
 use crate::ffi::{
     api::{self, Exported},
     cpu::{possible_cpus, CpuId},
     cpuhp::{CpuHotplugHandler, NotRunning},
-    ipi::on_each_cpu,
+    ipi::{on_each_cpu, on_each_cpu_wq},
     irq::{with_irqs_off, IrqsOff},
     page::{PageRef, RawPage},
-    percpu::PerCpu,
+    percpu_lock::LockablePerCpu,
     stop_machine::stop_machine,
 };
 use crate::page_list::{PageId, PageState};
 use crate::pcp::PcpList;
 use crate::verify::{Report, Visited};
 use crate::zone::{MigrateType, PoolZone};
-use core::sync::atomic::{AtomicBool, AtomicU64, Ordering::Relaxed};
+use core::sync::atomic::{AtomicBool, AtomicU64, AtomicU8, Ordering::Relaxed};
 use kernel::{
     new_mutex,
     prelude::*,
@@ -37,9 +37,22 @@ pub(crate) struct AllocFlags {
     pub(crate) may_grow: bool,
 }
 
-/// The pagesets' marks, under the pcp mutex.
+/// The pagesets' marks and drain strategy, under the pcp mutex.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) struct PcpConfig {
+    /// High mark.
+    pub(crate) high: u32,
+    /// Batch.
+    pub(crate) batch: u32,
+    /// How isolation drains.
+    pub(crate) drain: DrainStrategy,
+}
+
+/// A snapshot of one CPU's pageset.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct PcpSnapshot {
+    /// Pages on the list.
+    pub(crate) count: u32,
     /// High mark.
     pub(crate) high: u32,
     /// Batch.
@@ -67,10 +80,16 @@ impl PoolPage {
 pub(crate) struct Pool {
     #[pin]
     zone: PoolZone,
-    pcp: PerCpu<PcpList>,
-    /// Serialises changes to every CPU's marks: the analog of `pcp_batch_high_lock`.
+    /// The pagesets: IRQs off protect them, and a per-CPU spinlock too with the remote drain.
+    #[pin]
+    pcp: LockablePerCpu<PcpList>,
+    /// Serialises changes to every CPU's marks and to the drain strategy, and isolations: the
+    /// analog of `pcp_batch_high_lock`.
     #[pin]
     pcp_lock: Mutex<PcpConfig>,
+    /// The drain strategy's number, for `drain_all`, which does not take the mutex.
+    drain: AtomicU8,
+    /// Drain rounds: an `on_each_cpu` (or work item, or remote) pass over every pageset.
     drains: AtomicU64,
     /// An isolation is in progress (they do not nest).
     isolating: AtomicBool,
@@ -83,11 +102,12 @@ impl Pool {
     pub(crate) fn new(config: PoolConfig) -> impl PinInit<Self, Error> {
         let pages_per_chunk = 1usize << crate::ffi::page::pageblock_order();
         let max_chunks = config.max_pages.div_ceil(pages_per_chunk);
-        let (high, batch) = (config.high, config.batch);
+        let (high, batch, drain) = (config.high, config.batch, config.drain);
         try_pin_init!(Self {
             zone <- PoolZone::new(max_chunks, config.zone, config.nid),
-            pcp: PerCpu::new(|_| PcpList::new(high, batch))?,
-            pcp_lock <- new_mutex!(PcpConfig { high, batch }, "pcpool_pcp_lock"),
+            pcp <- LockablePerCpu::new(drain == DrainStrategy::Remote, |_| PcpList::new(high, batch)),
+            pcp_lock <- new_mutex!(PcpConfig { high, batch, drain }, "pcpool_pcp_lock"),
+            drain: AtomicU8::new(drain as u8),
             drains: AtomicU64::new(0),
             isolating: AtomicBool::new(false),
             weak_drain: AtomicBool::new(false),
@@ -256,25 +276,50 @@ impl Pool {
         Ok(())
     }
 
-    /// Flushes this CPU's whole pageset to the zone (`drain_local_pages()`).
-    fn drain_local(&self, irqs: &IrqsOff) {
-        let pcp = self.pcp.local(irqs);
-        pcp.with_list(|list| self.zone.free_pcppages_bulk(irqs, list, list.len()));
+    /// Runs `f` on every CPU's pageset by the mechanism of `drain`: an IPI round (also for
+    /// `Pageblock`, whose difference is how many rounds it runs), a work item per CPU, or, from
+    /// this CPU, under each pageset's lock (every possible CPU's: an offline CPU's list is
+    /// empty). Returns once `f` has run everywhere. Sleeps.
+    fn on_each_pcp(&self, drain: DrainStrategy, f: &(impl Fn(&IrqsOff, &PcpList) + Sync)) {
+        match drain {
+            DrainStrategy::Ipi | DrainStrategy::Pageblock => {
+                on_each_cpu(&|irqs| f(irqs, &self.pcp.local(irqs)));
+            }
+            DrainStrategy::Workqueue => on_each_cpu_wq(&|irqs| f(irqs, &self.pcp.local(irqs))),
+            DrainStrategy::Remote => match self.pcp.remote() {
+                Some(remote) => {
+                    for cpu in possible_cpus() {
+                        remote.with(cpu, |irqs, pcp| f(irqs, pcp));
+                    }
+                }
+                // Only `drain_all` can get here, racing with a strategy change (the rest hold
+                // the pcp mutex): the IPI is as good.
+                None => on_each_cpu(&|irqs| f(irqs, &self.pcp.local(irqs))),
+            },
+        }
     }
 
-    /// Drains every online CPU's pageset, with one IPI round. Sleeps.
+    /// Drains every CPU's pageset, with one round of the current strategy. Sleeps.
     ///
     /// A CPU whose list is empty has nothing to do here, and may be skipped: unlike
     /// `pcp_disable`, this drain promises nothing about frees that race with it (its caller
     /// only wants pages back), so a free that lands just after the `count` check is fine.
-    /// `on_each_cpu` reaches every CPU anyway, and the handler returns at once on an empty list.
     pub(crate) fn drain_all(&self) {
         self.drains.fetch_add(1, Relaxed);
-        on_each_cpu(&|irqs| {
-            if self.pcp.local(irqs).count() != 0 {
-                self.drain_local(irqs);
+        let drain = DrainStrategy::ALL[self.drain.load(Relaxed) as usize];
+        self.on_each_pcp(drain, &|irqs, pcp| {
+            if pcp.count() != 0 {
+                pcp.with_list(|list| self.zone.free_pcppages_bulk(irqs, list, list.len()));
             }
         });
+    }
+
+    /// Sets the drain strategy (the `drain` knob). Waits for an isolation in progress. Sleeps.
+    pub(crate) fn set_drain(&self, drain: DrainStrategy) {
+        let mut config = self.pcp_lock.lock();
+        self.pcp.set_remote(drain == DrainStrategy::Remote);
+        config.drain = drain;
+        self.drain.store(drain as u8, Relaxed);
     }
 
     /// The current marks.
@@ -286,7 +331,7 @@ impl Pool {
     /// changes, unless `1 <= batch <= high <= MAX_HIGH` or `high == 0`. A pageset above its new
     /// high mark is flushed down to it. Sleeps.
     pub(crate) fn set_high_batch(&self, high: u32, batch: u32) -> Result {
-        self.update_pcp(|_| PcpConfig { high, batch })
+        self.update_pcp(|c| PcpConfig { high, batch, ..c })
     }
 
     /// Sets every CPU's `high`, keeping `batch`; as [`Pool::set_high_batch`].
@@ -301,7 +346,8 @@ impl Pool {
 
     fn update_pcp(&self, f: impl FnOnce(PcpConfig) -> PcpConfig) -> Result {
         let mut config = self.pcp_lock.lock();
-        let PcpConfig { high, batch } = f(*config);
+        let new = f(*config);
+        let PcpConfig { high, batch, .. } = new;
         if !valid_high_batch(high, batch) {
             pr_err!(
                 "high {} / batch {} rejected: need 1 <= batch <= high <= {}, or high 0\n",
@@ -311,8 +357,7 @@ impl Pool {
             );
             return Err(EINVAL);
         }
-        on_each_cpu(&|irqs| {
-            let pcp = self.pcp.local(irqs);
+        self.on_each_pcp(config.drain, &|irqs, pcp| {
             pcp.set_high_batch(high, batch);
             pcp.with_list(|list| {
                 let excess = list.len().saturating_sub(high);
@@ -321,7 +366,7 @@ impl Pool {
                 }
             });
         });
-        *config = PcpConfig { high, batch };
+        *config = new;
         Ok(())
     }
 
@@ -338,9 +383,14 @@ impl Pool {
         });
     }
 
-    /// This CPU's pageset, while IRQs stay off.
-    pub(crate) fn local_pcp<'a>(&'a self, irqs: &'a IrqsOff) -> &'a PcpList {
-        self.pcp.local(irqs)
+    /// A snapshot of this CPU's pageset.
+    pub(crate) fn local_pcp(&self, irqs: &IrqsOff) -> PcpSnapshot {
+        let pcp = self.pcp.local(irqs);
+        PcpSnapshot {
+            count: pcp.count(),
+            high: pcp.high(),
+            batch: pcp.batch(),
+        }
     }
 
     /// The full consistency scan, with the machine stopped so that every list holds still:
@@ -474,15 +524,17 @@ impl CpuHotplugHandler for Arc<Pool> {
         // Under the pcp mutex: an update either ran before (we read its marks) or runs after
         // (its `on_each_cpu` reaches this CPU once it is online).
         let config = self.pcp_lock.lock();
-        self.pcp
-            .not_running(cpu)
-            .set_high_batch(config.high, config.batch);
+        with_irqs_off(|irqs| {
+            self.pcp
+                .not_running(cpu, irqs)
+                .set_high_batch(config.high, config.batch);
+        });
     }
 
     fn dead(&self, cpu: &NotRunning) {
         with_irqs_off(|irqs| {
             self.pcp
-                .not_running(cpu)
+                .not_running(cpu, irqs)
                 .with_list(|list| self.zone.free_pcppages_bulk(irqs, list, list.len()));
         });
     }

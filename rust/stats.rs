@@ -2,6 +2,7 @@
 
 //! The pool's debugfs files, `/sys/kernel/debug/pcpool/`, in /proc/zoneinfo's vocabulary.
 
+use crate::config::{DrainStrategy, DRAIN_NAMES};
 use crate::ffi::{
     cpu::{nr_cpu_ids, possible_cpus},
     debugfs::{seq_print, DebugfsFiles, FileSpec, SeqFile},
@@ -16,10 +17,11 @@ const PAGEBLOCKS: u32 = 2;
 const VERIFY: u32 = 3;
 const HIGH: u32 = 4;
 const BATCH: u32 = 5;
+const DRAIN: u32 = 6;
 
 /// The files: statistics are world-readable, `verify` (it stops the machine) and the knobs are
 /// root's.
-pub(crate) static FILES: [FileSpec; 6] = [
+pub(crate) static FILES: [FileSpec; 7] = [
     FileSpec {
         name: c_str!("zone"),
         mode: 0o444,
@@ -49,6 +51,11 @@ pub(crate) static FILES: [FileSpec; 6] = [
         name: c_str!("batch"),
         mode: 0o600,
         id: BATCH,
+    },
+    FileSpec {
+        name: c_str!("drain"),
+        mode: 0o600,
+        id: DRAIN,
     },
 ];
 
@@ -146,6 +153,7 @@ impl DebugfsFiles for PoolFiles {
             }
             HIGH => seq_print!(out, "{}\n", pool.pcp_config().high),
             BATCH => seq_print!(out, "{}\n", pool.pcp_config().batch),
+            DRAIN => seq_print!(out, "{}\n", pool.pcp_config().drain.name()),
             _ => return Err(EINVAL),
         }
         Ok(())
@@ -155,6 +163,16 @@ impl DebugfsFiles for PoolFiles {
         match id {
             HIGH => self.write_knob("high", input, |v| self.pool.set_high(v)),
             BATCH => self.write_knob("batch", input, |v| self.pool.set_batch(v)),
+            DRAIN => match DrainStrategy::from_name(input.trim()) {
+                Some(drain) => {
+                    self.pool.set_drain(drain);
+                    Ok(())
+                }
+                None => {
+                    pr_err!("drain: '{}' rejected: {}\n", input.trim(), DRAIN_NAMES);
+                    Err(EINVAL)
+                }
+            },
             _ => {
                 pr_err!("write refused: the file is read-only\n");
                 Err(EINVAL)

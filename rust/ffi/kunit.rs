@@ -12,17 +12,21 @@ use super::sys;
 use core::fmt;
 use kernel::{bindings, ffi::c_char, prelude::*, str::CStr};
 
-/// A `kunit_case` running `run` under the name `name`.
+/// A `kunit_case` running `run` under the name `name`, marked slow if `slow`.
 #[doc(hidden)]
 pub(crate) const fn case(
     name: &'static CStr,
     run: unsafe extern "C" fn(*mut bindings::kunit),
+    slow: bool,
 ) -> bindings::kunit_case {
     // SAFETY: all-zero is a valid `kunit_case` (null pointers, `None`, status SUCCESS, speed
     // UNSET); the fields KUnit needs are set below.
     let mut case: bindings::kunit_case = unsafe { core::mem::zeroed() };
     case.run_case = Some(run);
     case.name = name.as_char_ptr();
+    if slow {
+        case.attr.speed = bindings::kunit_speed_KUNIT_SPEED_SLOW;
+    }
     case
 }
 
@@ -33,9 +37,14 @@ pub(crate) const fn case_end() -> bindings::kunit_case {
     unsafe { core::mem::zeroed() }
 }
 
-/// A `kunit_suite` named `name` over the table `cases`.
+/// A `kunit_suite` named `name` over the table `cases`; `slow` gives it KUnit's `speed: slow`
+/// attribute, which `kunit.filter=speed>slow` leaves out.
 #[doc(hidden)]
-pub(crate) const fn suite(name: &str, cases: *mut bindings::kunit_case) -> bindings::kunit_suite {
+pub(crate) const fn suite(
+    name: &str,
+    slow: bool,
+    cases: *mut bindings::kunit_case,
+) -> bindings::kunit_suite {
     // SAFETY: all-zero is a valid `kunit_suite` (no init/exit hooks, no attributes).
     let mut suite: bindings::kunit_suite = unsafe { core::mem::zeroed() };
     let bytes = name.as_bytes();
@@ -46,6 +55,9 @@ pub(crate) const fn suite(name: &str, cases: *mut bindings::kunit_case) -> bindi
         i += 1;
     }
     suite.test_cases = cases;
+    if slow {
+        suite.attr.speed = bindings::kunit_speed_KUNIT_SPEED_SLOW;
+    }
     suite
 }
 
@@ -61,6 +73,13 @@ pub(crate) fn fail(file: &CStr, line: u32, args: fmt::Arguments<'_>) {
             (&args as *const fmt::Arguments<'_>).cast(),
         )
     };
+}
+
+/// Writes a diagnostic line (`# test: ...`) into the running test's KTAP output
+/// (`kunit_info()`), or to the log outside a test.
+pub(crate) fn info(args: fmt::Arguments<'_>) {
+    // SAFETY: `%pA` in the shim's format takes the `fmt::Arguments` we pass, alive for the call.
+    unsafe { sys::pcpool_kunit_info((&args as *const fmt::Arguments<'_>).cast()) };
 }
 
 /// Marks the running test skipped, with a reason; the test should return.
@@ -124,12 +143,19 @@ macro_rules! kunit_expect_eq {
 }
 pub(crate) use kunit_expect_eq;
 
-/// Declares a KUnit suite named `$suite` running the `fn()` tests listed, in order.
+/// Declares a KUnit suite named `$suite` running the `fn()` tests listed, in order;
+/// `kunit_suite!(name, slow, [...])` marks it slow (KUnit's `speed` attribute).
 ///
 /// Expands to a module `$suite` holding the `extern "C"` case wrappers, the case table, the
 /// suite and its `.kunit_test_suites` entry, all `static`: KUnit keeps pointers into them.
 macro_rules! kunit_suite {
     ($suite:ident, [$($test:ident),+ $(,)?]) => {
+        $crate::ffi::kunit::kunit_suite!(@suite $suite, false, [$($test),+]);
+    };
+    ($suite:ident, slow, [$($test:ident),+ $(,)?]) => {
+        $crate::ffi::kunit::kunit_suite!(@suite $suite, true, [$($test),+]);
+    };
+    (@suite $suite:ident, $slow:expr, [$($test:ident),+]) => {
         #[allow(non_snake_case, unused_unsafe)]
         mod $suite {
             use kernel::bindings;
@@ -146,12 +172,13 @@ macro_rules! kunit_suite {
             const NR_CASES: usize = [$(stringify!($test)),+].len();
 
             static mut CASES: [bindings::kunit_case; NR_CASES + 1] = [
-                $($crate::ffi::kunit::case(kernel::c_str!(stringify!($test)), $test),)+
+                $($crate::ffi::kunit::case(kernel::c_str!(stringify!($test)), $test, $slow),)+
                 $crate::ffi::kunit::case_end(),
             ];
 
             static mut SUITE: bindings::kunit_suite = $crate::ffi::kunit::suite(
                 stringify!($suite),
+                $slow,
                 // SAFETY: only the address is taken; only KUnit uses the table, through it.
                 unsafe { core::ptr::addr_of_mut!(CASES) }.cast(),
             );

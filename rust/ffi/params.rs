@@ -19,6 +19,7 @@ pub(crate) struct RawParams {
     high: c_uint,
     batch: c_uint,
     node: c_int,
+    drain: *const c_char,
 }
 
 const _: () = {
@@ -28,7 +29,8 @@ const _: () = {
     assert!(offset_of!(RawParams, high) == 24);
     assert!(offset_of!(RawParams, batch) == 28);
     assert!(offset_of!(RawParams, node) == 32);
-    assert!(core::mem::size_of::<RawParams>() == 40);
+    assert!(offset_of!(RawParams, drain) == 40);
+    assert!(core::mem::size_of::<RawParams>() == 48);
 };
 
 /// The module parameters as loaded, unchecked.
@@ -41,6 +43,8 @@ pub(crate) struct Params {
     pub(crate) high: u32,
     pub(crate) batch: u32,
     pub(crate) node: i32,
+    /// `drain=`, or `None` when it is not valid UTF-8.
+    pub(crate) drain: Option<&'static str>,
 }
 
 /// Reads the parameters.
@@ -52,21 +56,25 @@ pub(crate) fn params() -> Params {
         high: 0,
         batch: 0,
         node: 0,
+        drain: core::ptr::null(),
     };
     // SAFETY: `raw` is a valid `struct pcpool_params` to fill.
     unsafe { sys::pcpool_params(&mut raw) };
-    let zone = (!raw.zone.is_null())
-        // SAFETY: a `charp` parameter is a NUL-terminated string that lives as long as the
-        // module and is read-only (0444).
-        .then(|| unsafe { CStr::from_char_ptr(raw.zone) })
-        .and_then(|z| z.to_str().ok());
+    let string = |p: *const c_char| {
+        (!p.is_null())
+            // SAFETY: a `charp` parameter is a NUL-terminated string that lives as long as the
+            // module and is read-only (0444).
+            .then(|| unsafe { CStr::from_char_ptr(p) })
+            .and_then(|s| s.to_str().ok())
+    };
     Params {
         initial_pages: raw.initial_pages,
         max_pages: raw.max_pages,
-        zone,
+        zone: string(raw.zone),
         high: raw.high,
         batch: raw.batch,
         node: raw.node,
+        drain: string(raw.drain),
     }
 }
 

@@ -28,6 +28,9 @@
 #include <linux/string.h>
 #include <linux/highmem.h>
 #include <linux/percpu.h>
+#include <asm/msr.h>
+#include <linux/workqueue.h>
+#include <linux/mutex.h>
 #include <linux/preempt.h>
 #include <linux/smp.h>
 #include <kunit/test.h>
@@ -141,6 +144,52 @@ void pcpool_on_each_cpu(smp_call_func_t func, void *info)
 {
 	might_sleep();
 	on_each_cpu(func, info, 1);
+}
+
+/*
+ * Workqueue drains, as drain_all_pages() did before 6.0: a work item per
+ * online CPU, queued on that CPU, then waited for. The items are static
+ * per-CPU data under a mutex, like its pcpu_drain and pcpu_drain_mutex; the
+ * function runs with IRQs off, as an IPI handler would. A CPU that goes
+ * offline meanwhile runs its item elsewhere; the CPU-dead callback drains its
+ * pageset, so that is harmless, and flushing needs a snapshot of the mask.
+ */
+struct pcpool_work {
+	struct work_struct work;
+	void (*func)(void *info);
+	void *info;
+};
+
+static DEFINE_PER_CPU(struct pcpool_work, pcpool_works);
+static DEFINE_MUTEX(pcpool_works_lock);
+static struct cpumask pcpool_works_cpus;
+
+static void pcpool_work_fn(struct work_struct *work)
+{
+	struct pcpool_work *w = container_of(work, struct pcpool_work, work);
+
+	local_irq_disable();
+	w->func(w->info);
+	local_irq_enable();
+}
+
+void pcpool_on_each_cpu_wq(void (*func)(void *info), void *info)
+{
+	unsigned int cpu;
+
+	mutex_lock(&pcpool_works_lock);
+	cpumask_copy(&pcpool_works_cpus, cpu_online_mask);
+	for_each_cpu(cpu, &pcpool_works_cpus) {
+		struct pcpool_work *w = per_cpu_ptr(&pcpool_works, cpu);
+
+		INIT_WORK(&w->work, pcpool_work_fn);
+		w->func = func;
+		w->info = info;
+		queue_work_on(cpu, system_wq, &w->work);
+	}
+	for_each_cpu(cpu, &pcpool_works_cpus)
+		flush_work(&per_cpu_ptr(&pcpool_works, cpu)->work);
+	mutex_unlock(&pcpool_works_lock);
 }
 
 /* Pages. */
@@ -285,6 +334,11 @@ unsigned int pcpool_now_ms(void)
 	return jiffies_to_msecs(jiffies);
 }
 
+u64 pcpool_rdtsc(void)
+{
+	return rdtsc_ordered();
+}
+
 /*
  * The pool's module parameters. 6.12's Rust `module!` takes none, so they
  * are declared here, read-only in sysfs, and checked by rust/config.rs at
@@ -314,6 +368,11 @@ static int node = NUMA_NO_NODE;
 module_param(node, int, 0444);
 MODULE_PARM_DESC(node, "NUMA node of the chunks (default -1: any)");
 
+static char *drain = "ipi";
+module_param(drain, charp, 0444);
+MODULE_PARM_DESC(drain,
+		 "how isolation drains the pagesets: ipi (default: one on_each_cpu), pageblock (one per pageblock, 2014), remote (per-CPU spinlock, 6.x), workqueue (pre-6.0)");
+
 void pcpool_params(struct pcpool_params *p)
 {
 	p->initial_pages = initial_pages;
@@ -322,6 +381,7 @@ void pcpool_params(struct pcpool_params *p)
 	p->batch = batch;
 	p->zone = zone;
 	p->node = node;
+	p->drain = drain;
 }
 
 static_assert(offsetof(struct pcpool_params, initial_pages) == 0);
@@ -330,7 +390,8 @@ static_assert(offsetof(struct pcpool_params, zone) == 16);
 static_assert(offsetof(struct pcpool_params, high) == 24);
 static_assert(offsetof(struct pcpool_params, batch) == 28);
 static_assert(offsetof(struct pcpool_params, node) == 32);
-static_assert(sizeof(struct pcpool_params) == 40);
+static_assert(offsetof(struct pcpool_params, drain) == 40);
+static_assert(sizeof(struct pcpool_params) == 48);
 
 bool pcpool_node_online(int nid)
 {
@@ -355,6 +416,17 @@ void pcpool_kunit_fail(const char *file, int line, const void *args)
 		__kunit_do_failed_assertion(test, &loc, KUNIT_EXPECTATION, &assert.assert,
 					    kunit_fail_assert_format, "%pA", args);
 	}
+}
+
+/* kunit_info(): a diagnostic line in the running test's KTAP output. */
+void pcpool_kunit_info(const void *args)
+{
+	struct kunit *test = kunit_get_current_test();
+
+	if (test)
+		kunit_info(test, "%pA", args);
+	else
+		pr_info("%pA\n", args);
 }
 
 void pcpool_kunit_skip(const char *reason)

@@ -23,6 +23,7 @@ struct pcpool_params {
 	unsigned int high;
 	unsigned int batch;
 	int node;
+	const char *drain;
 };
 
 /* A debugfs file served by Rust. */
@@ -51,6 +52,7 @@ void pcpool_local_irq_restore(unsigned long flags);
 bool pcpool_irqs_disabled(void);
 bool pcpool_preemptible(void);
 
+void pcpool_on_each_cpu_wq(void (*func)(void *info), void *info);
 void pcpool_on_each_cpu(smp_call_func_t func, void *info);
 
 unsigned int pcpool_pageblock_order(void);
@@ -71,6 +73,7 @@ unsigned long pcpool_memory_block_size_bytes(void);
 struct task_struct *pcpool_kthread_start(void (*call)(void *data), void *data,
 					 unsigned int cpu, const char *name);
 unsigned int pcpool_now_ms(void);
+u64 pcpool_rdtsc(void);
 
 struct dentry *pcpool_debugfs_create(const char *dir_name, struct pcpool_dfile *files,
 				     unsigned int nr_files);
@@ -93,6 +96,7 @@ void pcpool_cpuhp_remove(int state, struct hlist_node *node);
 #if IS_ENABLED(CONFIG_KUNIT)
 void pcpool_kunit_fail(const char *file, int line, const void *args);
 void pcpool_kunit_skip(const char *reason);
+void pcpool_kunit_info(const void *args);
 int pcpool_write_file(const char *path, const char *buf, size_t len);
 int pcpool_param_kunit_memblock(void);
 #endif

@@ -4,7 +4,6 @@
 
 use super::{
     cpu::{possible_cpus, CpuId},
-    cpuhp::NotRunning,
     irq::IrqsOff,
     stop_machine::Stopped,
     sys,
@@ -87,13 +86,6 @@ impl<T> PerCpu<T> {
         // borrowed, and with IRQs off no other holder of this CPU's slot can run until the
         // `IrqsOff` borrow ends.
         unsafe { &*slot }
-    }
-
-    /// The slot of a CPU that runs nothing (booting or dead), from its hotplug callback.
-    pub(crate) fn not_running<'a>(&'a self, cpu: &'a NotRunning) -> &'a T {
-        // SAFETY: the slot holds an initialised `T` (type invariant); its CPU runs nothing and
-        // CPU hotplug callbacks are serialised, so no `local` holder exists meanwhile.
-        unsafe { &*Self::slot_ptr(self.ptr, cpu.cpu()) }
     }
 
     /// Any CPU's slot while the machine is stopped: nobody else runs, so even a `T` that only

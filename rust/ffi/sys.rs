@@ -31,6 +31,11 @@ extern "C" {
         info: *mut c_void,
     );
 
+    pub(crate) fn pcpool_on_each_cpu_wq(
+        func: Option<unsafe extern "C" fn(info: *mut c_void)>,
+        info: *mut c_void,
+    );
+
     pub(crate) fn pcpool_pageblock_order() -> c_uint;
     pub(crate) fn pcpool_alloc_chunk(
         nid: c_int,
@@ -59,6 +64,7 @@ extern "C" {
         name: *const c_char,
     ) -> *mut bindings::task_struct;
     pub(crate) fn pcpool_now_ms() -> c_uint;
+    pub(crate) fn pcpool_rdtsc() -> u64;
 
     pub(crate) fn pcpool_debugfs_create(
         dir_name: *const c_char,
@@ -99,6 +105,7 @@ extern "C" {
 extern "C" {
     pub(crate) fn pcpool_kunit_fail(file: *const c_char, line: c_int, args: *const c_void);
     pub(crate) fn pcpool_kunit_skip(reason: *const c_char);
+    pub(crate) fn pcpool_kunit_info(args: *const c_void);
     pub(crate) fn pcpool_write_file(path: *const c_char, buf: *const c_char, len: usize) -> c_int;
     pub(crate) fn pcpool_param_kunit_memblock() -> c_int;
 }

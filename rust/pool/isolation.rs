@@ -12,6 +12,7 @@
 //! afterwards needs no further drain.
 
 use super::{PcpConfig, Pool};
+use crate::config::DrainStrategy;
 use crate::ffi::ipi::on_each_cpu;
 use crate::zone::MigrateType;
 use core::sync::atomic::Ordering::{Acquire, Relaxed, Release};
@@ -26,8 +27,9 @@ pub(crate) struct PcpDisabled<'a> {
 
 impl Drop for PcpDisabled<'_> {
     fn drop(&mut self) {
-        let PcpConfig { high, batch } = *self.config;
-        on_each_cpu(&|irqs| self.pool.pcp.local(irqs).set_high_batch(high, batch));
+        let PcpConfig { high, batch, drain } = *self.config;
+        self.pool
+            .on_each_pcp(drain, &|_, pcp| pcp.set_high_batch(high, batch));
     }
 }
 
@@ -64,13 +66,24 @@ impl Pool {
     /// round sets `high = 0`, `batch = 1` and drains, forced on every online CPU. No CPU is
     /// skipped for `count == 0`: that read could race with a free on its way to the list
     /// (the 2020 bug).
+    ///
+    /// The strategy picks how the round reaches the CPUs (IPI, work items, or remote locking);
+    /// with `Pageblock`, the 2014 design, this only takes the mutex, and `isolate_range` runs a
+    /// round after each pageblock instead.
     pub(crate) fn pcp_disable(&self) -> PcpDisabled<'_> {
         let config = self.pcp_lock.lock();
+        if config.drain != DrainStrategy::Pageblock {
+            self.disable_round(&config);
+        }
+        PcpDisabled { pool: self, config }
+    }
+
+    /// One drain round: `high = 0`, `batch = 1`, and the list flushed, on every CPU.
+    fn disable_round(&self, config: &PcpConfig) {
         self.drains.fetch_add(1, Relaxed);
         let weak = self.weak_drain.load(Relaxed);
-        let PcpConfig { high, batch } = *config;
-        on_each_cpu(&|irqs| {
-            let pcp = self.pcp.local(irqs);
+        let PcpConfig { high, batch, drain } = *config;
+        self.on_each_pcp(drain, &|irqs, pcp| {
             pcp.set_high_batch(0, 1);
             pcp.with_list(|list| self.zone.free_pcppages_bulk(irqs, list, list.len()));
             if weak {
@@ -79,7 +92,6 @@ impl Pool {
                 pcp.set_high_batch(high, batch);
             }
         });
-        PcpDisabled { pool: self, config }
     }
 
     /// Isolates the pool's pageblocks in the pfn range `[start, end)`: disables the pagesets
@@ -99,9 +111,25 @@ impl Pool {
             return Err(EBUSY);
         }
         let pcp = self.pcp_disable();
-        let blocks = self
-            .zone
-            .set_migratetype_range(start, end, MigrateType::Isolate);
+        let blocks = if pcp.config.drain == DrainStrategy::Pageblock {
+            // 2014's `set_migratetype_isolate()`: each pageblock is isolated, then drained.
+            let step = self.zone.pages_per_chunk() as usize;
+            let mut blocks = 0;
+            for pfn in (start - start % step..end).step_by(step) {
+                if self
+                    .zone
+                    .set_migratetype_range(pfn, pfn + step, MigrateType::Isolate)
+                    > 0
+                {
+                    blocks += 1;
+                    self.disable_round(&pcp.config);
+                }
+            }
+            blocks
+        } else {
+            self.zone
+                .set_migratetype_range(start, end, MigrateType::Isolate)
+        };
         Ok(Isolation {
             pool: self,
             start,

@@ -17,6 +17,7 @@ bad_params=(
 	"max_pages=0 max_pages" "max_pages=99999999 max_pages" "initial_pages=4096 max_pages=1024 initial_pages"
 	"high=5000 high" "batch=0 batch" "batch=300 high=256 batch" "zone=dma zone" "zone= zone"
 	"node=7 node" "node=-2 node" "high=abc high" "batch=-1 batch"
+	"drain=fast drain" "drain= drain" "drain=IPI drain"
 )
 ok=1
 for case in "${bad_params[@]}"; do
@@ -45,16 +46,17 @@ memfree() { awk '/MemFree/ {print $2}' /proc/meminfo; }
 sync
 echo 3 >/proc/sys/vm/drop_caches
 free_before=$(memfree)
-if insmod "$PCPOOL_MODULE" initial_pages=2048 high=64 batch=16 &&
-	[ "$(awk '/^managed/ {print $2}' $DEBUGFS/zone)" = 2048 ]; then
+if insmod "$PCPOOL_MODULE" initial_pages=2048 high=64 batch=16 drain=remote &&
+	[ "$(awk '/^managed/ {print $2}' $DEBUGFS/zone)" = 2048 ] &&
+	[ "$(cat $DEBUGFS/drain)" = remote ]; then
 	ktap_test_pass load_with_params
 else
 	ktap_test_fail load_with_params
 fi
 
 # Modes: statistics world-readable, verify and the knobs root's only.
-modes=$(cd $DEBUGFS && stat -c '%n %a' zone pcp pageblocks verify high batch | tr '\n' ' ')
-if [ "$modes" = "zone 444 pcp 444 pageblocks 444 verify 400 high 600 batch 600 " ]; then
+modes=$(cd $DEBUGFS && stat -c '%n %a' zone pcp pageblocks verify high batch drain | tr '\n' ' ')
+if [ "$modes" = "zone 444 pcp 444 pageblocks 444 verify 400 high 600 batch 600 drain 600 " ]; then
 	ktap_test_pass file_modes
 else
 	ktap_print_msg "modes: $modes"
@@ -73,10 +75,12 @@ fi
 # Good writes take effect on every CPU; bad ones fail with EINVAL, are
 # logged, and change nothing.
 ok=1
-echo 128 >$DEBUGFS/high && echo 8 >$DEBUGFS/batch || ok=0
+echo 128 >$DEBUGFS/high && echo 8 >$DEBUGFS/batch && echo workqueue >$DEBUGFS/drain || ok=0
+[ "$(cat $DEBUGFS/drain)" = workqueue ] || ok=0
 [ "$(awk 'NR > 1 && $3 == 128 && $4 == 8' $DEBUGFS/pcp | wc -l)" = "$(nproc)" ] || ok=0
 for w in "high -1" "high abc" "high " "high 99999999999" "high 5000" "high 4" \
-	"batch 0" "batch 129" "batch x1" "verify 1" "zone 5"; do
+	"batch 0" "batch 129" "batch x1" "verify 1" "zone 5" "drain fast" "drain " "drain 2" \
+	"drain remote,ipi"; do
 	file=${w%% *}
 	val=${w#* }
 	kmsg_mark "write $w"
@@ -91,16 +95,19 @@ for w in "high -1" "high abc" "high " "high 99999999999" "high 5000" "high 4" \
 		ok=0
 	fi
 done
-[ "$(cat $DEBUGFS/high) $(cat $DEBUGFS/batch)" = "128 8" ] || ok=0
+[ "$(cat $DEBUGFS/high) $(cat $DEBUGFS/batch) $(cat $DEBUGFS/drain)" = "128 8 workqueue" ] || ok=0
 [ "$(awk 'NR > 1 && $3 == 128 && $4 == 8' $DEBUGFS/pcp | wc -l)" = "$(nproc)" ] || ok=0
 grep -q '^consistent$' $DEBUGFS/verify || ok=0
 [ $ok -eq 1 ] && ktap_test_pass knob_writes || ktap_test_fail knob_writes
 
 # Concurrent writers: the pcp mutex serialises them; every CPU ends with one
-# writer's pair, never a mix, and the pool stays consistent.
+# writer's pair, never a mix, and the pool stays consistent. The drain
+# strategy changes meanwhile too (switching the pagesets' locks on and off).
+strategies=(ipi pageblock remote workqueue)
 for i in $(seq 20); do
 	echo $((32 + i)) >$DEBUGFS/high &
 	echo $((1 + i % 8)) >$DEBUGFS/batch &
+	echo "${strategies[i % 4]}" >$DEBUGFS/drain &
 done
 wait
 h=$(cat $DEBUGFS/high)

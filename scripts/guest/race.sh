@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# Runs inside the race VM (one vCPU per host core): loads pcpool with only
+# its slow KUnit suite, pcpool_race, selected, and keeps the results and the
+# kernel log in OUT for scripts/ktap.py on the host.
+#
+# Usage: race.sh OUT
+set -u
+OUT=$1
+export PCPOOL_TOP=$PWD
+touch "$OUT/guest-started"
+mountpoint -q /sys/kernel/debug || mount -t debugfs none /sys/kernel/debug
+echo "guest: $(nproc) CPUs, $(uname -r)"
+
+# No trailing newline: KUnit keeps the parameter's bytes as they are.
+echo -n pcpool_race >/sys/module/kunit/parameters/filter_glob
+start=$(date +%s)
+if insmod "$PCPOOL_TOP/pcpool.ko" initial_pages=0; then
+	f=/sys/kernel/debug/kunit/pcpool_race/results
+	[ -f "$f" ] && cat "$f" >"$OUT/kunit-pcpool_race.ktap"
+	rmmod pcpool || echo "guest: rmmod pcpool failed"
+else
+	echo "guest: insmod pcpool.ko failed"
+fi
+echo "guest: pcpool_race ran in $(($(date +%s) - start)) s"
+dmesg | grep -E 'pcpool: (isolation race|expected detection)' | sed 's/^/guest: /'
+dmesg >"$OUT/dmesg.txt"
+touch "$OUT/guest-finished"
