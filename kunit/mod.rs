@@ -3,6 +3,7 @@
 //! pcpool's KUnit suites. They are built into pcpool.ko when the kernel has CONFIG_KUNIT, and
 //! KUnit runs them once the module is live.
 
+mod bench;
 mod exchange;
 mod ffi_test;
 mod isolation_test;

@@ -1,9 +1,15 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0
 #
-# make bench: the P1 fast-path benchmark. Boots the lean test kernel and runs
-# samples/pcpool_bench.ko: an order-0 alloc+free pair through pcpool's pcp
-# fast path and through the kernel's own, side by side in one run. Under TCG
+# make bench: every benchmark, side by side in one VM run of the lean test
+# kernel:
+# - P1: samples/pcpool_bench.ko, an order-0 alloc+free pair through pcpool's
+#   pcp fast path and through the kernel's own, with each drain strategy;
+# - P2: isolate+unisolate of 1, 8, 64 pageblocks, one drain against one per
+#   pageblock (pcpool's pcpool_bench KUnit suite);
+# - P3: drain latency by IPI, remote locking and work items, vCPUs idle and
+#   busy (the same suite).
+# Under TCG
 # the VM runs with QEMU's -icount shift=0,sleep=off, so rdtsc deltas count
 # guest instructions (unit "insn"); with a working KVM they are cycles.
 # Prints a table and writes build/bench.csv (metric,value,unit).
@@ -36,6 +42,16 @@ column -s, -t <build/bench.csv
 echo
 echo "spread (min / median / max per page over the runs):"
 sed 's/^/  /' "$OUT/bench-spread.txt"
-ratio=$(awk -F, '$1 == "p1_ratio" {print $2}' build/bench.csv)
+val() { awk -F, -v m="$1" '$1 == m {print $2}' build/bench.csv; }
 echo
-echo "P1: pcpool's alloc+free pair costs ${ratio}x the kernel's (goal: <= 0.6); build/bench.csv"
+echo "P1: pcpool's alloc+free pair costs $(val p1_ratio)x the kernel's (goal: <= 0.6);" \
+	"with the remote-lock pagesets $(val p1_ratio_remote)x"
+echo "P2: $(val p2_drains_64) drain per isolation of 64 pageblocks (goal: 1);" \
+	"one drain is $(val p2_speedup_64)x faster than a drain per pageblock (goal: >= 20)"
+echo "P3: with every vCPU busy, a workqueue drain takes $(val p3_ipi_vs_wq_busy)x an IPI drain" \
+	"(goal: >= 5); remote locking $(val p3_ipi_vs_remote_busy)x"
+echo "build/bench.csv"
+[ -n "$(val p2_speedup_64)" ] && [ -n "$(val p3_ipi_vs_wq_busy)" ] && [ -n "$(val p1_ratio_remote)" ] ||
+	die "some figures are missing (see $OUT/console.log)"
+grep -q '^ok 1 pcpool_bench' "$OUT/kunit-pcpool_bench.ktap" ||
+	die "the pcpool_bench suite failed its checks (see $OUT/kunit-pcpool_bench.ktap)"

@@ -97,3 +97,10 @@ pub(crate) fn now_ms() -> u64 {
     // SAFETY: no requirement.
     u64::from(unsafe { sys::pcpool_now_ms() })
 }
+
+/// `rdtsc_ordered()`: a timestamp for benchmarks. Counts guest instructions under QEMU with
+/// `-icount shift=0`, cycles on hardware.
+pub(crate) fn tsc() -> u64 {
+    // SAFETY: no requirement.
+    unsafe { sys::pcpool_rdtsc() }
+}

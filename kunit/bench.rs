@@ -1,0 +1,219 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! Benchmarks P2 and P3, run by `make bench` (scripts/guest/bench.sh selects this suite; `make
+//! check` leaves it out). Each figure is the median of `RUNS` runs in `tsc()` ticks: guest
+//! instructions under QEMU's `-icount shift=0`, cycles on hardware. Figures go to the log as
+//! `pcpool: csv metric,value,unit` lines. The cases check what the figures rest on (drains per
+//! isolation, blocks isolated, a consistent pool), never a time.
+//!
+//! - P2: isolate + unisolate of 1, 8 and 64 pageblocks with one drain (`ipi`) and with a drain
+//!   per pageblock (`pageblock`, 2014).
+//! - P3: one drain round by IPI, by remote locking and by work items, with the vCPUs idle and
+//!   with a spinning kthread on every vCPU (it calls `cond_resched()` between spins).
+
+use crate::config::{DrainStrategy, PoolConfig};
+use crate::ffi::{
+    cpu::possible_cpus,
+    ipi::on_each_cpu,
+    kthread::{tsc, KThread},
+    kunit::{kunit_expect, kunit_expect_eq, kunit_suite},
+    page::pageblock_order,
+};
+use crate::page_list::PageId;
+use crate::pool::{AllocFlags, Pool};
+use kernel::{c_str, prelude::*, sync::Arc};
+
+const RUNS: usize = 15;
+const NOGROW: AllocFlags = AllocFlags {
+    zero: false,
+    may_grow: false,
+};
+
+/// The median of `t` (sorted here by insertion: `sort_unstable` trips objtool on 6.12).
+fn median(t: &mut [u64]) -> u64 {
+    for i in 1..t.len() {
+        let mut j = i;
+        while j > 0 && t[j - 1] > t[j] {
+            t.swap(j - 1, j);
+            j -= 1;
+        }
+    }
+    t[t.len() / 2]
+}
+
+/// `a / b` with three decimals, as the csv writes ratios.
+struct Ratio(u64, u64);
+
+impl core::fmt::Display for Ratio {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        let milli = self.0 * 1000 / self.1.max(1);
+        write!(f, "{}.{:03}", milli / 1000, milli % 1000)
+    }
+}
+
+fn pool(blocks: usize, drain: DrainStrategy) -> Option<Arc<Pool>> {
+    let pages = blocks << pageblock_order();
+    let config = PoolConfig {
+        initial_pages: pages,
+        max_pages: pages,
+        high: 256,
+        batch: 32,
+        drain,
+        ..PoolConfig::default()
+    };
+    let pool = Arc::pin_init(Pool::new(config), GFP_KERNEL).ok()?;
+    pool.fill(pages).ok()?;
+    Some(pool)
+}
+
+/// Puts pages on every CPU's pageset, as a pool in use has.
+fn warm_pagesets(pool: &Pool) {
+    on_each_cpu(&|_| {
+        let mut ids = [0 as PageId; 64];
+        let got = pool.alloc_bulk(NOGROW, &mut ids);
+        let _ = pool.free_bulk(&ids[..got]);
+    });
+}
+
+/// The pool's pageblock pfns, lowest first.
+fn block_pfns(pool: &Pool) -> KVec<usize> {
+    let mut pfns = KVec::new();
+    pool.zone().for_each_pageblock(|pfn, _, _| {
+        let _ = pfns.push(pfn, GFP_KERNEL);
+    });
+    for i in 1..pfns.len() {
+        let mut j = i;
+        while j > 0 && pfns[j - 1] > pfns[j] {
+            pfns.swap(j - 1, j);
+            j -= 1;
+        }
+    }
+    pfns
+}
+
+/// P2: isolate + unisolate time and drains, one drain against one per pageblock.
+fn p2_isolation_one_drain_vs_per_pageblock() {
+    let Some(pool) = pool(64, DrainStrategy::Ipi) else {
+        kunit_expect!(false, "no pool of 64 pageblocks");
+        return;
+    };
+    let pfns = block_pfns(&pool);
+    kunit_expect_eq!(pfns.len(), 64);
+    let per_block = 1usize << pageblock_order();
+    for n in [1usize, 8, 64] {
+        let Some(&last) = pfns.get(n - 1) else {
+            return;
+        };
+        // The n lowest blocks: no other pool block lies between them.
+        let (start, end) = (pfns[0], last + per_block);
+        let mut medians = [0u64; 2];
+        for (i, drain) in [DrainStrategy::Ipi, DrainStrategy::Pageblock]
+            .into_iter()
+            .enumerate()
+        {
+            pool.set_drain(drain);
+            let mut t = [0u64; RUNS];
+            let drains = pool.drains();
+            for slot in t.iter_mut() {
+                warm_pagesets(&pool);
+                let t0 = tsc();
+                match pool.isolate_range(start, end) {
+                    Ok(iso) => kunit_expect_eq!(iso.blocks(), n),
+                    Err(e) => kunit_expect!(false, "isolate_range: {:?}", e),
+                }
+                *slot = tsc() - t0;
+            }
+            let per_isolation = (pool.drains() - drains) / RUNS as u64;
+            let expect = if drain == DrainStrategy::Pageblock {
+                n
+            } else {
+                1
+            };
+            kunit_expect_eq!(per_isolation, expect as u64);
+            medians[i] = median(&mut t);
+            pr_info!(
+                "csv p2_drains_{}_{},{},drains\n",
+                n,
+                drain.name(),
+                per_isolation
+            );
+            pr_info!("csv p2_time_{}_{},{},ticks\n", n, drain.name(), medians[i]);
+            if n == 64 && drain == DrainStrategy::Ipi {
+                pr_info!("csv p2_drains_64,{},drains\n", per_isolation);
+            }
+        }
+        pr_info!(
+            "csv p2_speedup_{},{},ratio\n",
+            n,
+            Ratio(medians[1], medians[0])
+        );
+    }
+    let r = pool.verify();
+    kunit_expect!(r.is_ok_and(|r| r.is_consistent() && r.allocated == 0));
+}
+
+/// P3: one drain round's latency for each mechanism, vCPUs idle and busy.
+fn p3_drain_latency_ipi_remote_workqueue() {
+    let Some(pool) = pool(4, DrainStrategy::Ipi) else {
+        kunit_expect!(false, "no pool");
+        return;
+    };
+    let drains = [
+        DrainStrategy::Ipi,
+        DrainStrategy::Remote,
+        DrainStrategy::Workqueue,
+    ];
+    let mut busy_medians = [0u64; 3];
+    for busy in [false, true] {
+        let mut spinners = KVec::new();
+        if busy {
+            for cpu in possible_cpus().filter(|c| c.is_online()) {
+                let spin = KThread::run_on(cpu, c_str!("pcpool_spin"), || {
+                    for _ in 0..10_000 {
+                        core::hint::spin_loop();
+                    }
+                });
+                match spin {
+                    Ok(t) => kunit_expect!(spinners.push(t, GFP_KERNEL).is_ok()),
+                    Err(e) => kunit_expect!(false, "spinner: {:?}", e),
+                }
+            }
+        }
+        let load = if busy { "busy" } else { "idle" };
+        for (i, drain) in drains.into_iter().enumerate() {
+            pool.set_drain(drain);
+            let mut t = [0u64; RUNS];
+            for slot in t.iter_mut() {
+                warm_pagesets(&pool);
+                let t0 = tsc();
+                pool.drain_all();
+                *slot = tsc() - t0;
+            }
+            let m = median(&mut t);
+            if busy {
+                busy_medians[i] = m;
+            }
+            pr_info!("csv p3_{}_{},{},ticks\n", drain.name(), load, m);
+        }
+        drop(spinners);
+    }
+    pr_info!(
+        "csv p3_ipi_vs_wq_busy,{},ratio\n",
+        Ratio(busy_medians[2], busy_medians[0])
+    );
+    pr_info!(
+        "csv p3_ipi_vs_remote_busy,{},ratio\n",
+        Ratio(busy_medians[1], busy_medians[0])
+    );
+    let r = pool.verify();
+    kunit_expect!(r.is_ok_and(|r| r.is_consistent() && r.allocated == 0));
+}
+
+kunit_suite!(
+    pcpool_bench,
+    slow,
+    [
+        p2_isolation_one_drain_vs_per_pageblock,
+        p3_drain_latency_ipi_remote_workqueue
+    ]
+);
