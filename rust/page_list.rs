@@ -22,23 +22,20 @@ const NIL: PageId = PageId::MAX;
 pub(crate) enum PageState {
     /// Not part of a chunk the pool holds.
     Unused = 0,
-    /// On the zone's free list of a MIGRATE_MOVABLE pageblock.
-    FreeMovable = 1,
-    /// On the zone's free list of a MIGRATE_ISOLATE pageblock.
-    FreeIsolate = 2,
+    /// On its pageblock's free list in the zone; the pageblock's migratetype says which.
+    Free = 1,
     /// On a CPU's pcp list.
-    Pcp = 3,
+    Pcp = 2,
     /// Handed out to a client.
-    Allocated = 4,
+    Allocated = 3,
 }
 
 impl PageState {
     fn from_u8(v: u8) -> Self {
         match v {
-            1 => Self::FreeMovable,
-            2 => Self::FreeIsolate,
-            3 => Self::Pcp,
-            4 => Self::Allocated,
+            1 => Self::Free,
+            2 => Self::Pcp,
+            3 => Self::Allocated,
             _ => Self::Unused,
         }
     }
@@ -50,11 +47,12 @@ struct Link {
     state: AtomicU8,
 }
 
-/// The link table: one entry per page the pool can hold.
+/// The link table: one entry per page the pool can hold. The zone also keeps one with an entry
+/// per pageblock, to chain pageblocks the same way.
 pub(crate) struct PageLinks(KVVec<Link>);
 
 impl PageLinks {
-    /// A table for `nr_pages` pages, all [`PageState::Unused`].
+    /// A table for `nr_pages` pages (or pageblocks), all [`PageState::Unused`].
     pub(crate) fn new(nr_pages: usize) -> Result<Self> {
         let mut links = KVVec::with_capacity(nr_pages, GFP_KERNEL)?;
         for _ in 0..nr_pages {
@@ -115,7 +113,8 @@ impl PageLinks {
     }
 }
 
-/// A doubly linked list of pages: the head, its tail and its length.
+/// A doubly linked list of pages (or of pageblocks, over the zone's pageblock link table): the
+/// head, its tail and its length.
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct PageList {
     head: PageId,
@@ -139,6 +138,11 @@ impl PageList {
     /// Whether the list is empty.
     pub(crate) fn is_empty(&self) -> bool {
         self.len == 0
+    }
+
+    /// The page at the head, left on the list.
+    pub(crate) fn first(&self) -> Option<PageId> {
+        (self.head != NIL).then_some(self.head)
     }
 
     /// Adds `id` at the head (the hot end, as the kernel's pcp lists do).

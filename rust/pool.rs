@@ -452,10 +452,7 @@ impl Pool {
                 for id in (slot * per_chunk)..(slot + 1) * per_chunk {
                     match (links.state(id), visited.get(id)) {
                         (PageState::Allocated, false) => r.allocated += 1,
-                        (
-                            PageState::FreeMovable | PageState::FreeIsolate | PageState::Pcp,
-                            true,
-                        ) => {}
+                        (PageState::Free | PageState::Pcp, true) => {}
                         (state, seen) => r.error(format_args!(
                             "page {} is {:?} but {} a list",
                             id,
@@ -474,7 +471,7 @@ impl Pool {
                 r.isolated_leaks = self.zone.count_in_range(irqs, start, end, PageState::Pcp)
                     + self
                         .zone
-                        .count_in_range(irqs, start, end, PageState::FreeMovable);
+                        .free_in_range(irqs, &zone, start, end, MigrateType::Movable);
             }
             r
         });

@@ -4,10 +4,14 @@
 //! the free lists and the free-page counters.
 //!
 //! Mirrors the buddy side of `struct zone`: one spinlock, taken with IRQs off (the pcp paths
-//! and the IPI drain reach it from IRQs-off sections), protects the free lists, the
-//! per-pageblock free counts and the counters, which are exact whenever the lock is free, like
-//! `NR_FREE_PAGES`. A chunk is one pageblock (order `pageblock_order`), so a chunk slot is a
-//! pageblock.
+//! and the IPI drain reach it from IRQs-off sections), protects the free lists and the
+//! counters, which are exact whenever the lock is free, like `NR_FREE_PAGES`. A chunk is one
+//! pageblock (order `pageblock_order`), so a chunk slot is a pageblock.
+//!
+//! Free pages are kept per pageblock, and the pageblocks with free pages on one list per
+//! migratetype. So isolating a pageblock moves all its free pages in one step, as
+//! `move_freepages_block()` moves a wholly free pageblock as one buddy page, and the cost of an
+//! isolation is its drain, not the number of free pages it holds.
 
 use crate::ffi::{
     chunks::{ChunkTable, Slot},
@@ -41,13 +45,6 @@ impl MigrateType {
             Self::Movable
         }
     }
-
-    fn free_state(self) -> PageState {
-        match self {
-            Self::Movable => PageState::FreeMovable,
-            Self::Isolate => PageState::FreeIsolate,
-        }
-    }
 }
 
 /// The zone's counters, as /proc/zoneinfo names them where it can.
@@ -73,10 +70,11 @@ pub(crate) struct ZoneCounters {
 
 /// What the zone lock protects.
 pub(crate) struct ZoneInner {
-    /// Free lists, one per migratetype.
-    free: [PageList; 2],
-    /// Free pages per pageblock (chunk slot).
-    block_free: KVec<u32>,
+    /// Each pageblock's free pages (by chunk slot).
+    block_free: KVec<PageList>,
+    /// The pageblocks that have free pages, one list per migratetype (the zone's `free_area`
+    /// lists, at pageblock granularity), linked through `PoolZone::block_links`.
+    free_blocks: [PageList; 2],
     counters: ZoneCounters,
 }
 
@@ -89,6 +87,8 @@ pub(crate) struct PoolZone {
     inner: SpinLock<ZoneInner>,
     chunks: ChunkTable,
     links: PageLinks,
+    /// Links of the pageblock lists `ZoneInner::free_blocks`, one entry per chunk slot.
+    block_links: PageLinks,
     /// Pageblock migratetypes, written under the lock, read locklessly on the free path
     /// (`get_pfnblock_migratetype()`).
     block_mt: KVec<AtomicU8>,
@@ -102,14 +102,15 @@ impl PoolZone {
         try_pin_init!(Self {
             inner <- new_spinlock!(
                 ZoneInner {
-                    free: [PageList::EMPTY; 2],
-                    block_free: zeroed_vec(max_chunks)?,
+                    block_free: empty_lists(max_chunks)?,
+                    free_blocks: [PageList::EMPTY; 2],
                     counters: ZoneCounters::default(),
                 },
                 "pcpool_zone"
             ),
             chunks: ChunkTable::new(max_chunks, pageblock_order())?,
             links: PageLinks::new(max_chunks << pageblock_order())?,
+            block_links: PageLinks::new(max_chunks)?,
             block_mt: {
                 let mut v = KVec::with_capacity(max_chunks, GFP_KERNEL)?;
                 for _ in 0..max_chunks {
@@ -163,12 +164,14 @@ impl PoolZone {
             let mut zone = self.lock(irqs);
             let inner = &mut *zone;
             self.block_mt[slot as usize].store(MigrateType::Movable as u8, Relaxed);
-            for id in first..first + self.pages_per_chunk() {
-                self.links.set_state(id, PageState::FreeMovable);
-                inner.free[MigrateType::Movable as usize].push_head(&self.links, id);
+            let block = &mut inner.block_free[slot as usize];
+            // Highest first, so that allocation hands the lowest pfn out first.
+            for id in (first..first + self.pages_per_chunk()).rev() {
+                self.links.set_state(id, PageState::Free);
+                block.push_head(&self.links, id);
             }
+            inner.free_blocks[MigrateType::Movable as usize].push_head(&self.block_links, slot);
             let n = self.pages_per_chunk() as usize;
-            inner.block_free[slot as usize] = n as u32;
             inner.counters.nr_free += n;
             inner.counters.nr_pages += n;
             inner.counters.nr_chunks += 1;
@@ -181,19 +184,32 @@ impl PoolZone {
     /// lock (`rmqueue_bulk()`). Returns how many it moved.
     pub(crate) fn rmqueue_bulk(&self, irqs: &IrqsOff, count: u32, list: &mut PageList) -> u32 {
         let mut zone = self.lock(irqs);
-        let inner = &mut *zone;
+        let ZoneInner {
+            block_free,
+            free_blocks,
+            counters,
+        } = &mut *zone;
+        let movable = &mut free_blocks[MigrateType::Movable as usize];
         let mut moved = 0;
         while moved < count {
-            let Some(id) = inner.free[MigrateType::Movable as usize].pop_head(&self.links) else {
+            let Some(slot) = movable.first() else {
                 break;
             };
-            inner.block_free[self.split(id).0 as usize] -= 1;
-            self.links.set_state(id, PageState::Pcp);
-            list.push_head(&self.links, id);
-            moved += 1;
+            let block = &mut block_free[slot as usize];
+            while moved < count {
+                let Some(id) = block.pop_head(&self.links) else {
+                    break;
+                };
+                self.links.set_state(id, PageState::Pcp);
+                list.push_head(&self.links, id);
+                moved += 1;
+            }
+            if block.is_empty() {
+                movable.remove(&self.block_links, slot);
+            }
         }
-        inner.counters.nr_free -= moved as usize;
-        inner.counters.refills += 1;
+        counters.nr_free -= moved as usize;
+        counters.refills += 1;
         moved
     }
 
@@ -217,21 +233,50 @@ impl PoolZone {
     }
 
     fn free_one_locked(&self, inner: &mut ZoneInner, id: PageId) {
-        let slot = self.split(id).0 as usize;
+        let slot = self.split(id).0;
         // Under the lock the migratetype is stable: isolation changes it under the lock.
-        let mt = MigrateType::from_u8(self.block_mt[slot].load(Relaxed));
-        self.links.set_state(id, mt.free_state());
-        inner.free[mt as usize].push_head(&self.links, id);
-        inner.block_free[slot] += 1;
+        let mt = MigrateType::from_u8(self.block_mt[slot as usize].load(Relaxed));
+        self.links.set_state(id, PageState::Free);
+        let block = &mut inner.block_free[slot as usize];
+        if block.is_empty() {
+            inner.free_blocks[mt as usize].push_head(&self.block_links, slot);
+        }
+        block.push_head(&self.links, id);
         match mt {
             MigrateType::Movable => inner.counters.nr_free += 1,
             MigrateType::Isolate => inner.counters.nr_isolated_free += 1,
         }
     }
 
+    /// The pageblocks (chunk slots) with a page in the pfn range `[start, end)`. Sleeps.
+    pub(crate) fn blocks_in(&self, start: usize, end: usize) -> Result<KVec<Slot>> {
+        let mut slots = KVec::with_capacity(self.max_chunks(), GFP_KERNEL)?;
+        crate::ffi::irq::with_irqs_off(|irqs| {
+            for slot in self.slots(irqs) {
+                let chunk = self.chunks.get(slot, irqs);
+                if chunk
+                    .is_some_and(|c| c.start_pfn() < end && start < c.start_pfn() + c.nr_pages())
+                {
+                    // Within the capacity reserved above: no allocation here.
+                    slots.push(slot, GFP_ATOMIC)?;
+                }
+            }
+            Ok(slots)
+        })
+    }
+
+    /// Sets pageblock `slot`'s migratetype to `mt` and moves its free pages, in one step
+    /// (`set_migratetype_isolate()` for one pageblock). Returns whether it changed.
+    pub(crate) fn set_block_migratetype(&self, slot: Slot, mt: MigrateType) -> bool {
+        crate::ffi::irq::with_irqs_off(|irqs| {
+            let mut zone = self.lock(irqs);
+            self.chunks.get(slot, irqs).is_some() && self.move_block(&mut zone, slot, mt)
+        })
+    }
+
     /// Sets the migratetype of every pageblock with a page in the pfn range `[start, end)` to
-    /// `mt` and moves their free pages to `mt`'s free list, counters exact
-    /// (`set_pageblock_migratetype()` + `move_freepages_block()`). Returns the pageblocks
+    /// `mt` and moves their free pages to `mt`'s free list, one step per pageblock, counters
+    /// exact (`set_pageblock_migratetype()` + `move_freepages_block()`). Returns the pageblocks
     /// changed.
     pub(crate) fn set_migratetype_range(&self, start: usize, end: usize, mt: MigrateType) -> usize {
         crate::ffi::irq::with_irqs_off(|irqs| {
@@ -243,35 +288,58 @@ impl PoolZone {
                     continue;
                 };
                 let (first, n) = (chunk.start_pfn(), chunk.nr_pages());
-                let old = MigrateType::from_u8(self.block_mt[slot as usize].load(Relaxed));
-                if old == mt || first >= end || start >= first + n {
-                    continue;
+                if first < end && start < first + n && self.move_block(inner, slot, mt) {
+                    changed += 1;
                 }
-                self.block_mt[slot as usize].store(mt as u8, Relaxed);
-                let base = slot << self.chunks.order();
-                let mut moved = 0;
-                for id in base..base + self.pages_per_chunk() {
-                    if self.links.state(id) == old.free_state() {
-                        inner.free[old as usize].remove(&self.links, id);
-                        inner.free[mt as usize].push_head(&self.links, id);
-                        self.links.set_state(id, mt.free_state());
-                        moved += 1;
-                    }
-                }
-                let c = &mut inner.counters;
-                let (from, to) = match mt {
-                    MigrateType::Isolate => (&mut c.nr_free, &mut c.nr_isolated_free),
-                    MigrateType::Movable => (&mut c.nr_isolated_free, &mut c.nr_free),
-                };
-                *from -= moved;
-                *to += moved;
-                changed += 1;
             }
             changed
         })
     }
 
-    /// Pages of `mt` pageblocks in `[start, end)` that are in state `state` now (for checks).
+    /// Moves pageblock `slot` to migratetype `mt`, with its free pages; false if it was `mt`.
+    fn move_block(&self, inner: &mut ZoneInner, slot: Slot, mt: MigrateType) -> bool {
+        let old = MigrateType::from_u8(self.block_mt[slot as usize].load(Relaxed));
+        if old == mt {
+            return false;
+        }
+        self.block_mt[slot as usize].store(mt as u8, Relaxed);
+        let moved = inner.block_free[slot as usize].len() as usize;
+        if moved > 0 {
+            inner.free_blocks[old as usize].remove(&self.block_links, slot);
+            inner.free_blocks[mt as usize].push_head(&self.block_links, slot);
+        }
+        let c = &mut inner.counters;
+        let (from, to) = match mt {
+            MigrateType::Isolate => (&mut c.nr_free, &mut c.nr_isolated_free),
+            MigrateType::Movable => (&mut c.nr_isolated_free, &mut c.nr_free),
+        };
+        *from -= moved;
+        *to += moved;
+        true
+    }
+
+    /// Free pages of `mt` pageblocks with a page in `[start, end)`, under the lock (for checks).
+    pub(crate) fn free_in_range(
+        &self,
+        irqs: &IrqsOff,
+        inner: &ZoneInner,
+        start: usize,
+        end: usize,
+        mt: MigrateType,
+    ) -> usize {
+        self.slots(irqs)
+            .filter(|&slot| {
+                self.chunks
+                    .get(slot, irqs)
+                    .is_some_and(|c| c.start_pfn() < end && start < c.start_pfn() + c.nr_pages())
+                    && MigrateType::from_u8(self.block_mt[slot as usize].load(Relaxed)) == mt
+            })
+            .map(|slot| inner.block_free[slot as usize].len() as usize)
+            .sum()
+    }
+
+    /// Pages in pageblocks with a page in `[start, end)` that are in state `state` now (for
+    /// checks).
     pub(crate) fn count_in_range(
         &self,
         irqs: &IrqsOff,
@@ -342,7 +410,7 @@ impl PoolZone {
             for slot in self.slots(irqs) {
                 if let Some(chunk) = self.chunks.get(slot, irqs) {
                     let mt = MigrateType::from_u8(self.block_mt[slot as usize].load(Relaxed));
-                    f(chunk.start_pfn(), mt, zone.block_free[slot as usize]);
+                    f(chunk.start_pfn(), mt, zone.block_free[slot as usize].len());
                 }
             }
         })
@@ -355,8 +423,8 @@ impl PoolZone {
 }
 
 impl PoolZone {
-    /// Checks the free lists, the per-pageblock free counts and the counters against the pages'
-    /// states, with the lock held; marks the pages it finds on free lists.
+    /// Checks the free lists and the counters against the pages' states, with the lock held;
+    /// marks the pages it finds on free lists.
     pub(crate) fn verify_locked(
         &self,
         irqs: &IrqsOff,
@@ -364,38 +432,49 @@ impl PoolZone {
         visited: &mut Visited,
         r: &mut Report,
     ) {
+        let mut listed_blocks = 0;
         for mt in [MigrateType::Movable, MigrateType::Isolate] {
-            let list = &inner.free[mt as usize];
+            let blocks = &inner.free_blocks[mt as usize];
             let mut n = 0;
-            for id in list.iter(&self.links) {
-                n += 1;
-                if visited.mark(id) {
-                    r.error(format_args!("page {} twice on free lists", id));
-                }
-                if self.links.state(id) != mt.free_state() {
+            for slot in blocks.iter(&self.block_links) {
+                listed_blocks += 1;
+                let block_mt = MigrateType::from_u8(self.block_mt[slot as usize].load(Relaxed));
+                if block_mt != mt {
                     r.error(format_args!(
-                        "page {} on {:?} list is {:?}",
-                        id,
-                        mt,
-                        self.links.state(id)
+                        "pageblock {} on the {:?} list is {:?}",
+                        slot, mt, block_mt
                     ));
                 }
-                if self.migratetype(irqs, id) != mt {
+                let list = &inner.block_free[slot as usize];
+                if list.is_empty() {
+                    r.error(format_args!("pageblock {} listed with no free page", slot));
+                }
+                let mut k = 0;
+                for id in list.iter(&self.links) {
+                    k += 1;
+                    if visited.mark(id) {
+                        r.error(format_args!("page {} twice on free lists", id));
+                    }
+                    if self.links.state(id) != PageState::Free {
+                        r.error(format_args!(
+                            "page {} on a free list is {:?}",
+                            id,
+                            self.links.state(id)
+                        ));
+                    }
+                    if self.split(id).0 != slot {
+                        r.error(format_args!("page {} on pageblock {}'s list", id, slot));
+                    }
+                }
+                if k != list.len() as usize {
                     r.error(format_args!(
-                        "page {} on {:?} list in a {:?} block",
-                        id,
-                        mt,
-                        self.migratetype(irqs, id)
+                        "pageblock {} list has {} pages, says {}",
+                        slot,
+                        k,
+                        list.len()
                     ));
                 }
-            }
-            if n != list.len() as usize {
-                r.error(format_args!(
-                    "{:?} list has {} pages, says {}",
-                    mt,
-                    n,
-                    list.len()
-                ));
+                n += k;
             }
             match mt {
                 MigrateType::Movable => r.free_movable = n,
@@ -415,24 +494,28 @@ impl PoolZone {
                 inner.counters.nr_isolated_free, isolate
             ));
         }
-        let mut chunks = 0;
+        let (mut chunks, mut with_free) = (0, 0);
         for slot in self.slots(irqs) {
             chunks += 1;
             let first = slot << self.chunks.order();
             let free = (first..first + self.pages_per_chunk())
-                .filter(|&id| {
-                    matches!(
-                        self.links.state(id),
-                        PageState::FreeMovable | PageState::FreeIsolate
-                    )
-                })
+                .filter(|&id| self.links.state(id) == PageState::Free)
                 .count();
-            if free != inner.block_free[slot as usize] as usize {
+            let listed = inner.block_free[slot as usize].len() as usize;
+            if free != listed {
                 r.error(format_args!(
-                    "block {} counts {} free, has {}",
-                    slot, inner.block_free[slot as usize], free
+                    "pageblock {} lists {} free pages, has {}",
+                    slot, listed, free
                 ));
             }
+            with_free += usize::from(listed > 0);
+        }
+        // Each pageblock with free pages on exactly one list (a second listing would show here).
+        if with_free != listed_blocks {
+            r.error(format_args!(
+                "{} pageblocks have free pages, {} are listed",
+                with_free, listed_blocks
+            ));
         }
         let pages = chunks * self.pages_per_chunk() as usize;
         r.pages = pages;
@@ -445,10 +528,10 @@ impl PoolZone {
     }
 }
 
-fn zeroed_vec(n: usize) -> Result<KVec<u32>> {
+fn empty_lists(n: usize) -> Result<KVec<PageList>> {
     let mut v = KVec::with_capacity(n, GFP_KERNEL)?;
     for _ in 0..n {
-        v.push(0, GFP_KERNEL)?;
+        v.push(PageList::EMPTY, GFP_KERNEL)?;
     }
     Ok(v)
 }

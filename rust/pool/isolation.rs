@@ -113,14 +113,16 @@ impl Pool {
         let pcp = self.pcp_disable();
         let blocks = if pcp.config.drain == DrainStrategy::Pageblock {
             // 2014's `set_migratetype_isolate()`: each pageblock is isolated, then drained.
-            let step = self.zone.pages_per_chunk() as usize;
+            let slots = match self.zone.blocks_in(start, end) {
+                Ok(slots) => slots,
+                Err(e) => {
+                    self.isolating.store(false, Release);
+                    return Err(e);
+                }
+            };
             let mut blocks = 0;
-            for pfn in (start - start % step..end).step_by(step) {
-                if self
-                    .zone
-                    .set_migratetype_range(pfn, pfn + step, MigrateType::Isolate)
-                    > 0
-                {
+            for slot in slots {
+                if self.zone.set_block_migratetype(slot, MigrateType::Isolate) {
                     blocks += 1;
                     self.disable_round(&pcp.config);
                 }
