@@ -9,13 +9,14 @@
 //! - P2: isolate + unisolate of 1, 8 and 64 pageblocks with one drain (`ipi`) and with a drain
 //!   per pageblock (`pageblock`, 2014).
 //! - P3: one drain round by IPI, by remote locking and by work items, with the vCPUs idle and
-//!   with a spinning kthread on every vCPU (it calls `cond_resched()` between spins).
+//!   with a spinning kthread on every vCPU, busy in the kernel for `SPIN_US` between
+//!   `cond_resched()` calls. A work item waits for that call; an IPI does not.
 
 use crate::config::{DrainStrategy, PoolConfig};
 use crate::ffi::{
     cpu::possible_cpus,
     ipi::on_each_cpu,
-    kthread::{tsc, KThread},
+    kthread::{tsc, udelay, KThread},
     kunit::{kunit_expect, kunit_expect_eq, kunit_suite},
     page::pageblock_order,
 };
@@ -24,6 +25,8 @@ use crate::pool::{AllocFlags, Pool};
 use kernel::{c_str, prelude::*, sync::Arc};
 
 const RUNS: usize = 15;
+/// How long a busy vCPU's kthread spins between `cond_resched()` calls.
+const SPIN_US: u32 = 1000;
 const NOGROW: AllocFlags = AllocFlags {
     zero: false,
     may_grow: false,
@@ -168,11 +171,7 @@ fn p3_drain_latency_ipi_remote_workqueue() {
         let mut spinners = KVec::new();
         if busy {
             for cpu in possible_cpus().filter(|c| c.is_online()) {
-                let spin = KThread::run_on(cpu, c_str!("pcpool_spin"), || {
-                    for _ in 0..10_000 {
-                        core::hint::spin_loop();
-                    }
-                });
+                let spin = KThread::run_on(cpu, c_str!("pcpool_spin"), || udelay(SPIN_US));
                 match spin {
                     Ok(t) => kunit_expect!(spinners.push(t, GFP_KERNEL).is_ok()),
                     Err(e) => kunit_expect!(false, "spinner: {:?}", e),
@@ -197,6 +196,7 @@ fn p3_drain_latency_ipi_remote_workqueue() {
         }
         drop(spinners);
     }
+    pr_info!("csv p3_busy_spin_us,{},us\n", SPIN_US);
     pr_info!(
         "csv p3_ipi_vs_wq_busy,{},ratio\n",
         Ratio(busy_medians[2], busy_medians[0])

@@ -28,7 +28,7 @@ if [ -n "$(vm_accel_args 2>/dev/null)" ]; then
 else
 	unit=cycles
 fi
-export PCPOOL_VM_CPUS=2
+export PCPOOL_VM_CPUS=${PCPOOL_BENCH_CPUS:-4}
 
 step "bench: boot $(basename "$KDIR") (${unit}: ${PCPOOL_VM_QEMU_OPTS:-KVM})"
 run_vm "$OUT" scripts/guest/bench.sh "$unit" || exit 1

@@ -86,6 +86,12 @@ pub(crate) fn msleep(ms: u32) {
     unsafe { bindings::msleep(ms) };
 }
 
+/// `udelay()`: spins for `us` microseconds (at most 20,000, as `udelay()` allows).
+pub(crate) fn udelay(us: u32) {
+    // SAFETY: no requirement; busy-waits.
+    unsafe { bindings::__udelay(us.min(20_000) as _) };
+}
+
 /// `get_random_u32()`.
 pub(crate) fn random_u32() -> u32 {
     // SAFETY: no requirement.
