@@ -12,7 +12,8 @@
 //!   with a spinning kthread on every vCPU, busy in the kernel for `SPIN_US` between
 //!   `cond_resched()` calls. A work item waits for that call; an IPI does not.
 
-use crate::config::{DrainStrategy, PoolConfig};
+use super::fixture::{block_pfns, filled_pool};
+use crate::config::DrainStrategy;
 use crate::ffi::{
     cpu::possible_cpus,
     ipi::on_each_cpu,
@@ -55,18 +56,7 @@ impl core::fmt::Display for Ratio {
 }
 
 fn pool(blocks: usize, drain: DrainStrategy) -> Option<Arc<Pool>> {
-    let pages = blocks << pageblock_order();
-    let config = PoolConfig {
-        initial_pages: pages,
-        max_pages: pages,
-        high: 256,
-        batch: 32,
-        drain,
-        ..PoolConfig::default()
-    };
-    let pool = Arc::pin_init(Pool::new(config), GFP_KERNEL).ok()?;
-    pool.fill(pages).ok()?;
-    Some(pool)
+    filled_pool(blocks << pageblock_order(), 256, 32, drain)
 }
 
 /// Puts pages on every CPU's pageset, as a pool in use has.
@@ -76,22 +66,6 @@ fn warm_pagesets(pool: &Pool) {
         let got = pool.alloc_bulk(NOGROW, &mut ids);
         let _ = pool.free_bulk(&ids[..got]);
     });
-}
-
-/// The pool's pageblock pfns, lowest first.
-fn block_pfns(pool: &Pool) -> KVec<usize> {
-    let mut pfns = KVec::new();
-    pool.zone().for_each_pageblock(|pfn, _, _| {
-        let _ = pfns.push(pfn, GFP_KERNEL);
-    });
-    for i in 1..pfns.len() {
-        let mut j = i;
-        while j > 0 && pfns[j - 1] > pfns[j] {
-            pfns.swap(j - 1, j);
-            j -= 1;
-        }
-    }
-    pfns
 }
 
 /// P2: isolate + unisolate time and drains, one drain against one per pageblock.

@@ -3,7 +3,8 @@
 //! Isolation, one strategy at a time and without load: drains per isolation, exact counts,
 //! pagesets disabled and restored, frees into an isolated block, nesting refused.
 
-use crate::config::{DrainStrategy, PoolConfig};
+use super::fixture::{block_pfns, filled_pool};
+use crate::config::DrainStrategy;
 use crate::ffi::{
     cpu::num_online_cpus,
     ipi::on_each_cpu,
@@ -24,21 +25,9 @@ const NOGROW: AllocFlags = AllocFlags {
 /// A pool of `BLOCKS` pageblocks, and the pfn range that covers them all.
 fn pool(drain: DrainStrategy) -> Option<(Arc<Pool>, usize, usize)> {
     let per_block = 1usize << crate::ffi::page::pageblock_order();
-    let config = PoolConfig {
-        initial_pages: BLOCKS * per_block,
-        max_pages: BLOCKS * per_block,
-        high: 64,
-        batch: 8,
-        drain,
-        ..PoolConfig::default()
-    };
-    let pool = Arc::pin_init(Pool::new(config), GFP_KERNEL).ok()?;
-    pool.fill(config.initial_pages).ok()?;
-    let (mut start, mut end) = (usize::MAX, 0);
-    pool.zone().for_each_pageblock(|pfn, _, _| {
-        start = start.min(pfn);
-        end = end.max(pfn + per_block);
-    });
+    let pool = filled_pool(BLOCKS * per_block, 64, 8, drain)?;
+    let pfns = block_pfns(&pool);
+    let (start, end) = (*pfns.first()?, *pfns.last()? + per_block);
     Some((pool, start, end))
 }
 

@@ -6,6 +6,7 @@
 mod bench;
 mod exchange;
 mod ffi_test;
+mod fixture;
 mod isolation_test;
 mod pool_test;
 mod race_test;

@@ -12,7 +12,8 @@
 //! an iteration costs 35 ms instead of 1.
 
 use super::exchange::Exchange;
-use crate::config::{DrainStrategy, PoolConfig};
+use super::fixture::{block_pfns, filled_pool};
+use crate::config::DrainStrategy;
 use crate::ffi::{
     cpu::possible_cpus,
     irq::with_irqs_off,
@@ -73,24 +74,9 @@ impl Race {
 /// Runs the race with `drain` for up to `ITERATIONS` isolations; returns (iterations run,
 /// iteration of the first violation if any, scan errors).
 fn race(drain: DrainStrategy, weak: bool) -> Option<(usize, Option<usize>, usize)> {
-    let config = PoolConfig {
-        initial_pages: 1024,
-        max_pages: 1024,
-        high: 64,
-        batch: 8,
-        drain,
-        ..PoolConfig::default()
-    };
-    let pool = Arc::pin_init(Pool::new(config), GFP_KERNEL).ok()?;
-    pool.fill(config.initial_pages).ok()?;
-    let (start, end) = {
-        let mut first = None;
-        pool.zone().for_each_pageblock(|pfn, _, _| {
-            first.get_or_insert(pfn);
-        });
-        let pfn = first?;
-        (pfn, pfn + pool.zone().pages_per_chunk() as usize)
-    };
+    let pool = filled_pool(1024, 64, 8, drain)?;
+    let start = *block_pfns(&pool).first()?;
+    let end = start + pool.zone().pages_per_chunk() as usize;
     let race = Arc::new(
         Race {
             pool: pool.clone(),
