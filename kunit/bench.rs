@@ -88,7 +88,7 @@ fn p2_isolation_one_drain_vs_per_pageblock() {
             .into_iter()
             .enumerate()
         {
-            pool.set_drain(drain);
+            kunit_expect!(pool.set_drain(drain).is_ok());
             let mut t = [0u64; RUNS];
             let drains = pool.drains();
             for slot in t.iter_mut() {
@@ -154,7 +154,7 @@ fn p3_drain_latency_ipi_remote_workqueue() {
         }
         let load = if busy { "busy" } else { "idle" };
         for (i, drain) in drains.into_iter().enumerate() {
-            pool.set_drain(drain);
+            kunit_expect!(pool.set_drain(drain).is_ok());
             let mut t = [0u64; RUNS];
             for slot in t.iter_mut() {
                 warm_pagesets(&pool);

@@ -142,7 +142,7 @@ fn drain_switch_at_run_time() {
     };
     for round in 0..3 {
         for drain in DrainStrategy::ALL {
-            pool.set_drain(drain);
+            kunit_expect!(pool.set_drain(drain).is_ok());
             kunit_expect_eq!(pool.pcp_config().drain, drain);
             on_each_cpu(&|_| {
                 let mut pages = [0 as PageId; 16];

@@ -299,6 +299,7 @@ fn bad_params_are_refused() {
         batch: 8,
         node: NUMA_NO_NODE,
         drain: Some("workqueue"),
+        notifier_priority: 7,
     };
     let bad = [
         Params {
@@ -343,6 +344,14 @@ fn bad_params_are_refused() {
             drain: None,
             ..good
         },
+        Params {
+            notifier_priority: 1001,
+            ..good
+        },
+        Params {
+            notifier_priority: i32::MIN,
+            ..good
+        },
     ];
     for p in &bad {
         kunit_expect!(PoolConfig::from_params(p).is_err(), "{:?} accepted", p);
@@ -355,6 +364,7 @@ fn bad_params_are_refused() {
             );
             kunit_expect_eq!(c.zone, ZoneKind::Normal);
             kunit_expect_eq!(c.drain, DrainStrategy::Workqueue);
+            kunit_expect_eq!(c.notifier_priority, 7);
         }
         Err(e) => kunit_expect!(false, "good params refused: {:?}", e),
     }

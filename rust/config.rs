@@ -65,6 +65,8 @@ pub(crate) struct PoolConfig {
     pub(crate) nid: i32,
     /// How isolation drains the pagesets.
     pub(crate) drain: DrainStrategy,
+    /// Memory notifier priority.
+    pub(crate) notifier_priority: i32,
 }
 
 impl Default for PoolConfig {
@@ -77,6 +79,7 @@ impl Default for PoolConfig {
             zone: ZoneKind::Movable,
             nid: NUMA_NO_NODE,
             drain: DrainStrategy::Ipi,
+            notifier_priority: 0,
         }
     }
 }
@@ -86,6 +89,9 @@ impl Default for PoolConfig {
 pub(crate) fn valid_high_batch(high: u32, batch: u32) -> bool {
     (1..=MAX_HIGH).contains(&batch) && high <= MAX_HIGH && (high == 0 || batch <= high)
 }
+
+/// Largest magnitude of `notifier_priority`.
+pub(crate) const MAX_PRIORITY: i32 = 1000;
 
 /// Largest `max_pages` (16 GiB of 4 KiB pages): the pool's per-page tables are sized by it.
 pub(crate) const MAX_PAGES: usize = 1 << 22;
@@ -125,6 +131,13 @@ impl PoolConfig {
         let Some(drain) = p.drain.and_then(DrainStrategy::from_name) else {
             return bad("drain", &p.drain.unwrap_or("?"), DRAIN_NAMES);
         };
+        if !(-MAX_PRIORITY..=MAX_PRIORITY).contains(&p.notifier_priority) {
+            return bad(
+                "notifier_priority",
+                &p.notifier_priority,
+                "allowed -1000..=1000",
+            );
+        }
         Ok(Self {
             initial_pages: p.initial_pages,
             max_pages: p.max_pages,
@@ -133,6 +146,7 @@ impl PoolConfig {
             zone,
             nid: p.node,
             drain,
+            notifier_priority: p.notifier_priority,
         })
     }
 }

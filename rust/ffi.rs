@@ -11,6 +11,7 @@
 #![cfg_attr(not(CONFIG_KUNIT), allow(dead_code))]
 
 pub(crate) mod api;
+pub(crate) mod callback_mutex;
 pub(crate) mod chunks;
 pub(crate) mod cpu;
 pub(crate) mod cpuhp;

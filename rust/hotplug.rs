@@ -1,43 +1,249 @@
 // SPDX-License-Identifier: GPL-2.0
 
-//! pcpool's memory hotplug notifier.
+//! pcpool's memory hotplug notifier: gives the pool's pages up when their memory goes offline,
+//! takes them back when the offline is cancelled, and keeps the books right
+//! (Documentation/hotplug.rst).
+//!
+//! Lock order: the hotplug mutex (held from `MEM_GOING_OFFLINE` to `MEM_OFFLINE` or
+//! `MEM_CANCEL_OFFLINE`), then `pending`, then the pcp mutex, then a pageset's spinlock, then
+//! the zone spinlock.
 
-use crate::ffi::notifier::{MemAction, MemoryHotplugHandler, MemoryNotify};
-use crate::pool::Pool;
-use kernel::{prelude::*, sync::Arc};
+use crate::ffi::{
+    callback_mutex::CallbackMutex,
+    notifier::{MemAction, MemoryHotplugHandler, MemoryNotify},
+};
+use crate::pool::{
+    offline::{PendingOffline, Refusal},
+    Pool,
+};
+use core::sync::atomic::{AtomicBool, AtomicU64, Ordering::Relaxed};
+use kernel::{new_mutex, prelude::*, sync::Arc, sync::Mutex};
 
-/// Notifier priority; higher runs first. The kernel's own users sit between 1 (SLAB) and 100
-/// (KSM, MEMTIER); pcpool takes the default for now.
-pub(crate) const PRIORITY: i32 = 0;
+/// What the notifier did, for the debugfs file `hotplug`.
+#[derive(Default)]
+pub(crate) struct HotplugStats {
+    /// Events received, by `MemAction` value.
+    pub(crate) events: [AtomicU64; 8],
+    /// `MEM_GOING_OFFLINE` for ranges without pool pageblocks: nothing done.
+    pub(crate) no_chunks: AtomicU64,
+    /// Offlines pcpool accepted (pages handed over).
+    pub(crate) accepted: AtomicU64,
+    /// Refusals: clients hold pages in the range.
+    pub(crate) refused_held: AtomicU64,
+    /// Refusals: pages with foreign references, another isolation in progress, no memory,
+    /// or pcpool unloading.
+    pub(crate) refused_other: AtomicU64,
+    /// Pages handed over in accepted offlines.
+    pub(crate) pages_given: AtomicU64,
+    /// `MEM_CANCEL_OFFLINE` after an accepted offline: pages taken back.
+    pub(crate) cancelled: AtomicU64,
+    /// Pageblocks (chunks) lost to `MEM_OFFLINE`.
+    pub(crate) blocks_offlined: AtomicU64,
+    /// The offline in progress: its first and end pfn (0, 0 when none).
+    pub(crate) pending: [AtomicU64; 2],
+}
 
-/// The handler behind pcpool's memory notifier. It logs each event and its range, and refuses
-/// to let a range holding pool chunks go offline: their pages are PageOffline with a
-/// reference, so offlining would retry until a signal. Giving them up is the next step.
+/// The handler behind pcpool's memory notifier.
+#[pin_data]
 pub(crate) struct Hotplug {
-    pub(crate) pool: Arc<Pool>,
+    pool: Arc<Pool>,
+    stats: Arc<HotplugStats>,
+    /// Held from an accepted `MEM_GOING_OFFLINE` until `MEM_OFFLINE` or `MEM_CANCEL_OFFLINE`,
+    /// as virtio-mem holds its `hotplug_mutex`; unloading waits for it.
+    lock: CallbackMutex,
+    /// The offline in progress, set while `lock` is held across callbacks.
+    #[pin]
+    pending: Mutex<Option<PendingOffline>>,
+    /// pcpool is unloading: refuse new offlines of its ranges.
+    removing: AtomicBool,
+}
+
+impl Hotplug {
+    /// A handler for `pool`, counting in `stats`.
+    pub(crate) fn new(pool: Arc<Pool>, stats: Arc<HotplugStats>) -> impl PinInit<Self, Error> {
+        try_pin_init!(Self {
+            pool,
+            stats,
+            lock: CallbackMutex::new()?,
+            pending <- new_mutex!(None, "pcpool_hotplug_pending"),
+            removing: AtomicBool::new(false),
+        }? Error)
+    }
+
+    fn going_offline(&self, start: usize, end: usize) -> Result {
+        // A range without pool pageblocks costs a scan of the chunk table: no lock, no drain.
+        if self.pool.zone().chunks_in(start, end) == 0 {
+            self.stats.no_chunks.fetch_add(1, Relaxed);
+            return Ok(());
+        }
+        self.lock.lock();
+        let refusal = if self.removing.load(Relaxed) {
+            Err(Refusal::Failed(EBUSY))
+        } else {
+            self.pool.offline_prepare(start, end)
+        };
+        match refusal {
+            Ok(Some(pending)) => {
+                pr_info!(
+                    "gave up pfn [{:#x}, {:#x}): {} pages in {} pageblocks, PageOffline with refcount 0\n",
+                    start,
+                    end,
+                    pending.pages(),
+                    pending.blocks()
+                );
+                self.stats.accepted.fetch_add(1, Relaxed);
+                self.stats
+                    .pages_given
+                    .fetch_add(pending.pages() as u64, Relaxed);
+                self.stats.pending[0].store(start as u64, Relaxed);
+                self.stats.pending[1].store(end as u64, Relaxed);
+                *self.pending.lock() = Some(pending);
+                // `lock` stays held until MEM_OFFLINE or MEM_CANCEL_OFFLINE.
+                Ok(())
+            }
+            Ok(None) => {
+                // The chunks left meanwhile (none can arrive: the core isolated the range).
+                self.unlock();
+                Ok(())
+            }
+            Err(refusal) => {
+                self.refuse(start, end, refusal);
+                self.unlock();
+                Err(EBUSY)
+            }
+        }
+    }
+
+    fn refuse(&self, start: usize, end: usize, refusal: Refusal) {
+        match refusal {
+            Refusal::Held { pages, first_pfn } => {
+                self.stats.refused_held.fetch_add(1, Relaxed);
+                pr_info!(
+                    "refusing to offline pfn [{:#x}, {:#x}): clients hold {} of its pool pages (first at pfn {:#x})\n",
+                    start,
+                    end,
+                    pages,
+                    first_pfn
+                );
+            }
+            Refusal::Referenced { pages } => {
+                self.stats.refused_other.fetch_add(1, Relaxed);
+                pr_err!(
+                    "refusing to offline pfn [{:#x}, {:#x}): {} pool pages have references pcpool does not own\n",
+                    start,
+                    end,
+                    pages
+                );
+            }
+            Refusal::Failed(e) => {
+                self.stats.refused_other.fetch_add(1, Relaxed);
+                pr_info!(
+                    "refusing to offline pfn [{:#x}, {:#x}): {}\n",
+                    start,
+                    end,
+                    if self.removing.load(Relaxed) {
+                        "pcpool is unloading"
+                    } else if e == EBUSY {
+                        "another isolation is in progress"
+                    } else {
+                        "out of memory"
+                    }
+                );
+            }
+        }
+    }
+
+    /// Ends the offline this task began, if any: `commit` for `MEM_OFFLINE`, otherwise a cancel.
+    fn finish(&self, start: usize, end: usize, commit: bool) {
+        if !self.lock.held_by_current() {
+            // pcpool refused, saw no pool pageblock there, or never saw `MEM_GOING_OFFLINE`
+            // (a notifier before it refused): nothing to undo.
+            return;
+        }
+        let mut slot = self.pending.lock();
+        let pending = match slot.take() {
+            Some(p) if p.range() == (start, end) => p,
+            other => {
+                // Memory hotplug runs one operation at a time, so this is a bug: say so, and
+                // leave things as they are.
+                pr_err!(
+                    "no offline pending for pfn [{:#x}, {:#x}) (pending: {:?})\n",
+                    start,
+                    end,
+                    other.as_ref().map(|p| p.range())
+                );
+                let none = other.is_none();
+                *slot = other;
+                drop(slot);
+                if none {
+                    self.unlock();
+                }
+                return;
+            }
+        };
+        drop(slot);
+        self.stats.pending[0].store(0, Relaxed);
+        self.stats.pending[1].store(0, Relaxed);
+        if commit {
+            let blocks = self.pool.offline_commit(pending);
+            self.stats.blocks_offlined.fetch_add(blocks as u64, Relaxed);
+            pr_info!(
+                "pfn [{:#x}, {:#x}) is offline: {} pool pageblocks dropped\n",
+                start,
+                end,
+                blocks
+            );
+        } else {
+            let pages = pending.pages();
+            self.pool.offline_cancel(pending);
+            self.stats.cancelled.fetch_add(1, Relaxed);
+            pr_info!(
+                "offline of pfn [{:#x}, {:#x}) cancelled: {} pages taken back\n",
+                start,
+                end,
+                pages
+            );
+        }
+        self.unlock();
+    }
+
+    fn unlock(&self) {
+        if self.lock.unlock().is_err() {
+            pr_err!("hotplug mutex not held by this task\n");
+        }
+    }
 }
 
 impl MemoryHotplugHandler for Hotplug {
     fn notify(&self, action: MemAction, arg: &MemoryNotify) -> Result {
+        self.stats.events[action as usize].fetch_add(1, Relaxed);
+        let (start, end) = (arg.start_pfn, arg.end_pfn());
         pr_info!(
             "{} pfn [{:#x}, {:#x}) ({} pages)\n",
             action.name(),
-            arg.start_pfn,
-            arg.end_pfn(),
+            start,
+            end,
             arg.nr_pages
         );
-        if action == MemAction::GoingOffline {
-            let chunks = self.pool.zone().chunks_in(arg.start_pfn, arg.end_pfn());
-            if chunks > 0 {
-                pr_info!(
-                    "refusing to offline pfn [{:#x}, {:#x}): it holds {} pool chunks\n",
-                    arg.start_pfn,
-                    arg.end_pfn(),
-                    chunks
-                );
-                return Err(EBUSY);
+        match action {
+            MemAction::GoingOffline => self.going_offline(start, end),
+            MemAction::Offline => {
+                self.finish(start, end, true);
+                Ok(())
             }
+            MemAction::CancelOffline => {
+                self.finish(start, end, false);
+                Ok(())
+            }
+            _ => Ok(()),
         }
-        Ok(())
+    }
+
+    fn unregistering(&self) {
+        // Wait for an offline in progress to end, and refuse the next ones: the pool must not
+        // go while the core holds its pages.
+        self.lock.lock();
+        self.removing.store(true, Relaxed);
+        self.unlock();
     }
 }

@@ -51,14 +51,18 @@ impl kernel::Module for Pcpool {
             );
             return Err(e);
         }
-        let files = stats::PoolFiles { pool: pool.clone() };
+        let hotplug_stats = Arc::new(hotplug::HotplugStats::default(), GFP_KERNEL)?;
+        let files = stats::PoolFiles {
+            pool: pool.clone(),
+            hotplug: hotplug_stats.clone(),
+        };
         let debugfs = KBox::pin_init(
             Debugfs::new(c_str!("pcpool"), files, &stats::FILES),
             GFP_KERNEL,
         )?;
-        let handler = hotplug::Hotplug { pool: pool.clone() };
+        let handler = hotplug::Hotplug::new(pool.clone(), hotplug_stats);
         let hotplug = KBox::pin_init(
-            MemoryNotifier::register(handler, hotplug::PRIORITY),
+            MemoryNotifier::register(handler, config.notifier_priority),
             GFP_KERNEL,
         )?;
         let cpus = KBox::pin_init(ffi::cpuhp::CpuHotplug::register(pool.clone()), GFP_KERNEL)?;
@@ -72,7 +76,7 @@ impl kernel::Module for Pcpool {
             config.high,
             config.batch,
             config.drain.name(),
-            hotplug::PRIORITY
+            config.notifier_priority
         );
         Ok(Pcpool {
             _api: api,

@@ -24,9 +24,8 @@ use kernel::{
     sync::{Arc, Mutex},
 };
 
-// Used by the race tests now, and by the memory notifier once it gives pages up.
-#[cfg_attr(not(CONFIG_KUNIT), allow(dead_code))]
 mod isolation;
+pub(crate) mod offline;
 
 /// How an allocation may proceed.
 #[derive(Clone, Copy, Debug, Default)]
@@ -46,6 +45,8 @@ pub(crate) struct PcpConfig {
     pub(crate) batch: u32,
     /// How isolation drains.
     pub(crate) drain: DrainStrategy,
+    /// Between `pcp_disable` and `pcp_enable`: the CPUs run with `high = 0`, `batch = 1`.
+    pub(crate) disabled: bool,
 }
 
 /// A snapshot of one CPU's pageset.
@@ -91,8 +92,6 @@ pub(crate) struct Pool {
     drain: AtomicU8,
     /// Drain rounds: an `on_each_cpu` (or work item, or remote) pass over every pageset.
     drains: AtomicU64,
-    /// An isolation is in progress (they do not nest).
-    isolating: AtomicBool,
     /// Test-only weakened drain (see `isolation.rs`).
     weak_drain: AtomicBool,
 }
@@ -106,10 +105,17 @@ impl Pool {
         try_pin_init!(Self {
             zone <- PoolZone::new(max_chunks, config.zone, config.nid),
             pcp <- LockablePerCpu::new(drain == DrainStrategy::Remote, |_| PcpList::new(high, batch)),
-            pcp_lock <- new_mutex!(PcpConfig { high, batch, drain }, "pcpool_pcp_lock"),
+            pcp_lock <- new_mutex!(
+                PcpConfig {
+                    high,
+                    batch,
+                    drain,
+                    disabled: false
+                },
+                "pcpool_pcp_lock"
+            ),
             drain: AtomicU8::new(drain as u8),
             drains: AtomicU64::new(0),
-            isolating: AtomicBool::new(false),
             weak_drain: AtomicBool::new(false),
         }? Error)
     }
@@ -314,12 +320,26 @@ impl Pool {
         });
     }
 
-    /// Sets the drain strategy (the `drain` knob). Waits for an isolation in progress. Sleeps.
-    pub(crate) fn set_drain(&self, drain: DrainStrategy) {
+    /// Sets the drain strategy (the `drain` knob). `EBUSY` while the pagesets are disabled (an
+    /// isolation or an offline is in progress). Sleeps.
+    pub(crate) fn set_drain(&self, drain: DrainStrategy) -> Result {
         let mut config = self.pcp_lock.lock();
+        Self::refuse_if_disabled(&config, "drain")?;
         self.pcp.set_remote(drain == DrainStrategy::Remote);
         config.drain = drain;
         self.drain.store(drain as u8, Relaxed);
+        Ok(())
+    }
+
+    fn refuse_if_disabled(config: &PcpConfig, what: &str) -> Result {
+        if config.disabled {
+            pr_err!(
+                "{} not changed: the pagesets are disabled while an isolation or an offline is in progress\n",
+                what
+            );
+            return Err(EBUSY);
+        }
+        Ok(())
     }
 
     /// The current marks.
@@ -346,6 +366,7 @@ impl Pool {
 
     fn update_pcp(&self, f: impl FnOnce(PcpConfig) -> PcpConfig) -> Result {
         let mut config = self.pcp_lock.lock();
+        Self::refuse_if_disabled(&config, "high/batch")?;
         let new = f(*config);
         let PcpConfig { high, batch, .. } = new;
         if !valid_high_batch(high, batch) {
@@ -449,7 +470,19 @@ impl Pool {
             }
             let per_chunk = self.zone.pages_per_chunk();
             for slot in self.zone.slots(irqs) {
+                let refs = self.zone.expected_refcount(slot);
                 for id in (slot * per_chunk)..(slot + 1) * per_chunk {
+                    if let Some(page) = self.zone.page(irqs, id) {
+                        if page.ref_count() != refs || !page.is_offline() {
+                            r.error(format_args!(
+                                "page {} has refcount {} (expected {}), PageOffline {}",
+                                id,
+                                page.ref_count(),
+                                refs,
+                                page.is_offline()
+                            ));
+                        }
+                    }
                     match (links.state(id), visited.get(id)) {
                         (PageState::Allocated, false) => r.allocated += 1,
                         (PageState::Free | PageState::Pcp, true) => {}
@@ -519,13 +552,15 @@ impl Exported for Pool {
 impl CpuHotplugHandler for Arc<Pool> {
     fn prepare(&self, cpu: &NotRunning) {
         // Under the pcp mutex: an update either ran before (we read its marks) or runs after
-        // (its `on_each_cpu` reaches this CPU once it is online).
+        // (its `on_each_cpu` reaches this CPU once it is online). While the pagesets are
+        // disabled, the CPU starts disabled too, so `pcp_disable`'s promise covers it.
         let config = self.pcp_lock.lock();
-        with_irqs_off(|irqs| {
-            self.pcp
-                .not_running(cpu, irqs)
-                .set_high_batch(config.high, config.batch);
-        });
+        let (high, batch) = if config.disabled {
+            (0, 1)
+        } else {
+            (config.high, config.batch)
+        };
+        with_irqs_off(|irqs| self.pcp.not_running(cpu, irqs).set_high_batch(high, batch));
     }
 
     fn dead(&self, cpu: &NotRunning) {

@@ -3,10 +3,12 @@
 //! The pool's debugfs files, `/sys/kernel/debug/pcpool/`, in /proc/zoneinfo's vocabulary.
 
 use crate::config::{DrainStrategy, DRAIN_NAMES};
+use crate::ffi::notifier::MemAction;
 use crate::ffi::{
     cpu::{nr_cpu_ids, possible_cpus},
     debugfs::{seq_print, DebugfsFiles, FileSpec, SeqFile},
 };
+use crate::hotplug::HotplugStats;
 use crate::pool::Pool;
 use core::sync::atomic::{AtomicU32, Ordering::Relaxed};
 use kernel::{c_str, prelude::*, sync::Arc};
@@ -18,10 +20,11 @@ const VERIFY: u32 = 3;
 const HIGH: u32 = 4;
 const BATCH: u32 = 5;
 const DRAIN: u32 = 6;
+const HOTPLUG: u32 = 7;
 
 /// The files: statistics are world-readable, `verify` (it stops the machine) and the knobs are
 /// root's.
-pub(crate) static FILES: [FileSpec; 7] = [
+pub(crate) static FILES: [FileSpec; 8] = [
     FileSpec {
         name: c_str!("zone"),
         mode: 0o444,
@@ -57,11 +60,17 @@ pub(crate) static FILES: [FileSpec; 7] = [
         mode: 0o600,
         id: DRAIN,
     },
+    FileSpec {
+        name: c_str!("hotplug"),
+        mode: 0o444,
+        id: HOTPLUG,
+    },
 ];
 
 /// What the files show and change.
 pub(crate) struct PoolFiles {
     pub(crate) pool: Arc<Pool>,
+    pub(crate) hotplug: Arc<HotplugStats>,
 }
 
 impl PoolFiles {
@@ -94,6 +103,37 @@ impl PoolFiles {
         Ok(())
     }
 
+    fn show_hotplug(&self, out: &mut SeqFile<'_>) -> Result {
+        let h = &self.hotplug;
+        for action in MemAction::ALL {
+            seq_print!(
+                out,
+                "{} {}\n",
+                action.name(),
+                h.events[action as usize].load(Relaxed)
+            );
+        }
+        let rows = [
+            ("going_offline_no_chunks", &h.no_chunks),
+            ("offline_accepted", &h.accepted),
+            ("offline_refused_held", &h.refused_held),
+            ("offline_refused_other", &h.refused_other),
+            ("pages_given", &h.pages_given),
+            ("offline_cancelled", &h.cancelled),
+            ("pageblocks_offlined", &h.blocks_offlined),
+        ];
+        for (name, v) in rows {
+            seq_print!(out, "{} {}\n", name, v.load(Relaxed));
+        }
+        let (start, end) = (h.pending[0].load(Relaxed), h.pending[1].load(Relaxed));
+        if end == 0 {
+            seq_print!(out, "pending none\n");
+        } else {
+            seq_print!(out, "pending [{:#x}, {:#x})\n", start, end);
+        }
+        Ok(())
+    }
+
     fn write_knob(&self, name: &str, input: &str, set: impl FnOnce(u32) -> Result) -> Result {
         match input.trim().parse::<u32>() {
             Ok(v) => set(v),
@@ -120,6 +160,7 @@ impl DebugfsFiles for PoolFiles {
                 seq_print!(out, "drains {}\n", pool.drains());
                 seq_print!(out, "grows {}\n", c.grows);
                 seq_print!(out, "shrinks {}\n", c.shrinks);
+                seq_print!(out, "offlined {}\n", c.offlined);
             }
             PCP => self.show_pcp(out)?,
             PAGEBLOCKS => {
@@ -154,6 +195,7 @@ impl DebugfsFiles for PoolFiles {
             HIGH => seq_print!(out, "{}\n", pool.pcp_config().high),
             BATCH => seq_print!(out, "{}\n", pool.pcp_config().batch),
             DRAIN => seq_print!(out, "{}\n", pool.pcp_config().drain.name()),
+            HOTPLUG => self.show_hotplug(out)?,
             _ => return Err(EINVAL),
         }
         Ok(())
@@ -164,10 +206,7 @@ impl DebugfsFiles for PoolFiles {
             HIGH => self.write_knob("high", input, |v| self.pool.set_high(v)),
             BATCH => self.write_knob("batch", input, |v| self.pool.set_batch(v)),
             DRAIN => match DrainStrategy::from_name(input.trim()) {
-                Some(drain) => {
-                    self.pool.set_drain(drain);
-                    Ok(())
-                }
+                Some(drain) => self.pool.set_drain(drain),
                 None => {
                     pr_err!("drain: '{}' rejected: {}\n", input.trim(), DRAIN_NAMES);
                     Err(EINVAL)

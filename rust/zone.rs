@@ -20,7 +20,7 @@ use crate::ffi::{
 };
 use crate::page_list::{PageId, PageLinks, PageList, PageState};
 use crate::verify::{Report, Visited};
-use core::sync::atomic::{AtomicU8, Ordering::Relaxed};
+use core::sync::atomic::{AtomicBool, AtomicU8, Ordering::Relaxed};
 use kernel::{
     new_spinlock,
     prelude::*,
@@ -66,6 +66,8 @@ pub(crate) struct ZoneCounters {
     pub(crate) grows: u64,
     /// Chunks given back to the kernel.
     pub(crate) shrinks: u64,
+    /// Chunks that left with memory taken offline.
+    pub(crate) offlined: u64,
 }
 
 /// What the zone lock protects.
@@ -92,6 +94,8 @@ pub(crate) struct PoolZone {
     /// Pageblock migratetypes, written under the lock, read locklessly on the free path
     /// (`get_pfnblock_migratetype()`).
     block_mt: KVec<AtomicU8>,
+    /// Pageblocks whose pages are handed to memory offlining (refcount 0), for `verify`.
+    handed_over: KVec<AtomicBool>,
     kind: ZoneKind,
     nid: i32,
 }
@@ -115,6 +119,13 @@ impl PoolZone {
                 let mut v = KVec::with_capacity(max_chunks, GFP_KERNEL)?;
                 for _ in 0..max_chunks {
                     v.push(AtomicU8::new(MigrateType::Movable as u8), GFP_KERNEL)?;
+                }
+                v
+            },
+            handed_over: {
+                let mut v = KVec::with_capacity(max_chunks, GFP_KERNEL)?;
+                for _ in 0..max_chunks {
+                    v.push(AtomicBool::new(false), GFP_KERNEL)?;
                 }
                 v
             },
@@ -316,6 +327,117 @@ impl PoolZone {
         *from -= moved;
         *to += moved;
         true
+    }
+
+    /// Pages of pageblocks `slots` that are not free (allocated, or on a pcp list): after an
+    /// isolation, the pages clients hold. Returns their number and the first one's pfn.
+    pub(crate) fn busy_in(&self, slots: &[Slot]) -> (usize, Option<usize>) {
+        crate::ffi::irq::with_irqs_off(|irqs| {
+            let (mut n, mut first) = (0, None);
+            for &slot in slots {
+                let base = slot << self.chunks.order();
+                for id in base..base + self.pages_per_chunk() {
+                    if self.links.state(id) != PageState::Free {
+                        n += 1;
+                        first = first.or_else(|| self.pfn(irqs, id));
+                    }
+                }
+            }
+            (n, first)
+        })
+    }
+
+    /// Gives every page of pageblocks `slots` to memory offlining: drops each page's reference
+    /// to 0 and keeps it PageOffline, so `test_pages_isolated()` counts it free and
+    /// `__offline_isolated_pages()` skips it (the virtio-mem protocol). Every page must be free
+    /// in an isolated pageblock. Returns the pages handed over, and how many did not reach 0
+    /// (a reference someone else holds); [`PoolZone::take_back`] undoes it either way.
+    pub(crate) fn hand_over(&self, slots: &[Slot]) -> (usize, usize) {
+        crate::ffi::irq::with_irqs_off(|irqs| {
+            let (mut n, mut stuck) = (0, 0);
+            for &slot in slots {
+                self.handed_over[slot as usize].store(true, Relaxed);
+            }
+            for chunk in slots.iter().filter_map(|&s| self.chunks.get(s, irqs)) {
+                for page in chunk.iter() {
+                    n += 1;
+                    stuck += usize::from(!page.ref_dec_and_test());
+                }
+            }
+            (n, stuck)
+        })
+    }
+
+    /// Takes back what [`PoolZone::hand_over`] gave: each page's reference, from 0 to 1
+    /// (`MEM_CANCEL_OFFLINE`).
+    pub(crate) fn take_back(&self, slots: &[Slot]) {
+        crate::ffi::irq::with_irqs_off(|irqs| {
+            for chunk in slots.iter().filter_map(|&s| self.chunks.get(s, irqs)) {
+                chunk.iter().for_each(|page| page.ref_inc());
+            }
+            for &slot in slots {
+                self.handed_over[slot as usize].store(false, Relaxed);
+            }
+        })
+    }
+
+    /// Drops pageblocks `slots`, whose memory went offline, from the books (`MEM_OFFLINE`):
+    /// their free pages leave the isolate list and the counters, their chunks leave the table,
+    /// and their `struct page`s are never touched again. Each must be isolated and wholly
+    /// free. Returns the pageblocks dropped. Sleeps (it waits for lockless readers).
+    pub(crate) fn remove_offline(&self, slots: &[Slot]) -> usize {
+        let removed = crate::ffi::irq::with_irqs_off(|irqs| {
+            let mut zone = self.lock(irqs);
+            let inner = &mut *zone;
+            let per_chunk = self.pages_per_chunk();
+            let mut removed = 0;
+            for &slot in slots {
+                let mt = MigrateType::from_u8(self.block_mt[slot as usize].load(Relaxed));
+                let free = inner.block_free[slot as usize].len();
+                if self.chunks.get(slot, irqs).is_none()
+                    || mt != MigrateType::Isolate
+                    || free != per_chunk
+                {
+                    pr_err!(
+                        "pageblock {} not dropped: {:?}, {} of {} pages free\n",
+                        slot,
+                        mt,
+                        free,
+                        per_chunk
+                    );
+                    continue;
+                }
+                inner.free_blocks[mt as usize].remove(&self.block_links, slot);
+                inner.block_free[slot as usize] = PageList::EMPTY;
+                let base = slot << self.chunks.order();
+                for id in base..base + per_chunk {
+                    self.links.set_state(id, PageState::Unused);
+                }
+                self.block_mt[slot as usize].store(MigrateType::Movable as u8, Relaxed);
+                self.handed_over[slot as usize].store(false, Relaxed);
+                let c = &mut inner.counters;
+                c.nr_isolated_free -= per_chunk as usize;
+                c.nr_pages -= per_chunk as usize;
+                c.nr_chunks -= 1;
+                c.offlined += 1;
+                // Under the lock, so that a scan sees the chunk and its pages leave together.
+                self.chunks.forget_offline(slot);
+                removed += 1;
+            }
+            removed
+        });
+        self.chunks.wait_for_readers();
+        removed
+    }
+
+    /// The reference count every page of pageblock `slot` should have: 1 (the pool's), or 0
+    /// while memory offlining holds it.
+    pub(crate) fn expected_refcount(&self, slot: Slot) -> i32 {
+        if self.handed_over[slot as usize].load(Relaxed) {
+            0
+        } else {
+            1
+        }
     }
 
     /// Free pages of `mt` pageblocks with a page in `[start, end)`, under the lock (for checks).

@@ -1,13 +1,16 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * A C client of pcpool: takes zeroed pages, writes them, checks them, gives
- * them back, and keeps @hold pages until it is unloaded.
+ * them back, and keeps @hold pages until it is unloaded. With @hold_extra it
+ * also takes that many more pages, or all the pool has, without growing it,
+ * and keeps them: how the tests make a client hold pages everywhere.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
 #include <linux/err.h>
 #include <linux/highmem.h>
 #include <linux/module.h>
+#include <linux/slab.h>
 #include <linux/string.h>
 #include <pcpool.h>
 
@@ -16,6 +19,13 @@
 static unsigned int hold;
 module_param(hold, uint, 0444);
 MODULE_PARM_DESC(hold, "pages to keep until unload (at most 64)");
+
+static unsigned int hold_extra;
+module_param(hold_extra, uint, 0444);
+MODULE_PARM_DESC(hold_extra, "more pages to take without growing the pool, kept until unload (at most 4194304)");
+
+static struct page **extra;
+static unsigned int nr_extra;
 
 static struct pcpool_client *client;
 static struct page *pages[NR_PAGES];
@@ -40,6 +50,10 @@ static int __init pcpool_client_init(void)
 		pr_err("hold=%u is invalid: allowed 0..=%d\n", hold, NR_PAGES);
 		return -EINVAL;
 	}
+	if (hold_extra > (1u << 22)) {
+		pr_err("hold_extra=%u is invalid: allowed 0..=4194304\n", hold_extra);
+		return -EINVAL;
+	}
 	client = pcpool_client_register("pcpool_client");
 	if (IS_ERR(client))
 		return PTR_ERR(client);
@@ -60,11 +74,26 @@ static int __init pcpool_client_init(void)
 		pcpool_client_unregister(client);
 		return -EIO;
 	}
+	if (hold_extra) {
+		extra = kvmalloc_array(hold_extra, sizeof(*extra), GFP_KERNEL);
+		if (!extra) {
+			pcpool_free_bulk(client, nr_held, pages);
+			pcpool_client_unregister(client);
+			return -ENOMEM;
+		}
+		nr_extra = pcpool_alloc_bulk(client, 0, hold_extra, extra);
+		pr_info("holding %u more pages, client holds %ld\n", nr_extra,
+			pcpool_client_held(client));
+	}
 	return 0;
 }
 
 static void __exit pcpool_client_exit(void)
 {
+	if (extra) {
+		pcpool_free_bulk(client, nr_extra, extra);
+		kvfree(extra);
+	}
 	pcpool_free_bulk(client, nr_held, pages);
 	pcpool_client_unregister(client);
 }

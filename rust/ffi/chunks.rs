@@ -5,7 +5,9 @@
 //! The fast paths find a page's chunk with IRQs off and no lock. Since 5.0 an IRQs-off section
 //! is an RCU read-side critical section, so a chunk can leave the table while the pool runs
 //! once its slot is cleared and `synchronize_rcu()` has returned: no reader can still see it.
-//! Until the pool gives chunks back (shrink, offline), they leave with the table.
+//! A chunk leaves the table while the pool runs only when memory hotplug takes it offline
+//! ([`ChunkTable::forget_offline`] in `MEM_OFFLINE`, then [`ChunkTable::wait_for_readers`] before
+//! the callback returns, while the memmap is still there); the others leave with the table.
 
 use super::{
     irq::IrqsOff,
@@ -89,9 +91,33 @@ impl ChunkTable {
     #[inline]
     pub(crate) fn get<'a>(&'a self, slot: Slot, _irqs: &'a IrqsOff) -> Option<ChunkRef<'a>> {
         let first = NonNull::new(self.slots.get(slot as usize)?.load(Ordering::Acquire))?;
-        // SAFETY: a non-null slot holds a chunk of `order` (type invariant); `remove` waits for
-        // every IRQs-off section before it frees one, so it stays allocated for `'a`.
+        // SAFETY: a non-null slot holds a chunk of `order` (type invariant). A chunk leaves
+        // the table only in `MEM_OFFLINE`, whose callback waits for every IRQs-off section
+        // (`wait_for_readers`) before its memmap can go, and chunks are freed only when the
+        // table drops; so the pages stay valid for `'a`.
         Some(unsafe { ChunkRef::new(first, self.order) })
+    }
+}
+
+impl ChunkTable {
+    /// Takes the chunk in `slot` out of the table for good, without touching its pages:
+    /// memory hotplug has taken them offline (`MEM_OFFLINE`), so their `struct page`s are the
+    /// core's now, and the chunk is not freed. Returns whether the slot held a chunk. Readers
+    /// may still see it until [`ChunkTable::wait_for_readers`] returns.
+    pub(crate) fn forget_offline(&self, slot: Slot) -> bool {
+        self.slots.get(slot as usize).is_some_and(|s| {
+            // INVARIANT: the slot becomes empty; its chunk's pages keep their tag, which no
+            // page of a chunk in the table carries (a new chunk in this slot is checked
+            // against its own range by `find`).
+            !s.swap(core::ptr::null_mut(), Ordering::AcqRel).is_null()
+        })
+    }
+
+    /// Waits until every IRQs-off section that began before the call has ended
+    /// (`synchronize_rcu()`), so no reader can still see a chunk taken out before it. Sleeps.
+    pub(crate) fn wait_for_readers(&self) {
+        // SAFETY: called from process context, as `synchronize_rcu()` requires.
+        unsafe { bindings::synchronize_rcu() };
     }
 }
 

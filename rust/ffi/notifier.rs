@@ -30,6 +30,18 @@ pub(crate) enum MemAction {
 }
 
 impl MemAction {
+    /// Every action, in value order.
+    pub(crate) const ALL: [Self; 8] = [
+        Self::Online,
+        Self::GoingOffline,
+        Self::Offline,
+        Self::GoingOnline,
+        Self::CancelOnline,
+        Self::CancelOffline,
+        Self::PrepareOnline,
+        Self::FinishOffline,
+    ];
+
     fn from_raw(action: c_ulong) -> Option<Self> {
         Some(match action {
             0 => Self::Online,
@@ -108,6 +120,9 @@ fn notifier_from_result(r: Result) -> c_int {
 pub(crate) trait MemoryHotplugHandler: Sync {
     /// Handles one event for the pfn range in `arg`.
     fn notify(&self, action: MemAction, arg: &MemoryNotify) -> Result;
+
+    /// Called once before the notifier is unregistered; may sleep.
+    fn unregistering(&self) {}
 }
 
 /// A registered memory notifier: registered when initialised, unregistered on drop.
@@ -118,6 +133,7 @@ pub(crate) trait MemoryHotplugHandler: Sync {
 /// `drop`, and its `notifier_call` finds `handler` through `container_of`.
 #[pin_data(PinnedDrop)]
 pub(crate) struct MemoryNotifier<H: MemoryHotplugHandler> {
+    #[pin]
     handler: H,
     #[pin]
     nb: Opaque<bindings::notifier_block>,
@@ -130,10 +146,13 @@ unsafe impl<H: MemoryHotplugHandler> Sync for MemoryNotifier<H> {}
 
 impl<H: MemoryHotplugHandler> MemoryNotifier<H> {
     /// Registers `handler` at `priority` (higher runs first; the kernel's users sit at 1..100).
-    pub(crate) fn register(handler: H, priority: i32) -> impl PinInit<Self, Error> {
-        // `handler` is written before `nb`, so it is ready when the first event arrives.
+    pub(crate) fn register(
+        handler: impl PinInit<H, Error>,
+        priority: i32,
+    ) -> impl PinInit<Self, Error> {
+        // `handler` is initialised before `nb`, so it is ready when the first event arrives.
         try_pin_init!(Self {
-            handler,
+            handler <- handler,
             nb <- Self::register_nb(priority),
         })
     }
@@ -189,6 +208,7 @@ impl<H: MemoryHotplugHandler> MemoryNotifier<H> {
 #[pinned_drop]
 impl<H: MemoryHotplugHandler> PinnedDrop for MemoryNotifier<H> {
     fn drop(self: Pin<&mut Self>) {
+        self.handler.unregistering();
         // SAFETY: `nb` is registered (type invariant). Unregistering waits for running
         // callbacks, so none uses `self` after this.
         unsafe { sys::unregister_memory_notifier(self.nb.get()) };

@@ -20,6 +20,7 @@ pub(crate) struct RawParams {
     batch: c_uint,
     node: c_int,
     drain: *const c_char,
+    notifier_priority: c_int,
 }
 
 const _: () = {
@@ -30,7 +31,8 @@ const _: () = {
     assert!(offset_of!(RawParams, batch) == 28);
     assert!(offset_of!(RawParams, node) == 32);
     assert!(offset_of!(RawParams, drain) == 40);
-    assert!(core::mem::size_of::<RawParams>() == 48);
+    assert!(offset_of!(RawParams, notifier_priority) == 48);
+    assert!(core::mem::size_of::<RawParams>() == 56);
 };
 
 /// The module parameters as loaded, unchecked.
@@ -45,6 +47,7 @@ pub(crate) struct Params {
     pub(crate) node: i32,
     /// `drain=`, or `None` when it is not valid UTF-8.
     pub(crate) drain: Option<&'static str>,
+    pub(crate) notifier_priority: i32,
 }
 
 /// Reads the parameters.
@@ -57,6 +60,7 @@ pub(crate) fn params() -> Params {
         batch: 0,
         node: 0,
         drain: core::ptr::null(),
+        notifier_priority: 0,
     };
     // SAFETY: `raw` is a valid `struct pcpool_params` to fill.
     unsafe { sys::pcpool_params(&mut raw) };
@@ -75,6 +79,7 @@ pub(crate) fn params() -> Params {
         batch: raw.batch,
         node: raw.node,
         drain: string(raw.drain),
+        notifier_priority: raw.notifier_priority,
     }
 }
 

@@ -31,6 +31,7 @@
 #include <asm/msr.h>
 #include <linux/workqueue.h>
 #include <linux/mutex.h>
+#include <linux/lockdep.h>
 #include <linux/preempt.h>
 #include <linux/smp.h>
 #include <kunit/test.h>
@@ -286,6 +287,60 @@ unsigned long pcpool_page_private(struct page *page)
 	return page_private(page);
 }
 
+/*
+ * A mutex held from one memory notifier callback to a later one (from
+ * MEM_GOING_OFFLINE to MEM_OFFLINE or MEM_CANCEL_OFFLINE), as virtio-mem's
+ * hotplug_mutex is. Lockdep does not see it, as virtio-mem arranges with
+ * lockdep_off(): the notifier chain's rwsem is dropped and taken again
+ * between the two callbacks, which lockdep would report as an inversion,
+ * while memory hotplug itself serialises the callbacks. The owner is kept so
+ * that only the holder can unlock.
+ */
+struct pcpool_cb_mutex {
+	struct mutex lock;
+	struct task_struct *owner;
+};
+
+struct pcpool_cb_mutex *pcpool_cb_mutex_new(void)
+{
+	struct pcpool_cb_mutex *m = kzalloc(sizeof(*m), GFP_KERNEL);
+
+	if (m)
+		mutex_init(&m->lock);
+	return m;
+}
+
+void pcpool_cb_mutex_free(struct pcpool_cb_mutex *m)
+{
+	WARN_ON_ONCE(m->owner);
+	mutex_destroy(&m->lock);
+	kfree(m);
+}
+
+void pcpool_cb_mutex_lock(struct pcpool_cb_mutex *m)
+{
+	lockdep_off();
+	mutex_lock(&m->lock);
+	lockdep_on();
+	WRITE_ONCE(m->owner, current);
+}
+
+int pcpool_cb_mutex_unlock(struct pcpool_cb_mutex *m)
+{
+	if (READ_ONCE(m->owner) != current)
+		return -EPERM;
+	WRITE_ONCE(m->owner, NULL);
+	lockdep_off();
+	mutex_unlock(&m->lock);
+	lockdep_on();
+	return 0;
+}
+
+bool pcpool_cb_mutex_held_by_current(struct pcpool_cb_mutex *m)
+{
+	return READ_ONCE(m->owner) == current;
+}
+
 unsigned long pcpool_memory_block_size_bytes(void)
 {
 	return memory_block_size_bytes();
@@ -373,6 +428,11 @@ module_param(drain, charp, 0444);
 MODULE_PARM_DESC(drain,
 		 "how isolation drains the pagesets: ipi (default: one on_each_cpu), pageblock (one per pageblock, 2014), remote (per-CPU spinlock, 6.x), workqueue (pre-6.0)");
 
+static int notifier_priority;
+module_param(notifier_priority, int, 0444);
+MODULE_PARM_DESC(notifier_priority,
+		 "memory notifier priority, -1000..1000; higher runs first (default 0; the kernel's own users sit at 1..100)");
+
 void pcpool_params(struct pcpool_params *p)
 {
 	p->initial_pages = initial_pages;
@@ -382,6 +442,7 @@ void pcpool_params(struct pcpool_params *p)
 	p->zone = zone;
 	p->node = node;
 	p->drain = drain;
+	p->notifier_priority = notifier_priority;
 }
 
 static_assert(offsetof(struct pcpool_params, initial_pages) == 0);
@@ -391,7 +452,8 @@ static_assert(offsetof(struct pcpool_params, high) == 24);
 static_assert(offsetof(struct pcpool_params, batch) == 28);
 static_assert(offsetof(struct pcpool_params, node) == 32);
 static_assert(offsetof(struct pcpool_params, drain) == 40);
-static_assert(sizeof(struct pcpool_params) == 48);
+static_assert(offsetof(struct pcpool_params, notifier_priority) == 48);
+static_assert(sizeof(struct pcpool_params) == 56);
 
 bool pcpool_node_online(int nid)
 {

@@ -13,6 +13,7 @@
 struct page;
 struct dentry;
 struct seq_file;
+struct pcpool_cb_mutex;
 struct hlist_node;
 
 /* The module parameters, as loaded. */
@@ -24,6 +25,7 @@ struct pcpool_params {
 	unsigned int batch;
 	int node;
 	const char *drain;
+	int notifier_priority;
 };
 
 /* A debugfs file served by Rust. */
@@ -81,6 +83,12 @@ void pcpool_debugfs_remove(struct dentry *dir);
 void pcpool_seq_print(struct seq_file *m, const void *args);
 
 void pcpool_params(struct pcpool_params *p);
+
+struct pcpool_cb_mutex *pcpool_cb_mutex_new(void);
+void pcpool_cb_mutex_free(struct pcpool_cb_mutex *m);
+void pcpool_cb_mutex_lock(struct pcpool_cb_mutex *m);
+int pcpool_cb_mutex_unlock(struct pcpool_cb_mutex *m);
+bool pcpool_cb_mutex_held_by_current(struct pcpool_cb_mutex *m);
 
 /* The pool's entry points for the C API, in Rust (rust/ffi/api.rs). */
 struct page *pcpool_rs_alloc(unsigned int flags);

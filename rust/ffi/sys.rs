@@ -57,6 +57,12 @@ extern "C" {
 
     pub(crate) fn pcpool_memory_block_size_bytes() -> c_ulong;
 
+    pub(crate) fn pcpool_cb_mutex_new() -> *mut c_void;
+    pub(crate) fn pcpool_cb_mutex_free(m: *mut c_void);
+    pub(crate) fn pcpool_cb_mutex_lock(m: *mut c_void);
+    pub(crate) fn pcpool_cb_mutex_unlock(m: *mut c_void) -> c_int;
+    pub(crate) fn pcpool_cb_mutex_held_by_current(m: *mut c_void) -> bool;
+
     pub(crate) fn pcpool_kthread_start(
         call: Option<unsafe extern "C" fn(data: *mut c_void)>,
         data: *mut c_void,

@@ -15,74 +15,88 @@ use super::{PcpConfig, Pool};
 use crate::config::DrainStrategy;
 use crate::ffi::ipi::on_each_cpu;
 use crate::zone::MigrateType;
-use core::sync::atomic::Ordering::{Acquire, Relaxed, Release};
-use kernel::{prelude::*, sync::lock::mutex::MutexBackend, sync::lock::Guard};
-
-/// The pagesets disabled (`high = 0`, `batch = 1`, drained once), with the pcp mutex held
-/// until drop, which restores the previous marks (`zone_pcp_enable()`).
-pub(crate) struct PcpDisabled<'a> {
-    pool: &'a Pool,
-    config: Guard<'a, PcpConfig, MutexBackend>,
-}
-
-impl Drop for PcpDisabled<'_> {
-    fn drop(&mut self) {
-        let PcpConfig { high, batch, drain } = *self.config;
-        self.pool
-            .on_each_pcp(drain, &|_, pcp| pcp.set_high_batch(high, batch));
-    }
-}
+use core::sync::atomic::Ordering::Relaxed;
+use kernel::{prelude::*, sync::Arc};
 
 /// An isolated pfn range: its pageblocks are ISOLATE while this lives, with the pagesets
 /// disabled. Dropping it moves the pages back (`undo_isolate_page_range()`) and enables the
-/// pagesets.
-pub(crate) struct Isolation<'a> {
-    pool: &'a Pool,
+/// pagesets. It owns a reference to the pool, so it can be kept from one memory notifier
+/// callback to a later one.
+pub(crate) struct Isolation {
+    pool: Arc<Pool>,
     start: usize,
     end: usize,
     blocks: usize,
-    _pcp: PcpDisabled<'a>,
 }
 
-impl Isolation<'_> {
+impl Isolation {
     /// Pageblocks isolated.
     pub(crate) fn blocks(&self) -> usize {
         self.blocks
     }
+
+    /// The pfn range.
+    pub(crate) fn range(&self) -> (usize, usize) {
+        (self.start, self.end)
+    }
 }
 
-impl Drop for Isolation<'_> {
+impl Drop for Isolation {
     fn drop(&mut self) {
         self.pool
             .zone
             .set_migratetype_range(self.start, self.end, MigrateType::Movable);
-        self.pool.isolating.store(false, Release);
-        // `_pcp` drops after this: the pagesets come back only once the blocks are movable.
+        // The pagesets come back only once the blocks are movable.
+        self.pool.pcp_enable();
     }
 }
 
 impl Pool {
-    /// Disables every CPU's pageset (`zone_pcp_disable()`): takes the pcp mutex, then one IPI
-    /// round sets `high = 0`, `batch = 1` and drains, forced on every online CPU. No CPU is
-    /// skipped for `count == 0`: that read could race with a free on its way to the list
-    /// (the 2020 bug).
+    /// Disables every CPU's pageset (`zone_pcp_disable()`): under the pcp mutex, marks the
+    /// pagesets disabled, then one round sets `high = 0`, `batch = 1` and drains, forced on
+    /// every online CPU. No CPU is skipped for `count == 0`: that read could race with a free
+    /// on its way to the list (the 2020 bug). `EBUSY` if they are disabled already.
+    ///
+    /// Until [`Pool::pcp_enable`], whatever would take the pcp mutex to change the pagesets (a
+    /// `high`/`batch`/`drain` update, another isolation) gets `EBUSY`, so the mutex is in effect
+    /// held from here to there, as `pcp_batch_high_lock` is in the kernel; a CPU that comes
+    /// online meanwhile starts disabled. (A flag under the mutex rather than the mutex itself,
+    /// because a guard cannot be kept from one notifier callback to the next.)
     ///
     /// The strategy picks how the round reaches the CPUs (IPI, work items, or remote locking);
-    /// with `Pageblock`, the 2014 design, this only takes the mutex, and `isolate_range` runs a
-    /// round after each pageblock instead.
-    pub(crate) fn pcp_disable(&self) -> PcpDisabled<'_> {
-        let config = self.pcp_lock.lock();
-        if config.drain != DrainStrategy::Pageblock {
-            self.disable_round(&config);
+    /// with `Pageblock`, the 2014 design, no round runs here, and `isolate_range` runs one
+    /// after each pageblock instead.
+    pub(crate) fn pcp_disable(&self) -> Result<PcpConfig> {
+        let mut config = self.pcp_lock.lock();
+        if config.disabled {
+            pr_info!("the pagesets are disabled already: another isolation is in progress\n");
+            return Err(EBUSY);
         }
-        PcpDisabled { pool: self, config }
+        config.disabled = true;
+        let snapshot = *config;
+        if config.drain != DrainStrategy::Pageblock {
+            self.disable_round(&snapshot);
+        }
+        Ok(snapshot)
+    }
+
+    /// Enables the pagesets again with their marks (`zone_pcp_enable()`).
+    pub(crate) fn pcp_enable(&self) {
+        let mut config = self.pcp_lock.lock();
+        let PcpConfig {
+            high, batch, drain, ..
+        } = *config;
+        self.on_each_pcp(drain, &|_, pcp| pcp.set_high_batch(high, batch));
+        config.disabled = false;
     }
 
     /// One drain round: `high = 0`, `batch = 1`, and the list flushed, on every CPU.
     fn disable_round(&self, config: &PcpConfig) {
         self.drains.fetch_add(1, Relaxed);
         let weak = self.weak_drain.load(Relaxed);
-        let PcpConfig { high, batch, drain } = *config;
+        let PcpConfig {
+            high, batch, drain, ..
+        } = *config;
         self.on_each_pcp(drain, &|irqs, pcp| {
             pcp.set_high_batch(0, 1);
             pcp.with_list(|list| self.zone.free_pcppages_bulk(irqs, list, list.len()));
@@ -97,48 +111,29 @@ impl Pool {
     /// Isolates the pool's pageblocks in the pfn range `[start, end)`: disables the pagesets
     /// (one drain), sets those blocks ISOLATE and moves their free pages to the isolate list.
     /// `EBUSY` while another isolation is in progress (they do not nest).
-    pub(crate) fn isolate_range(&self, start: usize, end: usize) -> Result<Isolation<'_>> {
-        if self
-            .isolating
-            .compare_exchange(false, true, Acquire, Relaxed)
-            .is_err()
-        {
-            pr_info!(
-                "isolate_range [{:#x}, {:#x}): another isolation is in progress\n",
-                start,
-                end
-            );
-            return Err(EBUSY);
-        }
-        let pcp = self.pcp_disable();
-        let blocks = if pcp.config.drain == DrainStrategy::Pageblock {
-            // 2014's `set_migratetype_isolate()`: each pageblock is isolated, then drained.
-            let slots = match self.zone.blocks_in(start, end) {
-                Ok(slots) => slots,
-                Err(e) => {
-                    self.isolating.store(false, Release);
-                    return Err(e);
-                }
-            };
-            let mut blocks = 0;
-            for slot in slots {
-                if self.zone.set_block_migratetype(slot, MigrateType::Isolate) {
-                    blocks += 1;
-                    self.disable_round(&pcp.config);
-                }
-            }
-            blocks
-        } else {
-            self.zone
-                .set_migratetype_range(start, end, MigrateType::Isolate)
-        };
-        Ok(Isolation {
-            pool: self,
+    pub(crate) fn isolate_range(self: &Arc<Self>, start: usize, end: usize) -> Result<Isolation> {
+        let config = self.pcp_disable()?;
+        let mut iso = Isolation {
+            pool: self.clone(),
             start,
             end,
-            blocks,
-            _pcp: pcp,
-        })
+            blocks: 0,
+        };
+        if config.drain == DrainStrategy::Pageblock {
+            // 2014's `set_migratetype_isolate()`: each pageblock is isolated, then drained.
+            // (On an error `iso` drops: the blocks go back and the pagesets come back.)
+            for slot in self.zone.blocks_in(start, end)? {
+                if self.zone.set_block_migratetype(slot, MigrateType::Isolate) {
+                    iso.blocks += 1;
+                    self.disable_round(&config);
+                }
+            }
+        } else {
+            iso.blocks = self
+                .zone
+                .set_migratetype_range(start, end, MigrateType::Isolate);
+        }
+        Ok(iso)
     }
 
     /// The race test's check after an isolation of `[start, end)`, cheap enough for thousands

@@ -1,15 +1,18 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0
 #
-# pcpool's memory notifier against real memory hotplug: load, offline and
-# online a movable block through sysfs, a cancelled offline, a refused
-# offline of a block that holds pool chunks, unload.
+# pcpool's memory notifier against real memory hotplug, through sysfs: a
+# block without pool chunks goes offline and online untouched; a block full
+# of free pool pages goes offline (pcpool gives them up) and online again; a
+# block where a client holds pages is refused at once; offlines that another
+# notifier fails, after pcpool and before it, leave the pool exactly as it
+# was.
 set -u
 . "$KDIR/tools/testing/selftests/kselftest/ktap_helpers.sh"
 . "$PCPOOL_TOP/scripts/guest/lib.sh"
 
 ktap_print_header
-ktap_set_plan 6
+ktap_set_plan 10
 
 kmsg_mark load
 if insmod "$PCPOOL_MODULE" && kmsg_in_order load "pcpool: loaded"; then
@@ -21,7 +24,8 @@ fi
 # A block the pool has no chunk in: pcpool lets it go.
 block=$(free_block)
 if [ -z "$block" ]; then
-	for t in offline online cancel_offline refused_for_pool_chunks unload; do
+	for t in offline online cancel_offline offline_pool_block online_again refused_while_held \
+		enomem_injected_below enomem_injected_above unload; do
 		ktap_test_fail "$t # no offlinable block without pool chunks"
 	done
 	rmmod pcpool
@@ -64,28 +68,134 @@ else
 fi
 rmmod memory_notifier_error_inject notifier_error_inject 2>/dev/null
 
-# A block that holds pool chunks: pcpool refuses at once, with a reason,
-# instead of leaving offline_pages() to retry until a signal. Reload with
-# 430 MiB, more than the free memory of any three of the four movable blocks,
-# so that every block that can go offline holds chunks.
+# Blocks full of pool pages. Reload with 430 MiB, more than the free memory
+# of any three of the four movable blocks, so that every block that can go
+# offline holds chunks.
 rmmod pcpool
 insmod "$PCPOOL_MODULE" initial_pages=110000 max_pages=131072
-pblock=
-for b in $(pool_blocks); do
-	case " $PCPOOL_BLOCKS " in *" $b "*) pblock=$b && break ;; esac
-done
-kmsg_mark refuse
-start=$(date +%s)
-if [ -n "$pblock" ] && ! set_block_state "$pblock" offline && [ "$(block_state "$pblock")" = online ] &&
-	[ $(($(date +%s) - start)) -lt 10 ] &&
-	kmsg_in_order refuse "pcpool: MEM_GOING_OFFLINE $(block_range "$pblock")" \
-		"pcpool: refusing to offline $(block_range "$pblock"): it holds" \
-		"pcpool: MEM_CANCEL_OFFLINE $(block_range "$pblock")"; then
-	ktap_test_pass refused_for_pool_chunks
-else
-	ktap_print_msg "pool blocks $(pool_blocks | tr '\n' ' '); offlinable $PCPOOL_BLOCKS; log: $(kmsg_since refuse | grep pcpool: | tr '\n' '|')"
-	ktap_test_fail refused_for_pool_chunks
+
+# The pool's state as it must come back after a failed offline: every page
+# and who has it (pages on pcp lists count as free: the offline's drain puts
+# them back in the zone), every pageblock and its migratetype, and no error
+# (verify checks each page's refcount and PageOffline too).
+pool_state() {
+	head -1 $DEBUGFS/verify |
+		sed -E 's/^([0-9]+) pages: ([0-9]+) free, ([0-9]+) isolated free, ([0-9]+) on pcp lists \([0-9]+ of offline CPUs\), ([0-9]+) allocated; ([0-9]+) errors$/pages \1 free+pcp \2+\4 isolated \3 allocated \5 errors \6/' |
+		awk '{split($4, f, "+"); $4 = f[1] + f[2]; print}'
+	awk 'NR > 1 {print $1, $2}' $DEBUGFS/pageblocks | sort
+}
+zone_value() { awk -v k="$1" '$1 == k {print $2}' $DEBUGFS/zone; }
+hotplug_value() { awk -v k="$1" '$1 == k {print $2}' $DEBUGFS/hotplug; }
+# Pool pageblocks in memory block $1.
+blocks_in() {
+	local per_block=$((0x$(cat $MEM/block_size_bytes) / $(getconf PAGESIZE))) n=0 pfn
+	for pfn in $(awk 'NR > 1 {print $1}' $DEBUGFS/pageblocks); do
+		((pfn >= $1 * per_block && pfn < ($1 + 1) * per_block)) && n=$((n + 1))
+	done
+	echo $n
+}
+# The first offlinable block that holds pool chunks.
+pool_block() {
+	local b
+	for b in $(pool_blocks); do
+		case " $PCPOOL_BLOCKS " in *" $b "*) echo "$b" && return ;; esac
+	done
+}
+
+# A block whose pool pages are all free: pcpool gives them up, the block goes
+# offline, the pool shrinks by exactly its pageblocks, and it comes back.
+pblock=$(pool_block)
+kmsg_mark pool-offline
+if [ -n "$pblock" ]; then
+	n=$(blocks_in "$pblock")
+	managed=$(zone_value managed)
+	chunks=$(zone_value chunks)
+	prange=$(block_range "$pblock")
+	ktap_print_msg "memory$pblock: $prange holds $n pool pageblocks"
 fi
+if [ -n "$pblock" ] && set_block_state "$pblock" offline && [ "$(block_state "$pblock")" = offline ] &&
+	[ "$(zone_value managed)" = $((managed - n * managed / chunks)) ] && [ "$(zone_value chunks)" = $((chunks - n)) ] &&
+	[ "$(hotplug_value pageblocks_offlined)" = "$n" ] && grep -q '^consistent$' $DEBUGFS/verify &&
+	kmsg_in_order pool-offline "pcpool: MEM_GOING_OFFLINE $prange" \
+		"pcpool: gave up $prange: $((n * managed / chunks)) pages in $n pageblocks" \
+		"pcpool: MEM_OFFLINE $prange" "pcpool: $prange is offline: $n pool pageblocks dropped"; then
+	ktap_test_pass offline_pool_block
+else
+	ktap_print_msg "block ${pblock:-none} $(block_state "${pblock:-0}"); zone: $(tr '\n' ' ' <$DEBUGFS/zone); log: $(kmsg_since pool-offline | grep pcpool: | tr '\n' '|')"
+	ktap_test_fail offline_pool_block
+fi
+
+if [ -n "$pblock" ] && set_block_state "$pblock" online_movable && [ "$(block_state "$pblock")" = online ] &&
+	grep -q '^consistent$' $DEBUGFS/verify; then
+	ktap_test_pass online_again
+else
+	ktap_test_fail online_again
+fi
+
+# A client holds every pool page: the offline fails at once (within 2 s),
+# with the reason, and the pool is exactly as before.
+insmod "$PCPOOL_TOP/samples/pcpool_client.ko" hold_extra=200000
+hblock=$(pool_block)
+before=$(pool_state; cat $DEBUGFS/pageblocks)
+kmsg_mark held
+t0=$(date +%s%N)
+if [ -n "$hblock" ] && ! set_block_state "$hblock" offline; then
+	ms=$((($(date +%s%N) - t0) / 1000000))
+	ktap_print_msg "memory$hblock: offline refused in $ms ms"
+	if [ "$(block_state "$hblock")" = online ] && [ $ms -lt 2000 ] &&
+		[ "$(pool_state; cat $DEBUGFS/pageblocks)" = "$before" ] &&
+		kmsg_in_order held "pcpool: refusing to offline $(block_range "$hblock"): clients hold" \
+			"pcpool: MEM_CANCEL_OFFLINE $(block_range "$hblock")"; then
+		ktap_test_pass refused_while_held
+	else
+		ktap_print_msg "state: $(pool_state | head -1); log: $(kmsg_since held | grep pcpool: | tr '\n' '|')"
+		ktap_test_fail refused_while_held
+	fi
+else
+	ktap_print_msg "block ${hblock:-none}: offline did not fail"
+	ktap_test_fail refused_while_held
+fi
+rmmod pcpool_client
+
+# Another notifier fails MEM_GOING_OFFLINE with -ENOMEM, after pcpool
+# (priority -1) and before it (priority 1). After: pcpool gave its pages up
+# and takes them back on MEM_CANCEL_OFFLINE. Before: pcpool never sees the
+# offline, and its MEM_CANCEL_OFFLINE is a no-op. Either way the pool is
+# exactly as before.
+inject=/sys/kernel/debug/notifier-error-inject/memory/actions/MEM_GOING_OFFLINE/error
+insmod "$KDIR/lib/notifier-error-inject.ko"
+for where in below above; do
+	prio=-1
+	[ $where = above ] && prio=1
+	iblock=$(pool_block)
+	irange=$(block_range "${iblock:-0}")
+	before=$(pool_state)
+	kmsg_mark "inject-$where"
+	if [ -n "$iblock" ] && insmod "$KDIR/lib/memory-notifier-error-inject.ko" priority=$prio &&
+		echo -12 >"$inject" && ! set_block_state "$iblock" offline &&
+		[ "$(block_state "$iblock")" = online ] && [ "$(pool_state)" = "$before" ] &&
+		grep -q '^consistent$' $DEBUGFS/verify; then
+		if [ $where = below ]; then
+			kmsg_in_order "inject-$where" "pcpool: MEM_GOING_OFFLINE $irange" "pcpool: gave up $irange" \
+				"pcpool: MEM_CANCEL_OFFLINE $irange" "pcpool: offline of $irange cancelled"
+		else
+			! kmsg_since "inject-$where" | grep -q "pcpool: MEM_GOING_OFFLINE" &&
+				kmsg_in_order "inject-$where" "pcpool: MEM_CANCEL_OFFLINE $irange" &&
+				! kmsg_since "inject-$where" | grep -q "pcpool: offline of .* cancelled"
+		fi
+		ok=$?
+	else
+		ok=1
+	fi
+	rmmod memory_notifier_error_inject 2>/dev/null
+	if [ $ok -eq 0 ]; then
+		ktap_test_pass "enomem_injected_$where"
+	else
+		ktap_print_msg "block ${iblock:-none}; state: $(pool_state | head -1); log: $(kmsg_since "inject-$where" | grep pcpool: | tr '\n' '|')"
+		ktap_test_fail "enomem_injected_$where"
+	fi
+done
+rmmod notifier_error_inject
 
 kmsg_mark unload
 if rmmod pcpool && [ ! -d /sys/module/pcpool ] && kmsg_in_order unload "pcpool: unloaded"; then
