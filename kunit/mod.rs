@@ -8,5 +8,6 @@ mod exchange;
 mod ffi_test;
 mod fixture;
 mod isolation_test;
+mod offline_test;
 mod pool_test;
 mod race_test;

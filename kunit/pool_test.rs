@@ -300,6 +300,7 @@ fn bad_params_are_refused() {
         node: NUMA_NO_NODE,
         drain: Some("workqueue"),
         notifier_priority: 7,
+        regrow: true,
     };
     let bad = [
         Params {
@@ -365,6 +366,7 @@ fn bad_params_are_refused() {
             kunit_expect_eq!(c.zone, ZoneKind::Normal);
             kunit_expect_eq!(c.drain, DrainStrategy::Workqueue);
             kunit_expect_eq!(c.notifier_priority, 7);
+            kunit_expect!(c.regrow);
         }
         Err(e) => kunit_expect!(false, "good params refused: {:?}", e),
     }

@@ -67,6 +67,8 @@ pub(crate) struct PoolConfig {
     pub(crate) drain: DrainStrategy,
     /// Memory notifier priority.
     pub(crate) notifier_priority: i32,
+    /// Grow back to `initial_pages` after an offline took pool pages, and on `MEM_ONLINE`.
+    pub(crate) regrow: bool,
 }
 
 impl Default for PoolConfig {
@@ -80,6 +82,7 @@ impl Default for PoolConfig {
             nid: NUMA_NO_NODE,
             drain: DrainStrategy::Ipi,
             notifier_priority: 0,
+            regrow: false,
         }
     }
 }
@@ -147,6 +150,7 @@ impl PoolConfig {
             nid: p.node,
             drain,
             notifier_priority: p.notifier_priority,
+            regrow: p.regrow,
         })
     }
 }

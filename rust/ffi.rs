@@ -28,3 +28,4 @@ pub(crate) mod percpu;
 pub(crate) mod percpu_lock;
 pub(crate) mod stop_machine;
 mod sys;
+pub(crate) mod workqueue;

@@ -11,13 +11,14 @@
 use crate::ffi::{
     callback_mutex::CallbackMutex,
     notifier::{MemAction, MemoryHotplugHandler, MemoryNotify},
+    workqueue::OwnedQueue,
 };
 use crate::pool::{
     offline::{PendingOffline, Refusal},
     Pool,
 };
 use core::sync::atomic::{AtomicBool, AtomicU64, Ordering::Relaxed};
-use kernel::{new_mutex, prelude::*, sync::Arc, sync::Mutex};
+use kernel::{c_str, new_mutex, prelude::*, sync::Arc, sync::Mutex};
 
 /// What the notifier did, for the debugfs file `hotplug`.
 #[derive(Default)]
@@ -41,6 +42,9 @@ pub(crate) struct HotplugStats {
     pub(crate) blocks_offlined: AtomicU64,
     /// The offline in progress: its first and end pfn (0, 0 when none).
     pub(crate) pending: [AtomicU64; 2],
+    /// Regrowths run (`regrow`), and chunks they took.
+    pub(crate) regrows: AtomicU64,
+    pub(crate) regrow_chunks: AtomicU64,
 }
 
 /// The handler behind pcpool's memory notifier.
@@ -56,18 +60,65 @@ pub(crate) struct Hotplug {
     pending: Mutex<Option<PendingOffline>>,
     /// pcpool is unloading: refuse new offlines of its ranges.
     removing: AtomicBool,
+    /// With `regrow`: the pool's target size.
+    regrow_to: Option<usize>,
+    /// Where regrowth runs; unloading drains it.
+    queue: OwnedQueue,
 }
 
 impl Hotplug {
-    /// A handler for `pool`, counting in `stats`.
-    pub(crate) fn new(pool: Arc<Pool>, stats: Arc<HotplugStats>) -> impl PinInit<Self, Error> {
+    /// A handler for `pool`, counting in `stats`; with `regrow_to`, the pool grows back to that
+    /// many pages after an offline took some, and when memory comes online.
+    pub(crate) fn new(
+        pool: Arc<Pool>,
+        stats: Arc<HotplugStats>,
+        regrow_to: Option<usize>,
+    ) -> impl PinInit<Self, Error> {
         try_pin_init!(Self {
             pool,
             stats,
             lock: CallbackMutex::new()?,
             pending <- new_mutex!(None, "pcpool_hotplug_pending"),
             removing: AtomicBool::new(false),
+            regrow_to,
+            queue: OwnedQueue::new(c_str!("pcpool_regrow"))?,
         }? Error)
+    }
+
+    /// Grows the pool back to its target, later, from the regrow queue: the chunks come from
+    /// wherever the kernel has memory, never from a range being offlined (the core isolated
+    /// it). Not from the notifier itself, which would make the offline wait for it.
+    fn regrow(&self) {
+        let Some(target) = self.regrow_to else {
+            return;
+        };
+        if self.removing.load(Relaxed) || self.pool.zone().counters().nr_pages >= target {
+            return;
+        }
+        let (pool, stats) = (self.pool.clone(), self.stats.clone());
+        let queued = self.queue.spawn(move || {
+            let before = pool.zone().counters().grows;
+            let result = pool.fill(target);
+            let c = pool.zone().counters();
+            stats.regrows.fetch_add(1, Relaxed);
+            stats.regrow_chunks.fetch_add(c.grows - before, Relaxed);
+            match result {
+                Ok(()) => pr_info!(
+                    "regrew to {} pages ({} chunks taken)\n",
+                    c.nr_pages,
+                    c.grows - before
+                ),
+                Err(e) => pr_info!(
+                    "regrowth stopped at {} of {} pages: {:?}\n",
+                    c.nr_pages,
+                    target,
+                    e
+                ),
+            }
+        });
+        if queued.is_err() {
+            pr_err!("regrowth not queued: out of memory\n");
+        }
     }
 
     fn going_offline(&self, start: usize, end: usize) -> Result {
@@ -229,6 +280,11 @@ impl MemoryHotplugHandler for Hotplug {
             MemAction::GoingOffline => self.going_offline(start, end),
             MemAction::Offline => {
                 self.finish(start, end, true);
+                self.regrow();
+                Ok(())
+            }
+            MemAction::Online => {
+                self.regrow();
                 Ok(())
             }
             MemAction::CancelOffline => {

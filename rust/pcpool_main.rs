@@ -60,7 +60,8 @@ impl kernel::Module for Pcpool {
             Debugfs::new(c_str!("pcpool"), files, &stats::FILES),
             GFP_KERNEL,
         )?;
-        let handler = hotplug::Hotplug::new(pool.clone(), hotplug_stats);
+        let regrow_to = config.regrow.then_some(config.initial_pages);
+        let handler = hotplug::Hotplug::new(pool.clone(), hotplug_stats, regrow_to);
         let hotplug = KBox::pin_init(
             MemoryNotifier::register(handler, config.notifier_priority),
             GFP_KERNEL,

@@ -121,6 +121,8 @@ impl PoolFiles {
             ("pages_given", &h.pages_given),
             ("offline_cancelled", &h.cancelled),
             ("pageblocks_offlined", &h.blocks_offlined),
+            ("regrowths", &h.regrows),
+            ("regrowth_chunks", &h.regrow_chunks),
         ];
         for (name, v) in rows {
             seq_print!(out, "{} {}\n", name, v.load(Relaxed));

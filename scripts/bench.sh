@@ -8,7 +8,8 @@
 # - P2: isolate+unisolate of 1, 8, 64 pageblocks, one drain against one per
 #   pageblock (pcpool's pcpool_bench KUnit suite);
 # - P3: drain latency by IPI, remote locking and work items, vCPUs idle and
-#   busy (the same suite).
+#   busy (the same suite);
+# - P4: offlining the same memory block with and without free pool pages.
 # Under TCG
 # the VM runs with QEMU's -icount shift=0,sleep=off, so rdtsc deltas count
 # guest instructions (unit "insn"); with a working KVM they are cycles.
@@ -50,8 +51,11 @@ echo "P2: $(val p2_drains_64) drain per isolation of 64 pageblocks (goal: 1);" \
 	"one drain is $(val p2_speedup_64)x faster than a drain per pageblock (goal: >= 20)"
 echo "P3: with every vCPU busy, a workqueue drain takes $(val p3_ipi_vs_wq_busy)x an IPI drain" \
 	"(goal: >= 5); remote locking $(val p3_ipi_vs_remote_busy)x"
+echo "P4: offlining a block full of free pool pages takes $(val p4_offline_ratio)x the same" \
+	"offline without them (goal: <= 1.2)"
 echo "build/bench.csv"
-[ -n "$(val p2_speedup_64)" ] && [ -n "$(val p3_ipi_vs_wq_busy)" ] && [ -n "$(val p1_ratio_remote)" ] ||
+[ -n "$(val p2_speedup_64)" ] && [ -n "$(val p3_ipi_vs_wq_busy)" ] && [ -n "$(val p1_ratio_remote)" ] &&
+	[ -n "$(val p4_offline_ratio)" ] ||
 	die "some figures are missing (see $OUT/console.log)"
 grep -q '^ok 1 pcpool_bench' "$OUT/kunit-pcpool_bench.ktap" ||
 	die "the pcpool_bench suite failed its checks (see $OUT/kunit-pcpool_bench.ktap)"

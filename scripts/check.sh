@@ -37,12 +37,12 @@ fi
 # of 1 per isolation under TCG).
 race_cpus=${PCPOOL_RACE_CPUS:-$(nproc)}
 [ "$race_cpus" -ge 2 ] || race_cpus=2
-step "check 3/4: the race suite in a VM with $race_cpus vCPUs"
+step "check 3/4: the race suite and scripts/tests/cores/ in a VM with $race_cpus vCPUs"
 RACE="$OUT/race"
 race_rc=0
-PCPOOL_VM_CPUS=$race_cpus run_vm "$RACE" scripts/guest/race.sh || race_rc=$?
+PCPOOL_VM_TIMEOUT=${PCPOOL_RACE_TIMEOUT:-1500} PCPOOL_VM_CPUS=$race_cpus run_vm "$RACE" scripts/guest/race.sh "$KDIR" || race_rc=$?
 grep '^guest:' "$RACE/console.log" | sed 's/^/    /'
-cp "$RACE"/kunit-*.ktap "$OUT/" 2>/dev/null
+cp "$RACE"/kunit-*.ktap "$RACE"/shell-* "$OUT/" 2>/dev/null
 [ -f "$RACE/dmesg.txt" ] && cp "$RACE/dmesg.txt" "$OUT/dmesg-race.txt"
 if [ $race_rc -ne 0 ]; then
 	echo "the race VM run did not complete (exit $race_rc); see $RACE/console.log" >"$OUT/vm-failed-race"

@@ -2,8 +2,9 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # make demo: boot the test kernel, load pcpool, show its per-CPU pagesets
-# while the stress sample runs, offline and online a real memory block, and
-# print what pcpool logged.
+# while the stress sample runs, offline a real memory block full of pool pages
+# (and online it again), see an offline refused while a client holds pages,
+# and print what pcpool logged.
 set -uo pipefail
 . "$(dirname "$0")/lib.sh"
 . "$PCPOOL_TOP/scripts/vm.sh"
@@ -15,4 +16,6 @@ OUT="$PCPOOL_CACHE/runs/demo-$(date +%Y%m%d-%H%M%S)"
 step "demo: boot $(basename "$KDIR") (4 vCPUs, 2 GiB, movablecore=512M)"
 run_vm "$OUT" scripts/guest/demo.sh || exit 1
 grep '^guest' "$OUT/console.log" | sed 's/^guest//'
-grep -q 'MEM_OFFLINE' "$OUT/console.log" || { echo "demo: pcpool saw no MEM_OFFLINE"; exit 1; }
+grep -q 'pcpool: .* is offline: [0-9]* pool pageblocks dropped' "$OUT/console.log" ||
+	{ echo "demo: no block with pool pages went offline"; exit 1; }
+grep -q 'pcpool: refusing to offline' "$OUT/console.log" || { echo "demo: no refused offline"; exit 1; }

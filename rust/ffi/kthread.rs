@@ -98,10 +98,10 @@ pub(crate) fn random_u32() -> u32 {
     unsafe { bindings::get_random_u32() }
 }
 
-/// `jiffies` in milliseconds since boot (`jiffies_to_msecs(jiffies)`).
+/// Monotonic milliseconds since boot (`ktime_get_ns()`).
 pub(crate) fn now_ms() -> u64 {
     // SAFETY: no requirement.
-    u64::from(unsafe { sys::pcpool_now_ms() })
+    unsafe { sys::pcpool_now_ms() }
 }
 
 /// `rdtsc_ordered()`: a timestamp for benchmarks. Counts guest instructions under QEMU with

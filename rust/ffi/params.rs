@@ -21,6 +21,7 @@ pub(crate) struct RawParams {
     node: c_int,
     drain: *const c_char,
     notifier_priority: c_int,
+    regrow: bool,
 }
 
 const _: () = {
@@ -32,6 +33,7 @@ const _: () = {
     assert!(offset_of!(RawParams, node) == 32);
     assert!(offset_of!(RawParams, drain) == 40);
     assert!(offset_of!(RawParams, notifier_priority) == 48);
+    assert!(offset_of!(RawParams, regrow) == 52);
     assert!(core::mem::size_of::<RawParams>() == 56);
 };
 
@@ -48,6 +50,7 @@ pub(crate) struct Params {
     /// `drain=`, or `None` when it is not valid UTF-8.
     pub(crate) drain: Option<&'static str>,
     pub(crate) notifier_priority: i32,
+    pub(crate) regrow: bool,
 }
 
 /// Reads the parameters.
@@ -61,6 +64,7 @@ pub(crate) fn params() -> Params {
         node: 0,
         drain: core::ptr::null(),
         notifier_priority: 0,
+        regrow: false,
     };
     // SAFETY: `raw` is a valid `struct pcpool_params` to fill.
     unsafe { sys::pcpool_params(&mut raw) };
@@ -80,6 +84,7 @@ pub(crate) fn params() -> Params {
         node: raw.node,
         drain: string(raw.drain),
         notifier_priority: raw.notifier_priority,
+        regrow: raw.regrow,
     }
 }
 

@@ -193,6 +193,12 @@ void pcpool_on_each_cpu_wq(void (*func)(void *info), void *info)
 	mutex_unlock(&pcpool_works_lock);
 }
 
+/* An ordered workqueue of pcpool's own, for work that unloading must wait for. */
+struct workqueue_struct *pcpool_alloc_ordered_wq(const char *name)
+{
+	return alloc_ordered_workqueue("%s", 0, name);
+}
+
 /* Pages. */
 unsigned int pcpool_pageblock_order(void)
 {
@@ -384,9 +390,10 @@ struct task_struct *pcpool_kthread_start(void (*call)(void *data), void *data,
 	return task;
 }
 
-unsigned int pcpool_now_ms(void)
+/* Monotonic milliseconds since boot (jiffies_to_msecs() is 32-bit and wraps 5 minutes in). */
+u64 pcpool_now_ms(void)
 {
-	return jiffies_to_msecs(jiffies);
+	return div_u64(ktime_get_ns(), NSEC_PER_MSEC);
 }
 
 u64 pcpool_rdtsc(void)
@@ -433,6 +440,11 @@ module_param(notifier_priority, int, 0444);
 MODULE_PARM_DESC(notifier_priority,
 		 "memory notifier priority, -1000..1000; higher runs first (default 0; the kernel's own users sit at 1..100)");
 
+static bool regrow;
+module_param(regrow, bool, 0444);
+MODULE_PARM_DESC(regrow,
+		 "after memory with pool pages goes offline, and when memory comes online, grow the pool back to initial_pages (default N)");
+
 void pcpool_params(struct pcpool_params *p)
 {
 	p->initial_pages = initial_pages;
@@ -443,6 +455,7 @@ void pcpool_params(struct pcpool_params *p)
 	p->node = node;
 	p->drain = drain;
 	p->notifier_priority = notifier_priority;
+	p->regrow = regrow;
 }
 
 static_assert(offsetof(struct pcpool_params, initial_pages) == 0);
@@ -453,6 +466,7 @@ static_assert(offsetof(struct pcpool_params, batch) == 28);
 static_assert(offsetof(struct pcpool_params, node) == 32);
 static_assert(offsetof(struct pcpool_params, drain) == 40);
 static_assert(offsetof(struct pcpool_params, notifier_priority) == 48);
+static_assert(offsetof(struct pcpool_params, regrow) == 52);
 static_assert(sizeof(struct pcpool_params) == 56);
 
 bool pcpool_node_online(int nid)

@@ -13,6 +13,7 @@
 struct page;
 struct dentry;
 struct seq_file;
+struct workqueue_struct;
 struct pcpool_cb_mutex;
 struct hlist_node;
 
@@ -26,6 +27,7 @@ struct pcpool_params {
 	int node;
 	const char *drain;
 	int notifier_priority;
+	bool regrow;
 };
 
 /* A debugfs file served by Rust. */
@@ -54,6 +56,7 @@ void pcpool_local_irq_restore(unsigned long flags);
 bool pcpool_irqs_disabled(void);
 bool pcpool_preemptible(void);
 
+struct workqueue_struct *pcpool_alloc_ordered_wq(const char *name);
 void pcpool_on_each_cpu_wq(void (*func)(void *info), void *info);
 void pcpool_on_each_cpu(smp_call_func_t func, void *info);
 
@@ -74,7 +77,7 @@ unsigned long pcpool_memory_block_size_bytes(void);
 
 struct task_struct *pcpool_kthread_start(void (*call)(void *data), void *data,
 					 unsigned int cpu, const char *name);
-unsigned int pcpool_now_ms(void);
+u64 pcpool_now_ms(void);
 u64 pcpool_rdtsc(void);
 
 struct dentry *pcpool_debugfs_create(const char *dir_name, struct pcpool_dfile *files,

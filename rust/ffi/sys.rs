@@ -31,6 +31,7 @@ extern "C" {
         info: *mut c_void,
     );
 
+    pub(crate) fn pcpool_alloc_ordered_wq(name: *const c_char) -> *mut bindings::workqueue_struct;
     pub(crate) fn pcpool_on_each_cpu_wq(
         func: Option<unsafe extern "C" fn(info: *mut c_void)>,
         info: *mut c_void,
@@ -69,7 +70,7 @@ extern "C" {
         cpu: c_uint,
         name: *const c_char,
     ) -> *mut bindings::task_struct;
-    pub(crate) fn pcpool_now_ms() -> c_uint;
+    pub(crate) fn pcpool_now_ms() -> u64;
     pub(crate) fn pcpool_rdtsc() -> u64;
 
     pub(crate) fn pcpool_debugfs_create(

@@ -39,6 +39,11 @@ impl Isolation {
     pub(crate) fn range(&self) -> (usize, usize) {
         (self.start, self.end)
     }
+
+    /// The pool.
+    pub(super) fn pool(&self) -> &Pool {
+        &self.pool
+    }
 }
 
 impl Drop for Isolation {

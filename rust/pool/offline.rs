@@ -10,11 +10,22 @@ use kernel::{prelude::*, sync::Arc};
 /// An offline in progress: the range's pool pageblocks are isolated, with the pagesets
 /// disabled, and every page of them is handed to the core (PageOffline, refcount 0). It ends
 /// with [`Pool::offline_commit`] (`MEM_OFFLINE`) or [`Pool::offline_cancel`]
-/// (`MEM_CANCEL_OFFLINE`).
+/// (`MEM_CANCEL_OFFLINE`); dropped without a commit, it cancels, so the pool can never be
+/// freed with pages at refcount 0.
 pub(crate) struct PendingOffline {
     iso: Isolation,
     slots: KVec<Slot>,
     pages: usize,
+    committed: bool,
+}
+
+impl Drop for PendingOffline {
+    fn drop(&mut self) {
+        if !self.committed {
+            self.iso.pool().zone.take_back(&self.slots);
+        }
+        // `iso` drops after this: the pageblocks go back, then the pagesets.
+    }
 }
 
 impl PendingOffline {
@@ -74,21 +85,26 @@ impl Pool {
             self.zone.take_back(&slots);
             return Err(Refusal::Referenced { pages: stuck });
         }
-        Ok(Some(PendingOffline { iso, slots, pages }))
+        Ok(Some(PendingOffline {
+            iso,
+            slots,
+            pages,
+            committed: false,
+        }))
     }
 
     /// `MEM_CANCEL_OFFLINE`: every page's reference back, the pageblocks movable again, the
     /// pagesets enabled: the pool exactly as before `offline_prepare`.
     pub(crate) fn offline_cancel(&self, pending: PendingOffline) {
-        self.zone.take_back(&pending.slots);
-        drop(pending.iso);
+        drop(pending);
     }
 
     /// `MEM_OFFLINE`: the pageblocks leave the pool's books for good (their memory is offline)
     /// and the pagesets are enabled. Returns the pageblocks dropped.
-    pub(crate) fn offline_commit(&self, pending: PendingOffline) -> usize {
+    pub(crate) fn offline_commit(&self, mut pending: PendingOffline) -> usize {
         let removed = self.zone.remove_offline(&pending.slots);
-        drop(pending.iso);
+        pending.committed = true;
+        drop(pending);
         removed
     }
 }

@@ -2,8 +2,9 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # Runs inside the benchmark VM: P2 and P3 from pcpool's pcpool_bench KUnit
-# suite, then P1 (the bench sample) with each drain strategy. Writes the
-# figures to OUT/bench.csv and P1's spreads to OUT/bench-spread.txt.
+# suite, P1 (the bench sample) with each drain strategy, then P4 (offline
+# latency with and without pool pages). Writes the figures to OUT/bench.csv
+# and P1's spreads to OUT/bench-spread.txt.
 # Usage: bench.sh OUT UNIT
 set -u
 OUT=$1
@@ -42,4 +43,44 @@ for drain in ipi pageblock remote workqueue; do
 	grep -q '^consistent$' $DEBUGFS/verify && echo "guest: pool consistent after the P1 bench with drain=$drain"
 	rmmod pcpool
 done
+# P4: offlining the same memory block with and without free pool pages in it
+# (a pool of 430 MiB fills every movable block that can go offline). Guest
+# time, which icount makes instruction time; median of 5 each.
+PCPOOL_BLOCKS=$(offlinable_blocks | tr '\n' ' ')
+insmod pcpool.ko initial_pages=110000 max_pages=131072
+B=$(pool_block)
+rmmod pcpool
+offline_us() {
+	local t0 t1
+	t0=$(date +%s%N)
+	set_block_state "$B" offline || return 1
+	t1=$(date +%s%N)
+	set_block_state "$B" online_movable || return 1
+	echo $(((t1 - t0) / 1000))
+}
+median() { tr ' ' '\n' | grep . | sort -n | awk '{v[NR] = $1} END {print v[int((NR + 1) / 2)]}'; }
+if [ -n "$B" ]; then
+	without= with= n=
+	for i in 1 2 3 4 5; do
+		insmod pcpool.ko initial_pages=0
+		without="$without $(offline_us)"
+		rmmod pcpool
+	done
+	for i in 1 2 3 4 5; do
+		insmod pcpool.ko initial_pages=110000 max_pages=131072
+		n="$n $(blocks_in "$B")"
+		with="$with $(offline_us)"
+		grep -q '^consistent$' $DEBUGFS/verify || echo "guest: pool inconsistent after the P4 offline"
+		rmmod pcpool
+	done
+	echo "guest: P4 memory$B: without pool pages:$without us; with (pool pageblocks:$n):$with us"
+	w=$(median <<<"$without")
+	p=$(median <<<"$with")
+	echo "p4_offline_without,$w,us" >>"$OUT/bench.csv"
+	echo "p4_offline_with,$p,us" >>"$OUT/bench.csv"
+	echo "p4_pool_pageblocks,$(median <<<"$n"),pageblocks" >>"$OUT/bench.csv"
+	echo "p4_offline_ratio,$(awk -v a="$p" -v b="$w" 'BEGIN {printf "%.3f", a / b}'),ratio" >>"$OUT/bench.csv"
+else
+	echo "guest: P4: no offlinable block holds pool pages"
+fi
 touch "$OUT/guest-finished"

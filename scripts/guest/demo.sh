@@ -2,8 +2,10 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # Runs inside the test VM for `make demo`: load pcpool, watch its per-CPU
-# pagesets while the stress sample runs on every CPU, offline and online a
-# real movable memory block through sysfs, and show what pcpool saw.
+# pagesets while the stress sample runs on every CPU; then, with a large
+# pool, offline a real movable memory block full of pool pages through sysfs
+# (pcpool gives them up), online it again, see an offline refused while a
+# client holds pages, and show what pcpool logged.
 set -u
 OUT=$1
 touch "$OUT/guest-started"
@@ -29,22 +31,40 @@ show rmmod pcpool_stress
 show cat $DEBUGFS/zone
 show cat $DEBUGFS/pageblocks
 
-block=$(free_block)
+show rmmod pcpool
+
+# A pool of 430 MiB: every movable block that can go offline holds chunks.
+# One of them goes offline with all its pool pages free: pcpool gives them
+# up, and the pool shrinks by exactly those pageblocks.
+show insmod pcpool.ko initial_pages=110000 max_pages=131072
+export PCPOOL_BLOCKS
+per_block() {
+	local b
+	for b in $(pool_blocks); do echo "memory$b: $(blocks_in "$b") pool pageblocks"; done
+}
+show per_block
+block=$(pool_block)
 if [ -n "$block" ]; then
-	show "grep -H . $MEM/memory$block/{valid_zones,state}"
+	show cat $DEBUGFS/zone
 	show "echo offline > $MEM/memory$block/state"
 	show cat $MEM/memory$block/state
+	show cat $DEBUGFS/zone
+	show "grep -v ' 0$' $DEBUGFS/hotplug"
 	show "echo online_movable > $MEM/memory$block/state"
 	show cat $MEM/memory$block/state
 fi
-# A block that holds a pool chunk: pcpool refuses at once, with a reason.
-for b in $(pool_blocks); do
-	case " $PCPOOL_BLOCKS " in *" $b "*) ;; *) continue ;; esac
-	show "echo offline > $MEM/memory$b/state"
-	break
-done
+
+# A client holds every pool page: the next offline is refused at once.
+show insmod samples/pcpool_client.ko hold_extra=200000
+held=$(pool_block)
+if [ -n "$held" ]; then
+	show "echo offline > $MEM/memory$held/state"
+	show cat $MEM/memory$held/state
+fi
+show rmmod pcpool_client
+show cat $DEBUGFS/verify
 show rmmod pcpool
 echo "guest# dmesg | grep pcpool"
 kmsg_since demo | grep 'pcpool' | sed 's/^/guest  /'
 touch "$OUT/guest-finished"
-[ -n "$block" ]
+[ -n "$block" ] && [ -n "$held" ]

@@ -71,6 +71,28 @@ pool_blocks() {
 		while read -r pfn; do echo $((pfn / per_block)); done | sort -un
 }
 
+# Pool pageblocks in memory block $1.
+blocks_in() {
+	local per_block=$((0x$(cat $MEM/block_size_bytes) / $(getconf PAGESIZE))) n=0 pfn
+	for pfn in $(awk 'NR > 1 {print $1}' $DEBUGFS/pageblocks); do
+		((pfn >= $1 * per_block && pfn < ($1 + 1) * per_block)) && n=$((n + 1))
+	done
+	echo $n
+}
+
+# The first of PCPOOL_BLOCKS that holds pool chunks.
+pool_block() {
+	local b
+	for b in $(pool_blocks); do
+		case " $PCPOOL_BLOCKS " in *" $b "*) echo "$b" && return ;; esac
+	done
+}
+
+# A value from the pool's zone file: zone_value managed.
+zone_value() {
+	awk -v k="$1" '$1 == k {print $2}' $DEBUGFS/zone
+}
+
 # The first of PCPOOL_BLOCKS that holds no pool chunk.
 free_block() {
 	local used

@@ -2,12 +2,14 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # Runs inside the race VM (one vCPU per host core): loads pcpool with only
-# its slow KUnit suite, pcpool_race, selected, and keeps the results and the
-# kernel log in OUT for scripts/ktap.py on the host.
+# its slow KUnit suite, pcpool_race, selected, then runs the shell tests in
+# scripts/tests/cores/, and keeps the results and the kernel log in OUT for
+# scripts/ktap.py on the host.
 #
-# Usage: race.sh OUT
+# Usage: race.sh OUT KDIR
 set -u
 OUT=$1
+export KDIR=$2
 export PCPOOL_TOP=$PWD
 touch "$OUT/guest-started"
 mountpoint -q /sys/kernel/debug || mount -t debugfs none /sys/kernel/debug
@@ -25,5 +27,19 @@ else
 fi
 echo "guest: pcpool_race ran in $(($(date +%s) - start)) s"
 dmesg | grep -E 'pcpool: (isolation race|expected detection)' | sed 's/^/guest: /'
+
+# Shell tests that want every vCPU on a host core of their own.
+export KDIR PCPOOL_MODULE=$PCPOOL_TOP/pcpool.ko
+. scripts/guest/lib.sh
+kunit_skip_suites
+PCPOOL_BLOCKS=$(offlinable_blocks | tr '\n' ' ')
+export PCPOOL_BLOCKS
+echo "guest: offlinable movable blocks: ${PCPOOL_BLOCKS:-none}"
+for t in scripts/tests/cores/*.sh; do
+	name=$(basename "$t" .sh)
+	echo "guest: shell test $name"
+	bash "$t" >"$OUT/shell-$name.ktap" 2>"$OUT/shell-$name.stderr"
+	echo $? >"$OUT/shell-$name.rc"
+done
 dmesg >"$OUT/dmesg.txt"
 touch "$OUT/guest-finished"

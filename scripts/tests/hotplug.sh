@@ -84,23 +84,7 @@ pool_state() {
 		awk '{split($4, f, "+"); $4 = f[1] + f[2]; print}'
 	awk 'NR > 1 {print $1, $2}' $DEBUGFS/pageblocks | sort
 }
-zone_value() { awk -v k="$1" '$1 == k {print $2}' $DEBUGFS/zone; }
 hotplug_value() { awk -v k="$1" '$1 == k {print $2}' $DEBUGFS/hotplug; }
-# Pool pageblocks in memory block $1.
-blocks_in() {
-	local per_block=$((0x$(cat $MEM/block_size_bytes) / $(getconf PAGESIZE))) n=0 pfn
-	for pfn in $(awk 'NR > 1 {print $1}' $DEBUGFS/pageblocks); do
-		((pfn >= $1 * per_block && pfn < ($1 + 1) * per_block)) && n=$((n + 1))
-	done
-	echo $n
-}
-# The first offlinable block that holds pool chunks.
-pool_block() {
-	local b
-	for b in $(pool_blocks); do
-		case " $PCPOOL_BLOCKS " in *" $b "*) echo "$b" && return ;; esac
-	done
-}
 
 # A block whose pool pages are all free: pcpool gives them up, the block goes
 # offline, the pool shrinks by exactly its pageblocks, and it comes back.

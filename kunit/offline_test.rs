@@ -1,0 +1,119 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! The pool's side of memory offlining, on a private pool: the hand-over of `MEM_GOING_OFFLINE`
+//! and the take-back of `MEM_CANCEL_OFFLINE` restore the pool exactly, a range where a page is
+//! held is refused with the pool unchanged, and a range without pool pageblocks costs nothing.
+//! (`MEM_OFFLINE` needs memory that really goes offline: scripts/tests/hotplug.sh.)
+
+use super::fixture::{block_pfns, filled_pool};
+use crate::config::DrainStrategy;
+use crate::ffi::kunit::{kunit_expect, kunit_expect_eq, kunit_suite};
+use crate::pool::{offline::Refusal, AllocFlags, Pool};
+use kernel::{prelude::*, sync::Arc};
+
+const BLOCKS: usize = 4;
+const NOGROW: AllocFlags = AllocFlags {
+    zero: false,
+    may_grow: false,
+};
+
+fn pool() -> Option<(Arc<Pool>, usize, usize)> {
+    let per_block = 1usize << crate::ffi::page::pageblock_order();
+    let pool = filled_pool(BLOCKS * per_block, 64, 8, DrainStrategy::Ipi)?;
+    let pfns = block_pfns(&pool);
+    let (start, end) = (*pfns.first()?, *pfns.last()? + per_block);
+    Some((pool, start, end))
+}
+
+fn consistent(pool: &Pool) -> bool {
+    pool.verify().is_ok_and(|r| r.is_consistent())
+}
+
+/// Hand-over then cancel: while handed over, every page has refcount 0 (verify checks it), the
+/// pagesets are disabled and refuse updates, nothing can be allocated; after, all is back.
+fn prepare_then_cancel_restores_exactly() {
+    let Some((pool, start, end)) = pool() else {
+        kunit_expect!(false, "no pool");
+        return;
+    };
+    let before = pool.zone().counters();
+    match pool.offline_prepare(start, end) {
+        Ok(Some(pending)) => {
+            kunit_expect_eq!(pending.blocks(), BLOCKS);
+            kunit_expect_eq!(pending.pages(), before.nr_pages);
+            kunit_expect!(consistent(&pool), "refcounts 0 while handed over");
+            kunit_expect!(pool.pcp_config().disabled);
+            kunit_expect_eq!(pool.set_high(32).err(), Some(EBUSY));
+            kunit_expect_eq!(pool.set_drain(DrainStrategy::Remote).err(), Some(EBUSY));
+            kunit_expect!(pool.isolate_range(start, end).is_err());
+            kunit_expect_eq!(pool.alloc(NOGROW).err(), Some(ENOMEM));
+            let c = pool.zone().counters();
+            kunit_expect_eq!((c.nr_free, c.nr_isolated_free), (0, before.nr_pages));
+            pool.offline_cancel(pending);
+        }
+        Ok(None) => kunit_expect!(false, "no pageblock in the pool's own range"),
+        Err(r) => kunit_expect!(false, "refused: {:?}", r),
+    }
+    let after = pool.zone().counters();
+    kunit_expect_eq!(
+        (after.nr_free, after.nr_isolated_free),
+        (before.nr_pages, 0)
+    );
+    kunit_expect_eq!(after.nr_chunks, before.nr_chunks);
+    kunit_expect!(!pool.pcp_config().disabled);
+    kunit_expect!(consistent(&pool), "refcounts back to 1");
+    kunit_expect!(pool.set_high(32).is_ok());
+}
+
+/// A held page makes the offline fail, naming it, and the pool is as it was.
+fn held_page_is_refused() {
+    let Some((pool, start, end)) = pool() else {
+        kunit_expect!(false, "no pool");
+        return;
+    };
+    let Ok(page) = pool.alloc_page(NOGROW) else {
+        kunit_expect!(false, "no page");
+        return;
+    };
+    let pfn = pool.with_page(&page, |p| p.pfn());
+    match pool.offline_prepare(start, end) {
+        Err(Refusal::Held { pages, first_pfn }) => {
+            kunit_expect_eq!(pages, 1);
+            kunit_expect_eq!(Some(first_pfn), pfn);
+        }
+        Err(r) => kunit_expect!(false, "refused for another reason: {:?}", r),
+        Ok(Some(p)) => {
+            pool.offline_cancel(p);
+            kunit_expect!(false, "accepted with a page held");
+        }
+        Ok(None) => kunit_expect!(false, "no pageblock in the pool's own range"),
+    }
+    kunit_expect!(!pool.pcp_config().disabled);
+    let c = pool.zone().counters();
+    kunit_expect_eq!(c.nr_isolated_free, 0);
+    kunit_expect!(pool
+        .verify()
+        .is_ok_and(|r| r.is_consistent() && r.allocated == 1));
+    kunit_expect!(pool.free_page(page).is_ok());
+}
+
+/// A range without pool pageblocks: nothing happens, not even a drain.
+fn range_without_pool_pages_costs_nothing() {
+    let Some((pool, start, _)) = pool() else {
+        kunit_expect!(false, "no pool");
+        return;
+    };
+    let drains = pool.drains();
+    kunit_expect!(matches!(pool.offline_prepare(0, start.min(1)), Ok(None)));
+    kunit_expect_eq!(pool.drains(), drains);
+    kunit_expect!(!pool.pcp_config().disabled);
+}
+
+kunit_suite!(
+    pcpool_offline,
+    [
+        prepare_then_cancel_restores_exactly,
+        held_page_is_refused,
+        range_without_pool_pages_costs_nothing
+    ]
+);
