@@ -43,6 +43,17 @@ per_block() {
 	for b in $(pool_blocks); do echo "memory$b: $(blocks_in "$b") pool pageblocks"; done
 }
 show per_block
+# A client holds every pool page: an offline is refused at once, with the
+# reason, and the pool stays as it was.
+show insmod samples/pcpool_client.ko hold_extra=200000
+held=$(pool_block)
+if [ -n "$held" ]; then
+	show "echo offline > $MEM/memory$held/state"
+	show cat $MEM/memory$held/state
+fi
+show rmmod pcpool_client
+
+# The same block with all its pool pages free: it goes offline.
 block=$(pool_block)
 if [ -n "$block" ]; then
 	show cat $DEBUGFS/zone
@@ -53,15 +64,6 @@ if [ -n "$block" ]; then
 	show "echo online_movable > $MEM/memory$block/state"
 	show cat $MEM/memory$block/state
 fi
-
-# A client holds every pool page: the next offline is refused at once.
-show insmod samples/pcpool_client.ko hold_extra=200000
-held=$(pool_block)
-if [ -n "$held" ]; then
-	show "echo offline > $MEM/memory$held/state"
-	show cat $MEM/memory$held/state
-fi
-show rmmod pcpool_client
 show cat $DEBUGFS/verify
 show rmmod pcpool
 echo "guest# dmesg | grep pcpool"
