@@ -9,6 +9,7 @@
 //! the zone spinlock.
 
 use crate::ffi::{
+    api,
     callback_mutex::CallbackMutex,
     notifier::{MemAction, MemoryHotplugHandler, MemoryNotify},
     workqueue::OwnedQueue,
@@ -176,6 +177,7 @@ impl Hotplug {
                     pages,
                     first_pfn
                 );
+                api::log_holders();
             }
             Refusal::Referenced { pages } => {
                 self.stats.refused_other.fetch_add(1, Relaxed);

@@ -7,6 +7,13 @@ use super::page::RawPage;
 use core::sync::atomic::{AtomicPtr, Ordering};
 use kernel::{bindings, ffi::c_uint, prelude::*, sync::Arc};
 
+/// Logs each registered client that holds pages, and how many (the shim keeps the clients and
+/// their counts). Sleeps.
+pub(crate) fn log_holders() {
+    // SAFETY: no requirement beyond a sleepable context.
+    unsafe { super::sys::pcpool_log_holders() };
+}
+
 /// `PCPOOL_ZERO`, asserted in pcpool_shim.c.
 pub(crate) const ZERO: u32 = 0x1;
 /// `PCPOOL_MAY_GROW`, asserted in pcpool_shim.c.

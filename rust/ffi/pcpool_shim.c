@@ -633,7 +633,12 @@ static_assert(PCPOOL_ZERO == 0x1 && PCPOOL_MAY_GROW == 0x2);
 struct pcpool_client {
 	char name[32];
 	long __percpu *held;
+	struct list_head node;
 };
+
+/* The registered clients, so that a refusal can say who holds pages. */
+static LIST_HEAD(pcpool_clients);
+static DEFINE_MUTEX(pcpool_clients_lock);
 
 struct pcpool_client *pcpool_client_register(const char *name)
 {
@@ -650,6 +655,9 @@ struct pcpool_client *pcpool_client_register(const char *name)
 		return ERR_PTR(-ENOMEM);
 	}
 	strscpy(c->name, name ? name : "?", sizeof(c->name));
+	mutex_lock(&pcpool_clients_lock);
+	list_add_tail(&c->node, &pcpool_clients);
+	mutex_unlock(&pcpool_clients_lock);
 	pr_info("client %s registered\n", c->name);
 	return c;
 }
@@ -668,13 +676,18 @@ EXPORT_SYMBOL_GPL(pcpool_client_held);
 
 int pcpool_client_unregister(struct pcpool_client *c)
 {
-	long held = pcpool_client_held(c);
+	long held;
 
+	mutex_lock(&pcpool_clients_lock);
+	held = pcpool_client_held(c);
 	if (held) {
+		mutex_unlock(&pcpool_clients_lock);
 		pr_err("client %s holds %ld pages: unregister refused, pcpool stays loaded\n",
 		       c->name, held);
 		return -EBUSY;
 	}
+	list_del(&c->node);
+	mutex_unlock(&pcpool_clients_lock);
 	pr_info("client %s unregistered\n", c->name);
 	free_percpu(c->held);
 	kfree(c);
@@ -682,6 +695,21 @@ int pcpool_client_unregister(struct pcpool_client *c)
 	return 0;
 }
 EXPORT_SYMBOL_GPL(pcpool_client_unregister);
+
+/* Logs each registered client that holds pages, and how many. */
+void pcpool_log_holders(void)
+{
+	struct pcpool_client *c;
+	long held;
+
+	mutex_lock(&pcpool_clients_lock);
+	list_for_each_entry(c, &pcpool_clients, node) {
+		held = pcpool_client_held(c);
+		if (held)
+			pr_info("client %s holds %ld pages\n", c->name, held);
+	}
+	mutex_unlock(&pcpool_clients_lock);
+}
 
 static bool pcpool_flags_ok(const struct pcpool_client *c, unsigned int flags)
 {

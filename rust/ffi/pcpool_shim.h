@@ -86,6 +86,7 @@ void pcpool_debugfs_remove(struct dentry *dir);
 void pcpool_seq_print(struct seq_file *m, const void *args);
 
 void pcpool_params(struct pcpool_params *p);
+void pcpool_log_holders(void);
 
 struct pcpool_cb_mutex *pcpool_cb_mutex_new(void);
 void pcpool_cb_mutex_free(struct pcpool_cb_mutex *m);

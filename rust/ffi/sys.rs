@@ -82,6 +82,7 @@ extern "C" {
     pub(crate) fn pcpool_seq_print(m: *mut bindings::seq_file, args: *const c_void);
 
     pub(crate) fn pcpool_params(p: *mut super::params::RawParams);
+    pub(crate) fn pcpool_log_holders();
     pub(crate) fn pcpool_node_online(nid: c_int) -> bool;
 
     pub(crate) fn pcpool_cpuhp_add(

@@ -129,7 +129,7 @@ if [ -n "$hblock" ] && ! set_block_state "$hblock" offline; then
 	if [ "$(block_state "$hblock")" = online ] && [ $ms -lt 2000 ] &&
 		[ "$(pool_state; cat $DEBUGFS/pageblocks)" = "$before" ] &&
 		kmsg_in_order held "pcpool: refusing to offline $(block_range "$hblock"): clients hold" \
-			"pcpool: MEM_CANCEL_OFFLINE $(block_range "$hblock")"; then
+			"pcpool: client pcpool_client holds" "pcpool: MEM_CANCEL_OFFLINE $(block_range "$hblock")"; then
 		ktap_test_pass refused_while_held
 	else
 		ktap_print_msg "state: $(pool_state | head -1); log: $(kmsg_since held | grep pcpool: | tr '\n' '|')"
