@@ -29,6 +29,22 @@ int pcpool_client_unregister(struct pcpool_client *client);
 /* Pages the client holds now. */
 long pcpool_client_held(const struct pcpool_client *client);
 
+/*
+ * Evacuation. When memory holding pages the client has goes offline, pcpool
+ * may ask the client to move to another page: migrate(client, old, new,
+ * priv) must copy what it needs from @old to @new and switch every use of
+ * @old to @new, under its own lock, and return 0; pcpool then takes @old
+ * back. It returns -ENOENT if it does not hold @old (any more), or another
+ * error to refuse; @new then goes back to pcpool. It runs in process context
+ * (it may sleep), with pcpool's client list locked: it must not register or
+ * unregister clients. Without a callback, offlining memory where the client
+ * holds pages fails.
+ */
+typedef int (*pcpool_migrate_t)(struct pcpool_client *client, struct page *old,
+				struct page *new, void *priv);
+int pcpool_client_set_migrate(struct pcpool_client *client, pcpool_migrate_t migrate,
+			      void *priv);
+
 /* One page, or NULL when the pool is empty (and may not or cannot grow). */
 struct page *pcpool_alloc_page(struct pcpool_client *client, unsigned int flags);
 /* 0, or -EINVAL for a page that is not an allocated pool page (nothing changes). */

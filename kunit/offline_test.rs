@@ -37,7 +37,7 @@ fn prepare_then_cancel_restores_exactly() {
         return;
     };
     let before = pool.zone().counters();
-    match pool.offline_prepare(start, end) {
+    match pool.offline_prepare(start, end, 1000) {
         Ok(Some(pending)) => {
             kunit_expect_eq!(pending.blocks(), BLOCKS);
             kunit_expect_eq!(pending.pages(), before.nr_pages);
@@ -76,9 +76,14 @@ fn held_page_is_refused() {
         return;
     };
     let pfn = pool.with_page(&page, |p| p.pfn());
-    match pool.offline_prepare(start, end) {
-        Err(Refusal::Held { pages, first_pfn }) => {
-            kunit_expect_eq!(pages, 1);
+    match pool.offline_prepare(start, end, 1000) {
+        Err(Refusal::Held {
+            pages,
+            first_pfn,
+            evacuated,
+        }) => {
+            // No C client owns it, so nothing could move it.
+            kunit_expect_eq!((pages, evacuated), (1, 0));
             kunit_expect_eq!(Some(first_pfn), pfn);
         }
         Err(r) => kunit_expect!(false, "refused for another reason: {:?}", r),
@@ -104,7 +109,10 @@ fn range_without_pool_pages_costs_nothing() {
         return;
     };
     let drains = pool.drains();
-    kunit_expect!(matches!(pool.offline_prepare(0, start.min(1)), Ok(None)));
+    kunit_expect!(matches!(
+        pool.offline_prepare(0, start.min(1), 1000),
+        Ok(None)
+    ));
     kunit_expect_eq!(pool.drains(), drains);
     kunit_expect!(!pool.pcp_config().disabled);
 }

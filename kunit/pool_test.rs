@@ -221,7 +221,7 @@ fn api_free_refuses_foreign_and_double() {
         Ok(c) => c,
         Err(e) => return kunit_expect!(false, "alloc: {:?}", e),
     };
-    let Some(page) = Exported::alloc(&*pool, api::ZERO) else {
+    let Some(page) = Exported::alloc(&*pool, api::ZERO, 0) else {
         return kunit_expect!(false, "alloc failed");
     };
     let before = verify(&pool);
@@ -301,6 +301,7 @@ fn bad_params_are_refused() {
         drain: Some("workqueue"),
         notifier_priority: 7,
         regrow: true,
+        evacuate_ms: 60_000,
     };
     let bad = [
         Params {
@@ -347,6 +348,10 @@ fn bad_params_are_refused() {
         },
         Params {
             notifier_priority: 1001,
+            ..good
+        },
+        Params {
+            evacuate_ms: 60_001,
             ..good
         },
         Params {

@@ -69,6 +69,8 @@ pub(crate) struct PoolConfig {
     pub(crate) notifier_priority: i32,
     /// Grow back to `initial_pages` after an offline took pool pages, and on `MEM_ONLINE`.
     pub(crate) regrow: bool,
+    /// How long an offline may spend evacuating held pages, in ms.
+    pub(crate) evacuate_ms: u32,
 }
 
 impl Default for PoolConfig {
@@ -83,6 +85,7 @@ impl Default for PoolConfig {
             drain: DrainStrategy::Ipi,
             notifier_priority: 0,
             regrow: false,
+            evacuate_ms: 1000,
         }
     }
 }
@@ -92,6 +95,9 @@ impl Default for PoolConfig {
 pub(crate) fn valid_high_batch(high: u32, batch: u32) -> bool {
     (1..=MAX_HIGH).contains(&batch) && high <= MAX_HIGH && (high == 0 || batch <= high)
 }
+
+/// Longest `evacuate_ms`.
+pub(crate) const MAX_EVACUATE_MS: u32 = 60_000;
 
 /// Largest magnitude of `notifier_priority`.
 pub(crate) const MAX_PRIORITY: i32 = 1000;
@@ -134,6 +140,9 @@ impl PoolConfig {
         let Some(drain) = p.drain.and_then(DrainStrategy::from_name) else {
             return bad("drain", &p.drain.unwrap_or("?"), DRAIN_NAMES);
         };
+        if p.evacuate_ms > MAX_EVACUATE_MS {
+            return bad("evacuate_ms", &p.evacuate_ms, "allowed 0..=60000");
+        }
         if !(-MAX_PRIORITY..=MAX_PRIORITY).contains(&p.notifier_priority) {
             return bad(
                 "notifier_priority",
@@ -151,6 +160,7 @@ impl PoolConfig {
             drain,
             notifier_priority: p.notifier_priority,
             regrow: p.regrow,
+            evacuate_ms: p.evacuate_ms,
         })
     }
 }

@@ -43,6 +43,8 @@ pub(crate) struct HotplugStats {
     pub(crate) blocks_offlined: AtomicU64,
     /// The offline in progress: its first and end pfn (0, 0 when none).
     pub(crate) pending: [AtomicU64; 2],
+    /// Pages moved out of ranges going offline through client migrate callbacks.
+    pub(crate) evacuated: AtomicU64,
     /// Regrowths run (`regrow`), and chunks they took.
     pub(crate) regrows: AtomicU64,
     pub(crate) regrow_chunks: AtomicU64,
@@ -63,6 +65,8 @@ pub(crate) struct Hotplug {
     removing: AtomicBool,
     /// With `regrow`: the pool's target size.
     regrow_to: Option<usize>,
+    /// How long an offline may spend evacuating held pages.
+    evacuate_ms: u32,
     /// Where regrowth runs; unloading drains it.
     queue: OwnedQueue,
 }
@@ -74,6 +78,7 @@ impl Hotplug {
         pool: Arc<Pool>,
         stats: Arc<HotplugStats>,
         regrow_to: Option<usize>,
+        evacuate_ms: u32,
     ) -> impl PinInit<Self, Error> {
         try_pin_init!(Self {
             pool,
@@ -82,6 +87,7 @@ impl Hotplug {
             pending <- new_mutex!(None, "pcpool_hotplug_pending"),
             removing: AtomicBool::new(false),
             regrow_to,
+            evacuate_ms,
             queue: OwnedQueue::new(c_str!("pcpool_regrow"))?,
         }? Error)
     }
@@ -132,18 +138,22 @@ impl Hotplug {
         let refusal = if self.removing.load(Relaxed) {
             Err(Refusal::Failed(EBUSY))
         } else {
-            self.pool.offline_prepare(start, end)
+            self.pool.offline_prepare(start, end, self.evacuate_ms)
         };
         match refusal {
             Ok(Some(pending)) => {
                 pr_info!(
-                    "gave up pfn [{:#x}, {:#x}): {} pages in {} pageblocks, PageOffline with refcount 0\n",
+                    "gave up pfn [{:#x}, {:#x}): {} pages in {} pageblocks, PageOffline with refcount 0 ({} moved out first)\n",
                     start,
                     end,
                     pending.pages(),
-                    pending.blocks()
+                    pending.blocks(),
+                    pending.evacuated()
                 );
                 self.stats.accepted.fetch_add(1, Relaxed);
+                self.stats
+                    .evacuated
+                    .fetch_add(pending.evacuated() as u64, Relaxed);
                 self.stats
                     .pages_given
                     .fetch_add(pending.pages() as u64, Relaxed);
@@ -168,14 +178,20 @@ impl Hotplug {
 
     fn refuse(&self, start: usize, end: usize, refusal: Refusal) {
         match refusal {
-            Refusal::Held { pages, first_pfn } => {
+            Refusal::Held {
+                pages,
+                first_pfn,
+                evacuated,
+            } => {
                 self.stats.refused_held.fetch_add(1, Relaxed);
+                self.stats.evacuated.fetch_add(evacuated as u64, Relaxed);
                 pr_info!(
-                    "refusing to offline pfn [{:#x}, {:#x}): clients hold {} of its pool pages (first at pfn {:#x})\n",
+                    "refusing to offline pfn [{:#x}, {:#x}): clients hold {} of its pool pages (first at pfn {:#x}; {} moved out)\n",
                     start,
                     end,
                     pages,
-                    first_pfn
+                    first_pfn,
+                    evacuated
                 );
                 api::log_holders();
             }

@@ -8,7 +8,7 @@
 //! of the pages on it. The links are relaxed atomics only so that Rust sees no data race; the
 //! lock or the IRQs-off section orders them.
 
-use core::sync::atomic::{AtomicU32, AtomicU8, Ordering::Relaxed};
+use core::sync::atomic::{AtomicU16, AtomicU32, AtomicU8, Ordering::Relaxed};
 use kernel::prelude::*;
 
 /// A page of the pool: `slot * pages_per_chunk + offset`.
@@ -45,6 +45,8 @@ struct Link {
     next: AtomicU32,
     prev: AtomicU32,
     state: AtomicU8,
+    /// The C API client that allocated the page (0: none), for evacuation.
+    owner: AtomicU16,
 }
 
 /// The link table: one entry per page the pool can hold. The zone also keeps one with an entry
@@ -60,6 +62,7 @@ impl PageLinks {
                 next: AtomicU32::new(NIL),
                 prev: AtomicU32::new(NIL),
                 state: AtomicU8::new(PageState::Unused as u8),
+                owner: AtomicU16::new(0),
             };
             links.push(link, GFP_KERNEL)?;
         }
@@ -79,6 +82,16 @@ impl PageLinks {
     /// Sets the state of page `id`; the caller owns the page.
     pub(crate) fn set_state(&self, id: PageId, state: PageState) {
         self.0[id as usize].state.store(state as u8, Relaxed);
+    }
+
+    /// The client that allocated page `id` (0: none).
+    pub(crate) fn owner(&self, id: PageId) -> u16 {
+        self.0[id as usize].owner.load(Relaxed)
+    }
+
+    /// Records the client that allocated page `id`; the caller owns the page.
+    pub(crate) fn set_owner(&self, id: PageId, owner: u16) {
+        self.0[id as usize].owner.store(owner, Relaxed);
     }
 
     /// Moves page `id` from state `from` to `to` atomically, or reports the state it was in:

@@ -61,7 +61,8 @@ impl kernel::Module for Pcpool {
             GFP_KERNEL,
         )?;
         let regrow_to = config.regrow.then_some(config.initial_pages);
-        let handler = hotplug::Hotplug::new(pool.clone(), hotplug_stats, regrow_to);
+        let handler =
+            hotplug::Hotplug::new(pool.clone(), hotplug_stats, regrow_to, config.evacuate_ms);
         let hotplug = KBox::pin_init(
             MemoryNotifier::register(handler, config.notifier_priority),
             GFP_KERNEL,

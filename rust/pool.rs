@@ -192,6 +192,8 @@ impl Pool {
     }
 
     fn prepare(&self, irqs: &IrqsOff, id: PageId, flags: AllocFlags) {
+        // No C client owns it, unless the C API's allocation says so next.
+        self.zone.links().set_owner(id, 0);
         if flags.zero {
             if let Some(page) = self.zone.page(irqs, id) {
                 page.zero();
@@ -523,14 +525,16 @@ impl AllocFlags {
 
 /// The pool behind the exported C API.
 impl Exported for Pool {
-    fn alloc(&self, flags: u32) -> Option<RawPage> {
+    fn alloc(&self, flags: u32, owner: u16) -> Option<RawPage> {
         self.alloc_with(AllocFlags::from_api(flags), |irqs, id| {
+            self.zone.links().set_owner(id, owner);
             Some(self.zone.page(irqs, id)?.raw())
         })
     }
 
-    fn alloc_bulk(&self, flags: u32, out: &mut [Option<RawPage>]) -> usize {
+    fn alloc_bulk(&self, flags: u32, owner: u16, out: &mut [Option<RawPage>]) -> usize {
         self.alloc_bulk_with(AllocFlags::from_api(flags), out, |irqs, id| {
+            self.zone.links().set_owner(id, owner);
             Some(Some(self.zone.page(irqs, id)?.raw()))
         })
     }

@@ -119,6 +119,7 @@ impl PoolFiles {
             ("offline_refused_held", &h.refused_held),
             ("offline_refused_other", &h.refused_other),
             ("pages_given", &h.pages_given),
+            ("pages_evacuated", &h.evacuated),
             ("offline_cancelled", &h.cancelled),
             ("pageblocks_offlined", &h.blocks_offlined),
             ("regrowths", &h.regrows),

@@ -3,7 +3,10 @@
  * A C client of pcpool: takes zeroed pages, writes them, checks them, gives
  * them back, and keeps @hold pages until it is unloaded. With @hold_extra it
  * also takes that many more pages, or all the pool has, without growing it,
- * and keeps them: how the tests make a client hold pages everywhere.
+ * and keeps them: how the tests make a client hold pages everywhere. With
+ * @movable it stamps each of those pages with its index and a pattern, gives
+ * pcpool a migrate callback (so that memory going offline can take them
+ * elsewhere), and checks every stamp when it is unloaded.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -24,8 +27,58 @@ static unsigned int hold_extra;
 module_param(hold_extra, uint, 0444);
 MODULE_PARM_DESC(hold_extra, "more pages to take without growing the pool, kept until unload (at most 4194304)");
 
+static bool movable;
+module_param(movable, bool, 0444);
+MODULE_PARM_DESC(movable, "let pcpool move the extra pages (a migrate callback); check them at unload");
+
 static struct page **extra;
 static unsigned int nr_extra;
+/* Serialises the migrate callback with the unload's check and frees. */
+static DEFINE_MUTEX(extra_lock);
+static unsigned int nr_moved;
+
+/* Word 0 is the page's index in extra[]; the rest a pattern made from it. */
+static void stamp(struct page *page, u64 idx)
+{
+	u64 *p = page_address(page);
+	size_t i;
+
+	p[0] = idx;
+	for (i = 1; i < PAGE_SIZE / sizeof(u64); i++)
+		p[i] = idx * 0x9e3779b97f4a7c15ULL + i;
+}
+
+static bool stamped(struct page *page, u64 idx)
+{
+	u64 *p = page_address(page);
+	size_t i;
+
+	if (p[0] != idx)
+		return false;
+	for (i = 1; i < PAGE_SIZE / sizeof(u64); i++)
+		if (p[i] != idx * 0x9e3779b97f4a7c15ULL + i)
+			return false;
+	return true;
+}
+
+/* pcpool asks us to move from @old to @new: copy, and switch our pointer. */
+static int client_migrate(struct pcpool_client *c, struct page *old, struct page *new,
+			  void *priv)
+{
+	u64 idx;
+
+	mutex_lock(&extra_lock);
+	idx = *(u64 *)page_address(old);
+	if (idx >= nr_extra || extra[idx] != old) {
+		mutex_unlock(&extra_lock);
+		return -ENOENT;
+	}
+	memcpy(page_address(new), page_address(old), PAGE_SIZE);
+	extra[idx] = new;
+	nr_moved++;
+	mutex_unlock(&extra_lock);
+	return 0;
+}
 
 static struct pcpool_client *client;
 static struct page *pages[NR_PAGES];
@@ -82,8 +135,13 @@ static int __init pcpool_client_init(void)
 			return -ENOMEM;
 		}
 		nr_extra = pcpool_alloc_bulk(client, 0, hold_extra, extra);
-		pr_info("holding %u more pages, client holds %ld\n", nr_extra,
-			pcpool_client_held(client));
+		if (movable) {
+			for (i = 0; i < nr_extra; i++)
+				stamp(extra[i], i);
+			pcpool_client_set_migrate(client, client_migrate, NULL);
+		}
+		pr_info("holding %u more pages%s, client holds %ld\n", nr_extra,
+			movable ? " (movable)" : "", pcpool_client_held(client));
 	}
 	return 0;
 }
@@ -91,7 +149,18 @@ static int __init pcpool_client_init(void)
 static void __exit pcpool_client_exit(void)
 {
 	if (extra) {
+		unsigned int i, corrupt = 0;
+
+		mutex_lock(&extra_lock);
+		if (movable) {
+			for (i = 0; i < nr_extra; i++)
+				corrupt += !stamped(extra[i], i);
+			pr_info("checked %u pages: %u corrupt, %u moved by pcpool\n", nr_extra,
+				corrupt, nr_moved);
+		}
 		pcpool_free_bulk(client, nr_extra, extra);
+		nr_extra = 0;
+		mutex_unlock(&extra_lock);
 		kvfree(extra);
 	}
 	pcpool_free_bulk(client, nr_held, pages);

@@ -14,6 +14,23 @@ pub(crate) fn log_holders() {
     unsafe { super::sys::pcpool_log_holders() };
 }
 
+/// Asks client `owner` to move from page `old` to page `new` (its migrate callback): `Ok` when
+/// it did, `ENOENT` when it holds `old` no more, `EOPNOTSUPP` without a callback, or its error.
+/// Sleeps.
+pub(crate) fn migrate(owner: u16, old: RawPage, new: RawPage) -> Result {
+    // SAFETY: both are pool pages (struct pages of chunks the pool holds); the shim looks the
+    // client up under its list lock.
+    kernel::error::to_result(unsafe {
+        super::sys::pcpool_client_migrate(owner, old.0.as_ptr(), new.0.as_ptr())
+    })
+}
+
+/// Whether client `owner` has a migrate callback. Sleeps.
+pub(crate) fn can_migrate(owner: u16) -> bool {
+    // SAFETY: any value; the shim looks the client up under its list lock.
+    unsafe { super::sys::pcpool_client_can_migrate(owner) }
+}
+
 /// `PCPOOL_ZERO`, asserted in pcpool_shim.c.
 pub(crate) const ZERO: u32 = 0x1;
 /// `PCPOOL_MAY_GROW`, asserted in pcpool_shim.c.
@@ -21,18 +38,18 @@ pub(crate) const MAY_GROW: u32 = 0x2;
 
 /// What the C API needs from the pool.
 pub(crate) trait Exported: Send + Sync + 'static {
-    /// One page (`flags`: [`ZERO`], [`MAY_GROW`]).
-    fn alloc(&self, flags: u32) -> Option<RawPage>;
-    /// Fills `out` from the start; returns how many it filled.
-    fn alloc_bulk(&self, flags: u32, out: &mut [Option<RawPage>]) -> usize;
+    /// One page (`flags`: [`ZERO`], [`MAY_GROW`]) for client `owner`.
+    fn alloc(&self, flags: u32, owner: u16) -> Option<RawPage>;
+    /// Fills `out` from the start for client `owner`; returns how many it filled.
+    fn alloc_bulk(&self, flags: u32, owner: u16, out: &mut [Option<RawPage>]) -> usize;
     /// Frees a page a client passed in: `EINVAL` unless it is an allocated page of the pool.
     fn free(&self, page: RawPage) -> Result;
 }
 
 struct Entry {
     obj: *const (),
-    alloc: fn(*const (), u32) -> Option<RawPage>,
-    alloc_bulk: fn(*const (), u32, &mut [Option<RawPage>]) -> usize,
+    alloc: fn(*const (), u32, u16) -> Option<RawPage>,
+    alloc_bulk: fn(*const (), u32, u16, &mut [Option<RawPage>]) -> usize,
     free: fn(*const (), RawPage) -> Result,
 }
 
@@ -68,8 +85,8 @@ impl<T: Exported> ApiRegistration<T> {
         let entry = KBox::into_raw(KBox::new(
             Entry {
                 obj: (&*obj as *const T).cast(),
-                alloc: |o, f| cast::<T>(o).alloc(f),
-                alloc_bulk: |o, f, out| cast::<T>(o).alloc_bulk(f, out),
+                alloc: |o, f, id| cast::<T>(o).alloc(f, id),
+                alloc_bulk: |o, f, id, out| cast::<T>(o).alloc_bulk(f, id, out),
                 free: |o, p| cast::<T>(o).free(p),
             },
             GFP_KERNEL,
@@ -115,9 +132,9 @@ fn raw(page: *mut bindings::page) -> Option<RawPage> {
 ///
 /// Called by the shim's `pcpool_alloc_page()` only.
 #[no_mangle]
-unsafe extern "C" fn pcpool_rs_alloc(flags: c_uint) -> *mut bindings::page {
+unsafe extern "C" fn pcpool_rs_alloc(flags: c_uint, owner: u16) -> *mut bindings::page {
     entry()
-        .and_then(|e| (e.alloc)(e.obj, flags))
+        .and_then(|e| (e.alloc)(e.obj, flags, owner))
         .map_or(core::ptr::null_mut(), |p| p.0.as_ptr())
 }
 
@@ -141,6 +158,7 @@ unsafe extern "C" fn pcpool_rs_free(page: *mut bindings::page) -> i32 {
 #[no_mangle]
 unsafe extern "C" fn pcpool_rs_alloc_bulk(
     flags: c_uint,
+    owner: u16,
     nr: c_uint,
     pages: *mut *mut bindings::page,
 ) -> c_uint {
@@ -152,7 +170,7 @@ unsafe extern "C" fn pcpool_rs_alloc_bulk(
     // layout of a nullable `struct page *`.
     let out =
         unsafe { core::slice::from_raw_parts_mut(pages.cast::<Option<RawPage>>(), nr as usize) };
-    (e.alloc_bulk)(e.obj, flags, out) as c_uint
+    (e.alloc_bulk)(e.obj, flags, owner, out) as c_uint
 }
 
 /// # Safety

@@ -22,6 +22,7 @@ pub(crate) struct RawParams {
     drain: *const c_char,
     notifier_priority: c_int,
     regrow: bool,
+    evacuate_ms: c_uint,
 }
 
 const _: () = {
@@ -34,7 +35,8 @@ const _: () = {
     assert!(offset_of!(RawParams, drain) == 40);
     assert!(offset_of!(RawParams, notifier_priority) == 48);
     assert!(offset_of!(RawParams, regrow) == 52);
-    assert!(core::mem::size_of::<RawParams>() == 56);
+    assert!(offset_of!(RawParams, evacuate_ms) == 56);
+    assert!(core::mem::size_of::<RawParams>() == 64);
 };
 
 /// The module parameters as loaded, unchecked.
@@ -51,6 +53,7 @@ pub(crate) struct Params {
     pub(crate) drain: Option<&'static str>,
     pub(crate) notifier_priority: i32,
     pub(crate) regrow: bool,
+    pub(crate) evacuate_ms: u32,
 }
 
 /// Reads the parameters.
@@ -65,6 +68,7 @@ pub(crate) fn params() -> Params {
         drain: core::ptr::null(),
         notifier_priority: 0,
         regrow: false,
+        evacuate_ms: 0,
     };
     // SAFETY: `raw` is a valid `struct pcpool_params` to fill.
     unsafe { sys::pcpool_params(&mut raw) };
@@ -85,6 +89,7 @@ pub(crate) fn params() -> Params {
         drain: string(raw.drain),
         notifier_priority: raw.notifier_priority,
         regrow: raw.regrow,
+        evacuate_ms: raw.evacuate_ms,
     }
 }
 

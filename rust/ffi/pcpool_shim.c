@@ -31,6 +31,7 @@
 #include <asm/msr.h>
 #include <linux/workqueue.h>
 #include <linux/mutex.h>
+#include <linux/idr.h>
 #include <linux/lockdep.h>
 #include <linux/preempt.h>
 #include <linux/smp.h>
@@ -445,6 +446,11 @@ module_param(regrow, bool, 0444);
 MODULE_PARM_DESC(regrow,
 		 "after memory with pool pages goes offline, and when memory comes online, grow the pool back to initial_pages (default N)");
 
+static unsigned int evacuate_ms = 1000;
+module_param(evacuate_ms, uint, 0444);
+MODULE_PARM_DESC(evacuate_ms,
+		 "how long an offline may spend moving pages clients hold (with a migrate callback) out of the range, 0..60000 ms (default 1000; 0: never)");
+
 void pcpool_params(struct pcpool_params *p)
 {
 	p->initial_pages = initial_pages;
@@ -456,6 +462,7 @@ void pcpool_params(struct pcpool_params *p)
 	p->drain = drain;
 	p->notifier_priority = notifier_priority;
 	p->regrow = regrow;
+	p->evacuate_ms = evacuate_ms;
 }
 
 static_assert(offsetof(struct pcpool_params, initial_pages) == 0);
@@ -467,7 +474,8 @@ static_assert(offsetof(struct pcpool_params, node) == 32);
 static_assert(offsetof(struct pcpool_params, drain) == 40);
 static_assert(offsetof(struct pcpool_params, notifier_priority) == 48);
 static_assert(offsetof(struct pcpool_params, regrow) == 52);
-static_assert(sizeof(struct pcpool_params) == 56);
+static_assert(offsetof(struct pcpool_params, evacuate_ms) == 56);
+static_assert(sizeof(struct pcpool_params) == 64);
 
 bool pcpool_node_online(int nid)
 {
@@ -634,7 +642,13 @@ struct pcpool_client {
 	char name[32];
 	long __percpu *held;
 	struct list_head node;
+	u16 id;
+	pcpool_migrate_t migrate;
+	void *migrate_priv;
 };
+
+/* Client ids, 1..65535, recorded with each page a client allocates. */
+static DEFINE_IDA(pcpool_client_ida);
 
 /* The registered clients, so that a refusal can say who holds pages. */
 static LIST_HEAD(pcpool_clients);
@@ -643,6 +657,7 @@ static DEFINE_MUTEX(pcpool_clients_lock);
 struct pcpool_client *pcpool_client_register(const char *name)
 {
 	struct pcpool_client *c;
+	int id;
 
 	if (!try_module_get(THIS_MODULE))
 		return ERR_PTR(-ENODEV);
@@ -655,6 +670,14 @@ struct pcpool_client *pcpool_client_register(const char *name)
 		return ERR_PTR(-ENOMEM);
 	}
 	strscpy(c->name, name ? name : "?", sizeof(c->name));
+	id = ida_alloc_range(&pcpool_client_ida, 1, U16_MAX, GFP_KERNEL);
+	if (id < 0) {
+		free_percpu(c->held);
+		kfree(c);
+		module_put(THIS_MODULE);
+		return ERR_PTR(id);
+	}
+	c->id = id;
 	mutex_lock(&pcpool_clients_lock);
 	list_add_tail(&c->node, &pcpool_clients);
 	mutex_unlock(&pcpool_clients_lock);
@@ -688,6 +711,7 @@ int pcpool_client_unregister(struct pcpool_client *c)
 	}
 	list_del(&c->node);
 	mutex_unlock(&pcpool_clients_lock);
+	ida_free(&pcpool_client_ida, c->id);
 	pr_info("client %s unregistered\n", c->name);
 	free_percpu(c->held);
 	kfree(c);
@@ -695,6 +719,57 @@ int pcpool_client_unregister(struct pcpool_client *c)
 	return 0;
 }
 EXPORT_SYMBOL_GPL(pcpool_client_unregister);
+
+int pcpool_client_set_migrate(struct pcpool_client *c, pcpool_migrate_t migrate, void *priv)
+{
+	mutex_lock(&pcpool_clients_lock);
+	c->migrate = migrate;
+	c->migrate_priv = priv;
+	mutex_unlock(&pcpool_clients_lock);
+	return 0;
+}
+EXPORT_SYMBOL_GPL(pcpool_client_set_migrate);
+
+/*
+ * Asks client @id to move from @old to @new (evacuation, rust/pool/offline.rs):
+ * 0 when it did, -ENOENT when it holds @old no more, -EOPNOTSUPP without a
+ * migrate callback (or client). Under the client list lock, so that the
+ * client cannot be unregistered meanwhile. The held count does not change:
+ * the client holds @new instead of @old.
+ */
+int pcpool_client_migrate(u16 id, struct page *old, struct page *new)
+{
+	struct pcpool_client *c;
+	int ret = -EOPNOTSUPP;
+
+	mutex_lock(&pcpool_clients_lock);
+	list_for_each_entry(c, &pcpool_clients, node) {
+		if (c->id == id) {
+			if (c->migrate)
+				ret = c->migrate(c, old, new, c->migrate_priv);
+			break;
+		}
+	}
+	mutex_unlock(&pcpool_clients_lock);
+	return ret;
+}
+
+/* Whether client @id has a migrate callback. */
+bool pcpool_client_can_migrate(u16 id)
+{
+	struct pcpool_client *c;
+	bool ret = false;
+
+	mutex_lock(&pcpool_clients_lock);
+	list_for_each_entry(c, &pcpool_clients, node) {
+		if (c->id == id) {
+			ret = c->migrate;
+			break;
+		}
+	}
+	mutex_unlock(&pcpool_clients_lock);
+	return ret;
+}
 
 /* Logs each registered client that holds pages, and how many. */
 void pcpool_log_holders(void)
@@ -728,7 +803,7 @@ struct page *pcpool_alloc_page(struct pcpool_client *c, unsigned int flags)
 		return NULL;
 	if (flags & PCPOOL_MAY_GROW)
 		might_sleep();
-	page = pcpool_rs_alloc(flags);
+	page = pcpool_rs_alloc(flags, c->id);
 	if (page)
 		this_cpu_inc(*c->held);
 	return page;
@@ -756,7 +831,7 @@ unsigned int pcpool_alloc_bulk(struct pcpool_client *c, unsigned int flags, unsi
 		return 0;
 	if (flags & PCPOOL_MAY_GROW)
 		might_sleep();
-	n = pcpool_rs_alloc_bulk(flags, nr, pages);
+	n = pcpool_rs_alloc_bulk(flags, c->id, nr, pages);
 	this_cpu_add(*c->held, n);
 	return n;
 }

@@ -28,6 +28,7 @@ struct pcpool_params {
 	const char *drain;
 	int notifier_priority;
 	bool regrow;
+	unsigned int evacuate_ms;
 };
 
 /* A debugfs file served by Rust. */
@@ -87,6 +88,8 @@ void pcpool_seq_print(struct seq_file *m, const void *args);
 
 void pcpool_params(struct pcpool_params *p);
 void pcpool_log_holders(void);
+int pcpool_client_migrate(u16 id, struct page *old, struct page *new);
+bool pcpool_client_can_migrate(u16 id);
 
 struct pcpool_cb_mutex *pcpool_cb_mutex_new(void);
 void pcpool_cb_mutex_free(struct pcpool_cb_mutex *m);
@@ -95,9 +98,10 @@ int pcpool_cb_mutex_unlock(struct pcpool_cb_mutex *m);
 bool pcpool_cb_mutex_held_by_current(struct pcpool_cb_mutex *m);
 
 /* The pool's entry points for the C API, in Rust (rust/ffi/api.rs). */
-struct page *pcpool_rs_alloc(unsigned int flags);
+struct page *pcpool_rs_alloc(unsigned int flags, u16 owner);
 int pcpool_rs_free(struct page *page);
-unsigned int pcpool_rs_alloc_bulk(unsigned int flags, unsigned int nr, struct page **pages);
+unsigned int pcpool_rs_alloc_bulk(unsigned int flags, u16 owner, unsigned int nr,
+				  struct page **pages);
 unsigned int pcpool_rs_free_bulk(unsigned int nr, struct page **pages);
 bool pcpool_node_online(int nid);
 

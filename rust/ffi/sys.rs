@@ -83,6 +83,12 @@ extern "C" {
 
     pub(crate) fn pcpool_params(p: *mut super::params::RawParams);
     pub(crate) fn pcpool_log_holders();
+    pub(crate) fn pcpool_client_can_migrate(id: u16) -> bool;
+    pub(crate) fn pcpool_client_migrate(
+        id: u16,
+        old: *mut bindings::page,
+        new: *mut bindings::page,
+    ) -> c_int;
     pub(crate) fn pcpool_node_online(nid: c_int) -> bool;
 
     pub(crate) fn pcpool_cpuhp_add(

@@ -3,8 +3,9 @@
 //! Giving the pool's pages to memory offlining, and taking them back: the pool's side of
 //! `MEM_GOING_OFFLINE`, `MEM_CANCEL_OFFLINE` and `MEM_OFFLINE` (Documentation/hotplug.rst).
 
-use super::{isolation::Isolation, Pool};
-use crate::ffi::chunks::Slot;
+use super::{isolation::Isolation, AllocFlags, Pool};
+use crate::ffi::{api, chunks::Slot, irq::with_irqs_off, kthread::now_ms};
+use crate::page_list::PageState;
 use kernel::{prelude::*, sync::Arc};
 
 /// An offline in progress: the range's pool pageblocks are isolated, with the pagesets
@@ -16,6 +17,7 @@ pub(crate) struct PendingOffline {
     iso: Isolation,
     slots: KVec<Slot>,
     pages: usize,
+    evacuated: usize,
     committed: bool,
 }
 
@@ -43,13 +45,23 @@ impl PendingOffline {
     pub(crate) fn pages(&self) -> usize {
         self.pages
     }
+
+    /// Pages clients held there, moved elsewhere first.
+    pub(crate) fn evacuated(&self) -> usize {
+        self.evacuated
+    }
 }
 
 /// Why the pool keeps a range online.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Refusal {
-    /// Clients hold pages there: how many, and the first one's pfn.
-    Held { pages: usize, first_pfn: usize },
+    /// Clients hold pages there (after moving `evacuated` others out): how many, and the first
+    /// one's pfn.
+    Held {
+        pages: usize,
+        first_pfn: usize,
+        evacuated: usize,
+    },
     /// Pages there have references the pool does not own.
     Referenced { pages: usize },
     /// Another isolation is in progress, or memory ran out: the error.
@@ -58,13 +70,16 @@ pub(crate) enum Refusal {
 
 impl Pool {
     /// `MEM_GOING_OFFLINE` for `[start, end)`: isolates the pool's pageblocks there (pagesets
-    /// disabled, one drain), and if every page of them is free, hands them all over. `Ok(None)`
-    /// when the range holds no pool pageblock: nothing is done, no lock taken, no drain.
-    /// Otherwise the range is back as it was when this returns an error. Sleeps.
+    /// disabled, one drain); for up to `evacuate_ms` moves the pages clients hold there to other
+    /// pageblocks through their migrate callbacks; and if every page there is then free, hands
+    /// them all over. `Ok(None)` when the range holds no pool pageblock: nothing is done, no
+    /// lock taken, no drain. Otherwise the range is back as it was (but for the pages moved)
+    /// when this returns an error. Sleeps.
     pub(crate) fn offline_prepare(
         self: &Arc<Self>,
         start: usize,
         end: usize,
+        evacuate_ms: u32,
     ) -> Result<Option<PendingOffline>, Refusal> {
         let slots = self.zone.blocks_in(start, end).map_err(Refusal::Failed)?;
         if slots.is_empty() {
@@ -73,11 +88,17 @@ impl Pool {
         let iso = self.isolate_range(start, end).map_err(Refusal::Failed)?;
         // Isolated, and the pagesets drained and disabled: a page of these pageblocks is now
         // free on the isolate list or held by a client, and none can change state.
-        let (held, first) = self.zone.busy_in(&slots);
+        let (mut held, mut first) = self.zone.busy_in(&slots);
+        let mut evacuated = 0;
+        if held > 0 && evacuate_ms > 0 {
+            evacuated = self.evacuate(&slots, now_ms() + u64::from(evacuate_ms));
+            (held, first) = self.zone.busy_in(&slots);
+        }
         if held > 0 {
             return Err(Refusal::Held {
                 pages: held,
                 first_pfn: first.unwrap_or(start),
+                evacuated,
             });
         }
         let (pages, stuck) = self.zone.hand_over(&slots);
@@ -89,8 +110,54 @@ impl Pool {
             iso,
             slots,
             pages,
+            evacuated,
             committed: false,
         }))
+    }
+
+    /// Moves the pages clients hold in the isolated pageblocks `slots` to pages elsewhere, one by
+    /// one, through each client's migrate callback, until none is left or `deadline` (in
+    /// [`now_ms`] time) passes. The replacement comes from a pageblock that is not isolated
+    /// (only those serve allocations), growing the pool if need be; the old page, which the
+    /// client no longer uses, goes to the isolate list. Returns the pages moved. Sleeps.
+    fn evacuate(&self, slots: &[Slot], deadline: u64) -> usize {
+        let links = self.zone.links();
+        let per_chunk = self.zone.pages_per_chunk();
+        let movable = AllocFlags {
+            zero: false,
+            may_grow: true,
+        };
+        let raw = |id| with_irqs_off(|irqs| self.zone.page(irqs, id).map(|p| p.raw()));
+        let (mut moved, mut last) = (0, (0, false));
+        for &slot in slots {
+            for id in slot * per_chunk..(slot + 1) * per_chunk {
+                let owner = links.owner(id);
+                if links.state(id) != PageState::Allocated || owner == 0 {
+                    continue;
+                }
+                if last.0 != owner {
+                    last = (owner, api::can_migrate(owner));
+                }
+                if !last.1 {
+                    continue;
+                }
+                if now_ms() > deadline {
+                    return moved;
+                }
+                let Ok(new_id) = self.alloc(movable) else {
+                    return moved;
+                };
+                links.set_owner(new_id, owner);
+                let moved_one = match (raw(id), raw(new_id)) {
+                    (Some(old), Some(new)) => api::migrate(owner, old, new).is_ok(),
+                    _ => false,
+                };
+                // The client uses `new` now and gave `old` up, or kept `old`: free the other.
+                let _ = self.free(if moved_one { id } else { new_id });
+                moved += usize::from(moved_one);
+            }
+        }
+        moved
     }
 
     /// `MEM_CANCEL_OFFLINE`: every page's reference back, the pageblocks movable again, the

@@ -6,13 +6,14 @@
 # of free pool pages goes offline (pcpool gives them up) and online again; a
 # block where a client holds pages is refused at once; offlines that another
 # notifier fails, after pcpool and before it, leave the pool exactly as it
-# was.
+# was; a block where a client with a migrate callback holds pages goes
+# offline, its pages moved elsewhere with their data intact.
 set -u
 . "$KDIR/tools/testing/selftests/kselftest/ktap_helpers.sh"
 . "$PCPOOL_TOP/scripts/guest/lib.sh"
 
 ktap_print_header
-ktap_set_plan 10
+ktap_set_plan 11
 
 kmsg_mark load
 if insmod "$PCPOOL_MODULE" && kmsg_in_order load "pcpool: loaded"; then
@@ -25,7 +26,7 @@ fi
 block=$(free_block)
 if [ -z "$block" ]; then
 	for t in offline online cancel_offline offline_pool_block online_again refused_while_held \
-		enomem_injected_below enomem_injected_above unload; do
+		enomem_injected_below enomem_injected_above evacuated_with_callback unload; do
 		ktap_test_fail "$t # no offlinable block without pool chunks"
 	done
 	rmmod pcpool
@@ -72,7 +73,7 @@ rmmod memory_notifier_error_inject notifier_error_inject 2>/dev/null
 # of any three of the four movable blocks, so that every block that can go
 # offline holds chunks.
 rmmod pcpool
-insmod "$PCPOOL_MODULE" initial_pages=110000 max_pages=131072
+insmod "$PCPOOL_MODULE" initial_pages=110000 max_pages=262144 evacuate_ms=30000
 
 # The pool's state as it must come back after a failed offline: every page
 # and who has it (pages on pcp lists count as free: the offline's drain puts
@@ -180,6 +181,28 @@ for where in below above; do
 	fi
 done
 rmmod notifier_error_inject
+
+# A client with a migrate callback holds every pool page: pcpool moves the
+# pages of the block going offline to new pages elsewhere (growing the pool),
+# the offline succeeds, and every page the client holds still carries its
+# stamp when the client checks them.
+insmod "$PCPOOL_TOP/samples/pcpool_client.ko" hold_extra=300000 movable=1
+eblock=$(pool_block)
+erange=$(block_range "${eblock:-0}")
+kmsg_mark evacuate
+if [ -n "$eblock" ] && set_block_state "$eblock" offline && [ "$(block_state "$eblock")" = offline ] &&
+	grep -q '^consistent$' $DEBUGFS/verify && rmmod pcpool_client &&
+	kmsg_in_order evacuate "pcpool: MEM_GOING_OFFLINE $erange" "pcpool: gave up $erange" \
+		"pcpool: $erange is offline" "pcpool_client: checked" &&
+	kmsg_since evacuate | grep -q "pcpool_client: checked [0-9]* pages: 0 corrupt, [1-9][0-9]* moved by pcpool"; then
+	ktap_print_msg "$(kmsg_since evacuate | grep -o 'gave up.*\|checked.*' | tr '\n' ' ')"
+	ktap_test_pass evacuated_with_callback
+else
+	ktap_print_msg "block ${eblock:-none} $(block_state "${eblock:-0}"); log: $(kmsg_since evacuate | grep pcpool | tr '\n' '|')"
+	ktap_test_fail evacuated_with_callback
+fi
+[ -d /sys/module/pcpool_client ] && rmmod pcpool_client
+[ -n "$eblock" ] && set_block_state "$eblock" online_movable
 
 kmsg_mark unload
 if rmmod pcpool && [ ! -d /sys/module/pcpool ] && kmsg_in_order unload "pcpool: unloaded"; then
