@@ -39,12 +39,7 @@ fi
 kunit_skip_suites
 
 # Shell tests, each a KTAP document of its own.
-for t in scripts/tests/*.sh; do
-	name=$(basename "$t" .sh)
-	echo "guest: shell test $name"
-	bash "$t" >"$OUT/shell-$name.ktap" 2>"$OUT/shell-$name.stderr"
-	echo $? >"$OUT/shell-$name.rc"
-done
+run_shell_tests "$OUT" scripts/tests
 
 dmesg >"$OUT/dmesg.txt"
 touch "$OUT/guest-finished"

@@ -107,3 +107,40 @@ free_block() {
 kunit_skip_suites() {
 	echo 'pcpool-kunit-done' >/sys/module/kunit/parameters/filter_glob
 }
+
+# MemFree in kB, after dropping clean caches.
+memfree() {
+	sync
+	echo 3 >/proc/sys/vm/drop_caches
+	awk '/MemFree/ {print $2}' /proc/meminfo
+}
+
+# Unloads pcpool and reports the KTAP test memfree_restored: MemFree is back
+# at $1 (kB, from memfree before the load), within the pcp slack of the
+# kernel itself (what its own pcp lists may hold: the sum of every CPU's high
+# mark in /proc/zoneinfo).
+unload_memfree_restored() {
+	local after diff slack
+	rmmod pcpool
+	after=$(memfree)
+	diff=$(($1 - after))
+	slack=$(awk '$1 == "high:" {s += $2} END {print s * 4}' /proc/zoneinfo)
+	ktap_print_msg "MemFree before load $1 kB, after unload $after kB; kernel pcp slack $slack kB"
+	if [ ! -d /sys/module/pcpool ] && [ ${diff#-} -le "$slack" ]; then
+		ktap_test_pass memfree_restored
+	else
+		ktap_test_fail memfree_restored
+	fi
+}
+
+# Runs every shell test in directory $2, each a KTAP document of its own,
+# into OUT $1 (shell-NAME.ktap, .stderr, .rc).
+run_shell_tests() {
+	local t name
+	for t in "$2"/*.sh; do
+		name=$(basename "$t" .sh)
+		echo "guest: shell test $name"
+		bash "$t" >"$1/shell-$name.ktap" 2>"$1/shell-$name.stderr"
+		echo $? >"$1/shell-$name.rc"
+	done
+}

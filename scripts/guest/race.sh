@@ -35,11 +35,6 @@ kunit_skip_suites
 PCPOOL_BLOCKS=$(offlinable_blocks | tr '\n' ' ')
 export PCPOOL_BLOCKS
 echo "guest: offlinable movable blocks: ${PCPOOL_BLOCKS:-none}"
-for t in scripts/tests/cores/*.sh; do
-	name=$(basename "$t" .sh)
-	echo "guest: shell test $name"
-	bash "$t" >"$OUT/shell-$name.ktap" 2>"$OUT/shell-$name.stderr"
-	echo $? >"$OUT/shell-$name.rc"
-done
+run_shell_tests "$OUT" scripts/tests/cores
 dmesg >"$OUT/dmesg.txt"
 touch "$OUT/guest-finished"

@@ -42,9 +42,6 @@ done
 [ -d /sys/module/pcpool ] && ok=0
 [ $ok -eq 1 ] && ktap_test_pass bad_params_refused || ktap_test_fail bad_params_refused
 
-memfree() { awk '/MemFree/ {print $2}' /proc/meminfo; }
-sync
-echo 3 >/proc/sys/vm/drop_caches
 free_before=$(memfree)
 if insmod "$PCPOOL_MODULE" initial_pages=2048 high=64 batch=16 drain=remote &&
 	[ "$(awk '/^managed/ {print $2}' $DEBUGFS/zone)" = 2048 ] &&
@@ -121,19 +118,7 @@ else
 fi
 
 # Unloading gives every page back: MemFree returns to its value before the
-# load, within the pcp slack of the kernel itself (what the kernel's own pcp
-# lists may hold: the sum of every CPU's high mark in /proc/zoneinfo).
-rmmod pcpool
-sync
-echo 3 >/proc/sys/vm/drop_caches
-free_after=$(memfree)
-diff=$((free_before - free_after))
-slack=$(awk '$1 == "high:" {s += $2} END {print s * 4}' /proc/zoneinfo)
-ktap_print_msg "MemFree before load ${free_before} kB, after unload ${free_after} kB; kernel pcp slack ${slack} kB"
-if [ ! -d /sys/module/pcpool ] && [ ${diff#-} -le "$slack" ]; then
-	ktap_test_pass memfree_restored
-else
-	ktap_test_fail memfree_restored
-fi
+# load.
+unload_memfree_restored "$free_before"
 
 ktap_finished

@@ -20,11 +20,8 @@ CYCLES=${PCPOOL_HOTPLUG_CYCLES:-200}
 blocks=($PCPOOL_BLOCKS)
 [ ${#blocks[@]} -gt 0 ] || ktap_exit_fail_msg "no offlinable movable block"
 
-memfree() { awk '/MemFree/ {print $2}' /proc/meminfo; }
 consistent() { grep -q '^consistent$' $DEBUGFS/verify; }
 
-sync
-echo 3 >/proc/sys/vm/drop_caches
 free_before=$(memfree)
 insmod "$PCPOOL_MODULE" initial_pages=110000 max_pages=131072 regrow=1 || ktap_exit_fail_msg "insmod pcpool failed"
 insmod "$PCPOOL_TOP/samples/pcpool_stress.ko" || ktap_exit_fail_msg "insmod pcpool_stress failed"
@@ -79,17 +76,6 @@ else
 	ktap_test_fail nothing_lost
 fi
 
-rmmod pcpool
-sync
-echo 3 >/proc/sys/vm/drop_caches
-free_after=$(memfree)
-diff=$((free_before - free_after))
-slack=$(awk '$1 == "high:" {s += $2} END {print s * 4}' /proc/zoneinfo)
-ktap_print_msg "MemFree before load ${free_before} kB, after unload ${free_after} kB; kernel pcp slack ${slack} kB"
-if [ ! -d /sys/module/pcpool ] && [ ${diff#-} -le "$slack" ]; then
-	ktap_test_pass memfree_restored
-else
-	ktap_test_fail memfree_restored
-fi
+unload_memfree_restored "$free_before"
 
 ktap_finished
