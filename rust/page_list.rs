@@ -94,6 +94,14 @@ impl PageLinks {
         self.0[id as usize].owner.store(owner, Relaxed);
     }
 
+    /// Marks page `id` allocated, for client `owner` (0: none), in one step; the caller owns
+    /// the page.
+    pub(crate) fn set_allocated(&self, id: PageId, owner: u16) {
+        let link = &self.0[id as usize];
+        link.state.store(PageState::Allocated as u8, Relaxed);
+        link.owner.store(owner, Relaxed);
+    }
+
     /// Moves page `id` from state `from` to `to` atomically, or reports the state it was in:
     /// how a free of a page that is not allocated (a double free) is caught.
     pub(crate) fn transition(

@@ -134,8 +134,8 @@ impl Pool {
     }
 
     /// Takes a page from this CPU's pageset, refilling it from the zone when it is empty
-    /// (`rmqueue_pcplist()`).
-    fn pcp_alloc(&self, irqs: &IrqsOff) -> Option<PageId> {
+    /// (`rmqueue_pcplist()`), for C API client `owner` (0: none).
+    fn pcp_alloc(&self, irqs: &IrqsOff, owner: u16) -> Option<PageId> {
         let pcp = self.pcp.local(irqs);
         let links = self.zone.links();
         pcp.with_list(|list| {
@@ -143,7 +143,7 @@ impl Pool {
                 self.zone.rmqueue_bulk(irqs, pcp.batch().max(1), list);
             }
             let id = list.pop_head(links)?;
-            links.set_state(id, PageState::Allocated);
+            links.set_allocated(id, owner);
             Some(id)
         })
     }
@@ -169,7 +169,7 @@ impl Pool {
 
     /// Allocates one page, by id.
     pub(crate) fn alloc(&self, flags: AllocFlags) -> Result<PageId> {
-        self.alloc_with(flags, |_, id| Some(id)).ok_or(ENOMEM)
+        self.alloc_with(flags, 0, |_, id| Some(id)).ok_or(ENOMEM)
     }
 
     /// Allocates one page and returns `f(irqs, id)`, run in the same IRQs-off section (where
@@ -177,11 +177,12 @@ impl Pool {
     fn alloc_with<R>(
         &self,
         flags: AllocFlags,
+        owner: u16,
         f: impl Fn(&IrqsOff, PageId) -> Option<R>,
     ) -> Option<R> {
         loop {
             let r = with_irqs_off(|irqs| {
-                let id = self.pcp_alloc(irqs)?;
+                let id = self.pcp_alloc(irqs, owner)?;
                 self.prepare(irqs, id, flags);
                 f(irqs, id)
             });
@@ -192,8 +193,6 @@ impl Pool {
     }
 
     fn prepare(&self, irqs: &IrqsOff, id: PageId, flags: AllocFlags) {
-        // No C client owns it, unless the C API's allocation says so next.
-        self.zone.links().set_owner(id, 0);
         if flags.zero {
             if let Some(page) = self.zone.page(irqs, id) {
                 page.zero();
@@ -204,12 +203,13 @@ impl Pool {
     /// Allocates up to `out.len()` pages into `out`; returns how many. Stops early only when
     /// the pool is out of pages (and may not, or cannot, grow).
     pub(crate) fn alloc_bulk(&self, flags: AllocFlags, out: &mut [PageId]) -> usize {
-        self.alloc_bulk_with(flags, out, |_, id| Some(id))
+        self.alloc_bulk_with(flags, 0, out, |_, id| Some(id))
     }
 
     fn alloc_bulk_with<T>(
         &self,
         flags: AllocFlags,
+        owner: u16,
         out: &mut [T],
         f: impl Fn(&IrqsOff, PageId) -> Option<T>,
     ) -> usize {
@@ -218,7 +218,7 @@ impl Pool {
             done += with_irqs_off(|irqs| {
                 let mut n = 0;
                 for slot in out[done..].iter_mut() {
-                    let Some(id) = self.pcp_alloc(irqs) else {
+                    let Some(id) = self.pcp_alloc(irqs, owner) else {
                         break;
                     };
                     self.prepare(irqs, id, flags);
@@ -526,15 +526,13 @@ impl AllocFlags {
 /// The pool behind the exported C API.
 impl Exported for Pool {
     fn alloc(&self, flags: u32, owner: u16) -> Option<RawPage> {
-        self.alloc_with(AllocFlags::from_api(flags), |irqs, id| {
-            self.zone.links().set_owner(id, owner);
+        self.alloc_with(AllocFlags::from_api(flags), owner, |irqs, id| {
             Some(self.zone.page(irqs, id)?.raw())
         })
     }
 
     fn alloc_bulk(&self, flags: u32, owner: u16, out: &mut [Option<RawPage>]) -> usize {
-        self.alloc_bulk_with(AllocFlags::from_api(flags), out, |irqs, id| {
-            self.zone.links().set_owner(id, owner);
+        self.alloc_bulk_with(AllocFlags::from_api(flags), owner, out, |irqs, id| {
             Some(Some(self.zone.page(irqs, id)?.raw()))
         })
     }
