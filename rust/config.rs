@@ -26,7 +26,7 @@ pub(crate) enum DrainStrategy {
 }
 
 impl DrainStrategy {
-    /// Every strategy, in the order of their numbers.
+    /// Every strategy.
     pub(crate) const ALL: [Self; 4] = [Self::Ipi, Self::Pageblock, Self::Remote, Self::Workqueue];
 
     /// The name the `drain` parameter and the debugfs knob take.

@@ -17,7 +17,7 @@ use crate::page_list::{PageId, PageState};
 use crate::pcp::PcpList;
 use crate::verify::{Report, Visited};
 use crate::zone::{MigrateType, PoolZone};
-use core::sync::atomic::{AtomicBool, AtomicU64, AtomicU8, Ordering::Relaxed};
+use core::sync::atomic::{AtomicBool, AtomicU64, Ordering::Relaxed};
 use kernel::{
     new_mutex,
     prelude::*,
@@ -88,8 +88,6 @@ pub(crate) struct Pool {
     /// analog of `pcp_batch_high_lock`.
     #[pin]
     pcp_lock: Mutex<PcpConfig>,
-    /// The drain strategy's number, for `drain_all`, which does not take the mutex.
-    drain: AtomicU8,
     /// Drain rounds: an `on_each_cpu` (or work item, or remote) pass over every pageset.
     drains: AtomicU64,
     /// Test-only weakened drain (see `isolation.rs`).
@@ -114,7 +112,6 @@ impl Pool {
                 },
                 "pcpool_pcp_lock"
             ),
-            drain: AtomicU8::new(drain as u8),
             drains: AtomicU64::new(0),
             weak_drain: AtomicBool::new(false),
         }? Error)
@@ -314,7 +311,8 @@ impl Pool {
     /// only wants pages back), so a free that lands just after the `count` check is fine.
     pub(crate) fn drain_all(&self) {
         self.drains.fetch_add(1, Relaxed);
-        let drain = DrainStrategy::ALL[self.drain.load(Relaxed) as usize];
+        // The strategy may change once the mutex is released: `on_each_pcp` copes.
+        let drain = self.pcp_lock.lock().drain;
         self.on_each_pcp(drain, &|irqs, pcp| {
             if pcp.count() != 0 {
                 pcp.with_list(|list| self.zone.free_pcppages_bulk(irqs, list, list.len()));
@@ -329,7 +327,6 @@ impl Pool {
         Self::refuse_if_disabled(&config, "drain")?;
         self.pcp.set_remote(drain == DrainStrategy::Remote);
         config.drain = drain;
-        self.drain.store(drain as u8, Relaxed);
         Ok(())
     }
 

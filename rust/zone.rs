@@ -263,14 +263,9 @@ impl PoolZone {
     pub(crate) fn blocks_in(&self, start: usize, end: usize) -> Result<KVec<Slot>> {
         let mut slots = KVec::with_capacity(self.max_chunks(), GFP_KERNEL)?;
         crate::ffi::irq::with_irqs_off(|irqs| {
-            for slot in self.slots(irqs) {
-                let chunk = self.chunks.get(slot, irqs);
-                if chunk
-                    .is_some_and(|c| c.start_pfn() < end && start < c.start_pfn() + c.nr_pages())
-                {
-                    // Within the capacity reserved above: no allocation here.
-                    slots.push(slot, GFP_ATOMIC)?;
-                }
+            for slot in self.slots_in(irqs, start, end) {
+                // Within the capacity reserved above: no allocation here.
+                slots.push(slot, GFP_ATOMIC)?;
             }
             Ok(slots)
         })
@@ -294,14 +289,8 @@ impl PoolZone {
             let mut zone = self.lock(irqs);
             let inner = &mut *zone;
             let mut changed = 0;
-            for slot in self.slots(irqs) {
-                let Some(chunk) = self.chunks.get(slot, irqs) else {
-                    continue;
-                };
-                let (first, n) = (chunk.start_pfn(), chunk.nr_pages());
-                if first < end && start < first + n && self.move_block(inner, slot, mt) {
-                    changed += 1;
-                }
+            for slot in self.slots_in(irqs, start, end) {
+                changed += usize::from(self.move_block(inner, slot, mt));
             }
             changed
         })
@@ -449,13 +438,8 @@ impl PoolZone {
         end: usize,
         mt: MigrateType,
     ) -> usize {
-        self.slots(irqs)
-            .filter(|&slot| {
-                self.chunks
-                    .get(slot, irqs)
-                    .is_some_and(|c| c.start_pfn() < end && start < c.start_pfn() + c.nr_pages())
-                    && MigrateType::from_u8(self.block_mt[slot as usize].load(Relaxed)) == mt
-            })
+        self.slots_in(irqs, start, end)
+            .filter(|&slot| MigrateType::from_u8(self.block_mt[slot as usize].load(Relaxed)) == mt)
             .map(|slot| inner.block_free[slot as usize].len() as usize)
             .sum()
     }
@@ -470,13 +454,7 @@ impl PoolZone {
         state: PageState,
     ) -> usize {
         let mut count = 0;
-        for slot in self.slots(irqs) {
-            let Some(chunk) = self.chunks.get(slot, irqs) else {
-                continue;
-            };
-            if chunk.start_pfn() >= end || start >= chunk.start_pfn() + chunk.nr_pages() {
-                continue;
-            }
+        for slot in self.slots_in(irqs, start, end) {
             let base = slot << self.chunks.order();
             count += (base..base + self.pages_per_chunk())
                 .filter(|&id| self.links.state(id) == state)
@@ -517,12 +495,7 @@ impl PoolZone {
 
     /// Number of chunks with a page in the pfn range `[start, end)`.
     pub(crate) fn chunks_in(&self, start: usize, end: usize) -> usize {
-        crate::ffi::irq::with_irqs_off(|irqs| {
-            self.slots(irqs)
-                .filter_map(|slot| self.chunks.get(slot, irqs))
-                .filter(|c| c.start_pfn() < end && start < c.start_pfn() + c.nr_pages())
-                .count()
-        })
+        crate::ffi::irq::with_irqs_off(|irqs| self.slots_in(irqs, start, end).count())
     }
 
     /// Calls `f(start_pfn, migratetype, free pages)` for each pageblock, under the lock.
@@ -535,6 +508,20 @@ impl PoolZone {
                     f(chunk.start_pfn(), mt, zone.block_free[slot as usize].len());
                 }
             }
+        })
+    }
+
+    /// The slots whose chunk has a page in the pfn range `[start, end)`.
+    fn slots_in<'a>(
+        &'a self,
+        irqs: &'a IrqsOff,
+        start: usize,
+        end: usize,
+    ) -> impl Iterator<Item = Slot> + 'a {
+        (0..self.max_chunks() as Slot).filter(move |&s| {
+            self.chunks
+                .get(s, irqs)
+                .is_some_and(|c| c.start_pfn() < end && start < c.start_pfn() + c.nr_pages())
         })
     }
 
