@@ -11,7 +11,7 @@ set -euo pipefail
 # The whole script is one function, so that bash has read all of it before
 # the long build starts: editing the file meanwhile cannot derail a run.
 main() {
-	local dir tmp start frag line sym val bad log pid now
+	local dir tmp start frag frags line sym val bad log pid now
 	dir=$(kernel_dir)
 	if [ "${1:-}" = --dir ]; then
 		[ -f "$dir/.pcpool-built" ] || die "the test kernel is not built yet: run 'make kernel'"
@@ -34,29 +34,31 @@ main() {
 
 	MAKE=(make -C "$tmp" LLVM=1 "CC=ccache clang" -j"$(nproc)")
 
-	step "kernel 2/4: config (vng --kconfig + $(kernel_fragments | xargs -n1 basename | tr '\n' ' '))"
+	step "kernel 2/4: $PCPOOL_FLAVOUR config (vng --kconfig + $(kernel_fragments | xargs -n1 basename | tr '\n' ' '))"
 	(cd "$tmp" && vng --kconfig >/dev/null 2>&1) || die "vng --kconfig failed"
+	frags=()
 	for frag in $(kernel_fragments); do
+		case "$frag" in @*) frag="$tmp/${frag#@}" ;; esac
+		frags+=("$frag")
 		(cd "$tmp" && scripts/kconfig/merge_config.sh -m .config "$frag" >/dev/null 2>&1) ||
 			die "merging $frag failed"
 	done
 	"${MAKE[@]}" -s olddefconfig >/dev/null || die "make olddefconfig failed"
 
 	# merge_config only warns when a value does not stick; make it fatal.
+	# "# CONFIG_X is not set" means n; the last fragment naming a symbol wins.
 	bad=0
-	for frag in $(kernel_fragments); do
-		while IFS= read -r line; do
-			case "$line" in CONFIG_*=*) ;; *) continue ;; esac
-			sym=${line%%=*}
-			val=${line#*=}
-			if [ "$val" = n ]; then
-				grep -qE "^$sym=" "$tmp/.config" && { echo "    $sym: wanted n, got $(grep -E "^$sym=" "$tmp/.config")"; bad=1; }
-			else
-				grep -qx "$line" "$tmp/.config" || { echo "    $sym: wanted $val, got $(grep -E "^$sym=|^# $sym " "$tmp/.config" || echo unset)"; bad=1; }
-			fi
-		done <"$frag"
-	done
-	[ $bad -eq 0 ] || die "the config fragment did not apply (see above)"
+	while IFS= read -r line; do
+		sym=${line%%=*}
+		val=${line#*=}
+		if [ "$val" = n ]; then
+			grep -qE "^$sym=" "$tmp/.config" && { echo "    $sym: wanted n, got $(grep -E "^$sym=" "$tmp/.config")"; bad=1; }
+		else
+			grep -qx "$line" "$tmp/.config" || { echo "    $sym: wanted $val, got $(grep -E "^$sym=|^# $sym " "$tmp/.config" || echo unset)"; bad=1; }
+		fi
+	done < <(cat "${frags[@]}" | sed -nE 's/^# (CONFIG_[A-Za-z0-9_]+) is not set$/\1=n/p; /^CONFIG_[A-Za-z0-9_]+=/p' |
+		tac | awk -F= '!seen[$1]++' | tac)
+	[ $bad -eq 0 ] || die "the config fragments did not apply (see above)"
 	"${MAKE[@]}" -s rustavailable >/dev/null || die "make rustavailable failed: Rust toolchain not usable"
 
 	step "kernel 3/4: build (LLVM=1, ccache, -j$(nproc)); progress every 30 s"

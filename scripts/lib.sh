@@ -29,15 +29,26 @@ kernel_version() {
 # The flavour picks the config fragments merged onto vng's config.
 PCPOOL_FLAVOUR=${PCPOOL_FLAVOUR:-lean}
 
+# debug: the kernel's own kernel/configs/debug.config, then ours on top.
+# A fragment named @FILE lives in the unpacked kernel tree, whose version is
+# already part of the cache key.
 kernel_fragments() {
 	echo "$PCPOOL_TOP/config/pcpool.config"
+	case "$PCPOOL_FLAVOUR" in
+	lean) ;;
+	debug)
+		echo "@kernel/configs/debug.config"
+		echo "$PCPOOL_TOP/config/pcpool-debug.config"
+		;;
+	*) die "unknown PCPOOL_FLAVOUR '$PCPOOL_FLAVOUR' (lean or debug)" ;;
+	esac
 }
 
 # Cache key: kernel package version, flavour and the hash of every fragment,
 # so a new Debian kernel or a changed fragment rebuilds, and nothing else does.
 kernel_key() {
 	local h
-	h=$(cat $(kernel_fragments) | sha256sum | cut -c1-12)
+	h=$(kernel_fragments | grep -v '^@' | xargs cat | sha256sum | cut -c1-12)
 	echo "$(kernel_version)-$PCPOOL_FLAVOUR-$h"
 }
 
