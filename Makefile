@@ -25,7 +25,7 @@ endif
 RUST_SOURCES = $(shell find rust kunit samples -name '*.rs' 2>/dev/null)
 KMAKE = $(MAKE) -C "$(KDIR_CMD)" M=$(TOP) LLVM=1
 
-.PHONY: all module clippy fmt fmt-check setup kernel check demo bench clean
+.PHONY: all module clippy fmt fmt-check setup kernel check demo bench model clean
 
 all: module
 
@@ -55,6 +55,9 @@ demo: module
 
 bench: module
 	bash scripts/bench.sh
+
+model:
+	bash scripts/model.sh
 
 clean:
 	@if [ -n "$(KDIR)" ] || [ -d "$$(bash scripts/build-kernel.sh --dir 2>/dev/null)" ]; then \
