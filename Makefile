@@ -6,7 +6,8 @@
 #   make            build pcpool.ko (sets up and builds the test kernel first if needed)
 #   make check      set up everything and run every test; ends with "N passed, N failed"
 #   make demo       boot the test kernel, load pcpool, offline and online a real memory block
-#   make bench      the P1 fast-path benchmark against the kernel's own pcp path (build/bench.csv)
+#   make bench      the benchmarks, on the lean kernel (build/bench.csv)
+#   make soak       DURATION=30m [SEED=n]: the randomised long run in the debug kernel
 #   make fmt        rustfmt with the kernel's .rustfmt.toml; make fmt-check only checks
 #   make clippy     build with CLIPPY=1
 #   make setup      install the toolchain only; make kernel builds the test kernel only
@@ -22,10 +23,16 @@ KDIR_DEP :=
 KDIR_CMD = $(KDIR)
 endif
 
+# The kernel flavour (scripts/lib.sh): debug by default; bench runs on lean.
+ifneq ($(filter bench,$(MAKECMDGOALS)),)
+PCPOOL_FLAVOUR ?= lean
+export PCPOOL_FLAVOUR
+endif
+
 RUST_SOURCES = $(shell find rust kunit samples -name '*.rs' 2>/dev/null)
 KMAKE = $(MAKE) -C "$(KDIR_CMD)" M=$(TOP) LLVM=1
 
-.PHONY: all module clippy fmt fmt-check setup kernel check demo bench model clean
+.PHONY: all module clippy fmt fmt-check setup kernel check demo bench soak model clean
 
 all: module
 
@@ -55,6 +62,9 @@ demo: module
 
 bench: module
 	bash scripts/bench.sh
+
+soak: module
+	DURATION="$(DURATION)" SEED="$(SEED)" bash scripts/soak.sh
 
 model:
 	bash scripts/model.sh

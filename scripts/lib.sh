@@ -26,8 +26,11 @@ kernel_version() {
 		die "linux-source-6.12 is not installed: run scripts/setup.sh"
 }
 
-# The flavour picks the config fragments merged onto vng's config.
-PCPOOL_FLAVOUR=${PCPOOL_FLAVOUR:-lean}
+# The flavour picks the config fragments merged onto vng's config: debug
+# (KASAN, lockdep, DEBUG_VM, kmemleak, UBSAN...) for check, demo and soak;
+# lean for bench, whose figures the checkers would distort.
+PCPOOL_FLAVOUR=${PCPOOL_FLAVOUR:-debug}
+export PCPOOL_FLAVOUR
 
 # debug: the kernel's own kernel/configs/debug.config, then ours on top.
 # A fragment named @FILE lives in the unpacked kernel tree, whose version is

@@ -4,7 +4,8 @@
 #   run_vm OUTDIR GUEST_SCRIPT [ARGS...]
 #
 # The guest script runs as root in a VM with 4 vCPUs and 2 GiB, of which
-# 512 MiB are ZONE_MOVABLE (movablecore=), so memory blocks can be offlined.
+# 512 MiB are ZONE_MOVABLE (movablecore=), so memory blocks can be offlined
+# (the debug kernel: 2.5 GiB, 896 MiB movable, see below).
 # It sees the host's file system read-only and OUTDIR read-write. run_vm
 # returns 0 when the guest script ran to its end (whatever the tests said),
 # 2 when the guest never started the script (an infrastructure failure,
@@ -13,6 +14,17 @@
 
 : "${PCPOOL_VM_TIMEOUT:=900}"
 : "${PCPOOL_VM_CPUS:=4}"
+# The debug kernel: its checkers that are built in but off by default, and a
+# panic (PANIC_ON_OOPS is on) that ends the VM at once instead of hanging
+# until the timeout. Boot-time memblock allocations (KASAN's shadow: an
+# eighth of RAM) are made top-down, inside ZONE_MOVABLE, and make the blocks
+# there reserved: 2.5 GiB with 896 MiB movable leaves, like the lean
+# kernel's 2 GiB with 512 MiB, a few whole movable blocks that can go offline.
+if [ "${PCPOOL_FLAVOUR:-}" = debug ]; then
+	: "${PCPOOL_VM_MEMORY:=2560M}"
+	: "${PCPOOL_VM_APPEND:=movablecore=896M}"
+	PCPOOL_VM_APPEND="$PCPOOL_VM_APPEND debug_pagealloc=on page_owner=on panic=-1"
+fi
 : "${PCPOOL_VM_MEMORY:=2G}"
 : "${PCPOOL_VM_APPEND:=movablecore=512M}"
 
