@@ -28,7 +28,12 @@ REPORTS = re.compile(
     r"possible circular locking|possible recursive locking|"
     r"inconsistent lock state|DEBUG_LOCKS_WARN_ON|UBSAN:|refcount_t:|"
     r"kmemleak:.*new suspected|Call Trace:|"
-    r"INFO: task .* blocked|soft lockup|hard LOCKUP|rcu_sched self-detected"
+    r"INFO: task .* blocked|soft lockup|hard LOCKUP|rcu_sched self-detected|"
+    # The debug kernel's checkers: SLUB's "BUG kmalloc-64 (Not tainted): ...",
+    # debugobjects, DEBUG_VM's dump_page() (but for "unmovable page": an
+    # offline that failed says why with it), page poisoning, panics.
+    r"\bBUG [\w.:-]+ \((Not t|T)ainted|ODEBUG:|page dumped because: (?!unmovable page)|"
+    r"pagealloc: memory corruption|Kernel panic|KFENCE:"
 )
 
 

@@ -15,6 +15,7 @@ touch "$OUT/guest-started"
 . scripts/guest/lib.sh
 
 mountpoint -q /sys/kernel/debug || mount -t debugfs none /sys/kernel/debug
+kmemleak_start
 echo "guest: $(nproc) CPUs, $(awk '/MemTotal/ {print $2 / 1024}' /proc/meminfo) MiB, $(uname -r)"
 
 blocks=($(offlinable_blocks))
@@ -40,6 +41,7 @@ kunit_skip_suites
 
 # Shell tests, each a KTAP document of its own.
 run_shell_tests "$OUT" scripts/tests
+kmemleak_check "$OUT" kmemleak
 
 dmesg >"$OUT/dmesg.txt"
 touch "$OUT/guest-finished"

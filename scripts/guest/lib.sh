@@ -144,3 +144,47 @@ run_shell_tests() {
 		echo $? >"$1/shell-$name.rc"
 	done
 }
+
+KMEMLEAK=/sys/kernel/debug/kmemleak
+
+# Debug kernel: stop kmemleak's periodic scan (it would log leaks of code
+# that is not ours as reports), and forget what boot left behind, so a later
+# scan reports only objects allocated from now on. A no-op without kmemleak.
+kmemleak_start() {
+	[ -w $KMEMLEAK ] || return 0
+	echo scan=off >$KMEMLEAK
+	echo scan >$KMEMLEAK
+	echo clear >$KMEMLEAK
+}
+
+# After every module is unloaded: scan and write the KTAP test
+# kmemleak_clean into $1/shell-$2.ktap (.rc). A leak is ours when its
+# allocation backtrace names pcpool or holds a frame kallsyms no longer
+# resolves, which is what an unloaded module's code leaves. Other leaks are
+# only counted. Without kmemleak (the lean kernel) it writes nothing.
+kmemleak_check() {
+	local out=$1 name=$2 ours total
+	[ -w $KMEMLEAK ] || return 0
+	# An object must look unreferenced in a scan and be older than 5 s.
+	sleep 6
+	echo scan >$KMEMLEAK
+	echo scan >$KMEMLEAK
+	cat $KMEMLEAK >"$out/kmemleak-$2.txt"
+	total=$(grep -c '^unreferenced object' "$out/kmemleak-$2.txt")
+	ours=$(awk '/^unreferenced object/ { if (hit) n++; hit = 0 }
+		/pcpool|\[<[0-9a-f]+>\] 0x[0-9a-f]+$/ { hit = 1 }
+		END { if (hit) n++; print n + 0 }' "$out/kmemleak-$2.txt")
+	{
+		echo "TAP version 13"
+		echo "1..1"
+		echo "# kmemleak after unloading: $total suspected leaks, $ours from pcpool or its samples"
+		if [ "$ours" -eq 0 ]; then
+			echo "ok 1 kmemleak_clean"
+		else
+			grep -B2 -A18 -m 3 'pcpool\|\] 0x' "$out/kmemleak-$2.txt" | sed 's/^/# /'
+			echo "not ok 1 kmemleak_clean"
+		fi
+	} >"$out/shell-$2.ktap"
+	[ "$ours" -eq 0 ]
+	echo $? >"$out/shell-$2.rc"
+}

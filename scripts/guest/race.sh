@@ -13,6 +13,9 @@ export KDIR=$2
 export PCPOOL_TOP=$PWD
 touch "$OUT/guest-started"
 mountpoint -q /sys/kernel/debug || mount -t debugfs none /sys/kernel/debug
+export KDIR PCPOOL_MODULE=$PCPOOL_TOP/pcpool.ko
+. scripts/guest/lib.sh
+kmemleak_start
 echo "guest: $(nproc) CPUs, $(uname -r)"
 
 # No trailing newline: KUnit keeps the parameter's bytes as they are.
@@ -29,12 +32,11 @@ echo "guest: pcpool_race ran in $(($(date +%s) - start)) s"
 dmesg | grep -E 'pcpool: (isolation race|expected detection)' | sed 's/^/guest: /'
 
 # Shell tests that want every vCPU on a host core of their own.
-export KDIR PCPOOL_MODULE=$PCPOOL_TOP/pcpool.ko
-. scripts/guest/lib.sh
 kunit_skip_suites
 PCPOOL_BLOCKS=$(offlinable_blocks | tr '\n' ' ')
 export PCPOOL_BLOCKS
 echo "guest: offlinable movable blocks: ${PCPOOL_BLOCKS:-none}"
 run_shell_tests "$OUT" scripts/tests/cores
+kmemleak_check "$OUT" kmemleak_race
 dmesg >"$OUT/dmesg.txt"
 touch "$OUT/guest-finished"
