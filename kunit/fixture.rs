@@ -29,9 +29,13 @@ pub(crate) fn filled_pool(
 /// The pool's pageblock pfns, lowest first (sorted by insertion: `sort_unstable` trips objtool
 /// on 6.12).
 pub(crate) fn block_pfns(pool: &Pool) -> KVec<usize> {
-    let mut pfns = KVec::new();
+    // Room for every pageblock first: the walk runs under the zone lock with IRQs off, where
+    // an allocation may not sleep (the debug kernel caught a GFP_KERNEL one here).
+    let Ok(mut pfns) = KVec::with_capacity(pool.zone().max_chunks(), GFP_KERNEL) else {
+        return KVec::new();
+    };
     pool.zone().for_each_pageblock(|pfn, _, _| {
-        let _ = pfns.push(pfn, GFP_KERNEL);
+        let _ = pfns.push(pfn, GFP_NOWAIT);
     });
     for i in 1..pfns.len() {
         let mut j = i;

@@ -498,7 +498,8 @@ impl PoolZone {
         crate::ffi::irq::with_irqs_off(|irqs| self.slots_in(irqs, start, end).count())
     }
 
-    /// Calls `f(start_pfn, migratetype, free pages)` for each pageblock, under the lock.
+    /// Calls `f(start_pfn, migratetype, free pages)` for each pageblock, under the lock with
+    /// IRQs off: `f` must not sleep (nor allocate with `GFP_KERNEL`).
     pub(crate) fn for_each_pageblock(&self, mut f: impl FnMut(usize, MigrateType, u32)) {
         crate::ffi::irq::with_irqs_off(|irqs| {
             let zone = self.lock(irqs);
