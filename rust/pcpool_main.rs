@@ -19,7 +19,7 @@ mod kunit_tests;
 
 use config::PoolConfig;
 use ffi::{debugfs::Debugfs, notifier::MemoryNotifier};
-use kernel::{c_str, prelude::*, sync::Arc};
+use kernel::{c_str, new_mutex, prelude::*, sync::Arc};
 use pool::Pool;
 
 module! {
@@ -55,6 +55,7 @@ impl kernel::Module for Pcpool {
         let files = stats::PoolFiles {
             pool: pool.clone(),
             hotplug: hotplug_stats.clone(),
+            isolation: KBox::pin_init(new_mutex!(None), GFP_KERNEL)?,
         };
         let debugfs = KBox::pin_init(
             Debugfs::new(c_str!("pcpool"), files, &stats::FILES),

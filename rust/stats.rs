@@ -9,9 +9,13 @@ use crate::ffi::{
     debugfs::{seq_print, DebugfsFiles, FileSpec, SeqFile},
 };
 use crate::hotplug::HotplugStats;
-use crate::pool::Pool;
+use crate::pool::{Isolation, Pool};
 use core::sync::atomic::{AtomicU32, Ordering::Relaxed};
-use kernel::{c_str, prelude::*, sync::Arc};
+use kernel::{
+    c_str,
+    prelude::*,
+    sync::{Arc, Mutex},
+};
 
 const ZONE: u32 = 0;
 const PCP: u32 = 1;
@@ -21,10 +25,11 @@ const HIGH: u32 = 4;
 const BATCH: u32 = 5;
 const DRAIN: u32 = 6;
 const HOTPLUG: u32 = 7;
+const ISOLATE: u32 = 8;
 
 /// The files: statistics are world-readable, `verify` (it stops the machine) and the knobs are
 /// root's.
-pub(crate) static FILES: [FileSpec; 8] = [
+pub(crate) static FILES: [FileSpec; 9] = [
     FileSpec {
         name: c_str!("zone"),
         mode: 0o444,
@@ -65,12 +70,30 @@ pub(crate) static FILES: [FileSpec; 8] = [
         mode: 0o444,
         id: HOTPLUG,
     },
+    FileSpec {
+        name: c_str!("isolate"),
+        mode: 0o600,
+        id: ISOLATE,
+    },
 ];
 
 /// What the files show and change.
 pub(crate) struct PoolFiles {
     pub(crate) pool: Arc<Pool>,
     pub(crate) hotplug: Arc<HotplugStats>,
+    /// The isolation the `isolate` file holds, if any: it ends on `off` or when the files go.
+    pub(crate) isolation: Pin<KBox<Mutex<Option<Isolation>>>>,
+}
+
+/// Parses `START END`, two pfns in decimal or `0x` hex.
+fn parse_range(input: &str) -> Option<(usize, usize)> {
+    let pfn = |s: &str| match s.strip_prefix("0x") {
+        Some(hex) => usize::from_str_radix(hex, 16).ok(),
+        None => s.parse::<usize>().ok(),
+    };
+    let mut words = input.split_ascii_whitespace();
+    let range = (pfn(words.next()?)?, pfn(words.next()?)?);
+    words.next().is_none().then_some(range)
 }
 
 impl PoolFiles {
@@ -137,6 +160,60 @@ impl PoolFiles {
         Ok(())
     }
 
+    /// `isolate`: `START END` or `all` isolates the pool's pageblocks in that pfn range, as an
+    /// offline would (`isolate_range()`), until `off`. One at a time: `EBUSY` while this file or
+    /// an offline holds one.
+    fn write_isolate(&self, input: &str) -> Result {
+        let input = input.trim();
+        let mut held = self.isolation.lock();
+        if input == "off" {
+            return match held.take() {
+                Some(iso) => {
+                    let (start, end) = iso.range();
+                    drop(iso);
+                    pr_info!("isolate: [{:#x}, {:#x}) is movable again\n", start, end);
+                    Ok(())
+                }
+                None => {
+                    pr_err!("isolate: off refused: nothing is isolated\n");
+                    Err(EINVAL)
+                }
+            };
+        }
+        let range = if input == "all" {
+            Some((0, usize::MAX))
+        } else {
+            parse_range(input)
+        };
+        let Some((start, end)) = range.filter(|(start, end)| start < end) else {
+            pr_err!(
+                "isolate: '{}' refused: allowed 'START END' (pfns, START < END), 'all' or 'off'\n",
+                input
+            );
+            return Err(EINVAL);
+        };
+        if let Some(iso) = &*held {
+            let (s, e) = iso.range();
+            pr_err!(
+                "isolate: refused: [{:#x}, {:#x}) is isolated already\n",
+                s,
+                e
+            );
+            return Err(EBUSY);
+        }
+        let iso = self.pool.isolate_range(start, end).inspect_err(|e| {
+            pr_err!("isolate: [{:#x}, {:#x}) refused: {:?}\n", start, end, e);
+        })?;
+        pr_info!(
+            "isolate: [{:#x}, {:#x}): {} pool pageblocks isolated\n",
+            start,
+            end,
+            iso.blocks()
+        );
+        *held = Some(iso);
+        Ok(())
+    }
+
     fn write_knob(&self, name: &str, input: &str, set: impl FnOnce(u32) -> Result) -> Result {
         match input.trim().parse::<u32>() {
             Ok(v) => set(v),
@@ -199,6 +276,19 @@ impl DebugfsFiles for PoolFiles {
             BATCH => seq_print!(out, "{}\n", pool.pcp_config().batch),
             DRAIN => seq_print!(out, "{}\n", pool.pcp_config().drain.name()),
             HOTPLUG => self.show_hotplug(out)?,
+            ISOLATE => match &*self.isolation.lock() {
+                Some(iso) => {
+                    let (start, end) = iso.range();
+                    seq_print!(
+                        out,
+                        "[{:#x}, {:#x}) {} pageblocks\n",
+                        start,
+                        end,
+                        iso.blocks()
+                    );
+                }
+                None => seq_print!(out, "none\n"),
+            },
             _ => return Err(EINVAL),
         }
         Ok(())
@@ -215,6 +305,7 @@ impl DebugfsFiles for PoolFiles {
                     Err(EINVAL)
                 }
             },
+            ISOLATE => self.write_isolate(input),
             _ => {
                 pr_err!("write refused: the file is read-only\n");
                 Err(EINVAL)

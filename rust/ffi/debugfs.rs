@@ -183,7 +183,10 @@ impl<T: DebugfsFiles> Debugfs<T> {
         let bytes = unsafe { core::slice::from_raw_parts(buf.cast::<u8>(), len) };
         let result = match core::str::from_utf8(bytes) {
             Ok(input) => data.write(id, input),
-            Err(_) => Err(EINVAL),
+            Err(_) => {
+                pr_err!("write refused: the input is not UTF-8 text\n");
+                Err(EINVAL)
+            }
         };
         match result {
             Ok(()) => 0,
