@@ -27,6 +27,8 @@ use kernel::{
 mod isolation;
 pub(crate) mod offline;
 
+pub(crate) use isolation::Isolation;
+
 /// How an allocation may proceed.
 #[derive(Clone, Copy, Debug, Default)]
 pub(crate) struct AllocFlags {
@@ -254,7 +256,7 @@ impl Pool {
         }
         if let Err(state) = links.transition(id, PageState::Allocated, PageState::Pcp) {
             pr_err!(
-                "free of page id {} that is not allocated ({:?})\n",
+                "free of page id {} refused: it is not allocated ({:?}; a double free?)\n",
                 id,
                 state
             );
@@ -537,7 +539,7 @@ impl Exported for Pool {
     fn free(&self, page: RawPage) -> Result {
         with_irqs_off(|irqs| {
             let Some(id) = self.zone.id_of(irqs, page) else {
-                pr_err!("free of {:?}, not a page of the pool\n", page);
+                pr_err!("free of {:?} refused: not a page of the pool\n", page);
                 return Err(EINVAL);
             };
             self.free_one(irqs, id)

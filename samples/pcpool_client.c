@@ -6,11 +6,16 @@
  * and keeps them: how the tests make a client hold pages everywhere. With
  * @movable it stamps each of those pages with its index and a pattern, gives
  * pcpool a migrate callback (so that memory going offline can take them
- * elsewhere), and checks every stamp when it is unloaded.
+ * elsewhere), and checks every stamp when it is unloaded. @migrate_delay_ms
+ * makes each move sleep first: how the tests keep an offline in progress.
+ * With @misuse it first breaks the API's rules the ways a buggy client
+ * would (a page that is not pcpool's, a double free, a bulk free with both
+ * inside) and reports what pcpool answered.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
 #include <linux/err.h>
+#include <linux/delay.h>
 #include <linux/highmem.h>
 #include <linux/module.h>
 #include <linux/slab.h>
@@ -30,6 +35,14 @@ MODULE_PARM_DESC(hold_extra, "more pages to take without growing the pool, kept 
 static bool movable;
 module_param(movable, bool, 0444);
 MODULE_PARM_DESC(movable, "let pcpool move the extra pages (a migrate callback); check them at unload");
+
+static unsigned int migrate_delay_ms;
+module_param(migrate_delay_ms, uint, 0444);
+MODULE_PARM_DESC(migrate_delay_ms, "sleep this long in each migrate callback (at most 1000)");
+
+static bool misuse;
+module_param(misuse, bool, 0444);
+MODULE_PARM_DESC(misuse, "free a foreign page, free a page twice, and bulk-free both; report the answers");
 
 static struct page **extra;
 static unsigned int nr_extra;
@@ -67,6 +80,8 @@ static int client_migrate(struct pcpool_client *c, struct page *old, struct page
 {
 	u64 idx;
 
+	if (migrate_delay_ms)
+		msleep(min(migrate_delay_ms, 1000u));
 	mutex_lock(&extra_lock);
 	idx = *(u64 *)page_address(old);
 	if (idx >= nr_extra || extra[idx] != old) {
@@ -95,6 +110,32 @@ static bool page_is(struct page *page, u8 byte)
 	return true;
 }
 
+/*
+ * The rules broken on purpose: pcpool must refuse each bad free with -EINVAL
+ * and one log line, and take back only the good pages of a bulk free.
+ */
+static void break_the_rules(void)
+{
+	struct page *foreign = alloc_page(GFP_KERNEL), *page, *bulk[3];
+	int foreign_ret = 0, double_ret = 0;
+	unsigned int bulk_freed = 0;
+
+	if (foreign)
+		foreign_ret = pcpool_free_page(client, foreign);
+	page = pcpool_alloc_page(client, PCPOOL_MAY_GROW);
+	if (page && !pcpool_free_page(client, page))
+		double_ret = pcpool_free_page(client, page);
+	bulk[0] = pcpool_alloc_page(client, PCPOOL_MAY_GROW);
+	bulk[1] = foreign;
+	bulk[2] = page;
+	if (bulk[0])
+		bulk_freed = pcpool_free_bulk(client, 3, bulk);
+	if (foreign)
+		__free_page(foreign);
+	pr_info("misuse: foreign free %d, double free %d, bulk free of 1 good + 2 bad: %u freed, client holds %ld\n",
+		foreign_ret, double_ret, bulk_freed, pcpool_client_held(client));
+}
+
 static int __init pcpool_client_init(void)
 {
 	unsigned int n, i, bad = 0;
@@ -110,6 +151,8 @@ static int __init pcpool_client_init(void)
 	client = pcpool_client_register("pcpool_client");
 	if (IS_ERR(client))
 		return PTR_ERR(client);
+	if (misuse)
+		break_the_rules();
 
 	n = pcpool_alloc_bulk(client, PCPOOL_ZERO | PCPOOL_MAY_GROW, NR_PAGES, pages);
 	for (i = 0; i < n; i++) {

@@ -125,7 +125,11 @@ fn entry<'a>() -> Option<&'a Entry> {
 }
 
 fn raw(page: *mut bindings::page) -> Option<RawPage> {
-    core::ptr::NonNull::new(page).map(RawPage)
+    let page = core::ptr::NonNull::new(page).map(RawPage);
+    if page.is_none() {
+        pr_err!("free of a NULL page refused\n");
+    }
+    page
 }
 
 /// # Safety

@@ -190,9 +190,19 @@ impl Drop for Chunk {
 
 /// The address of a pool page as C clients see it (`struct page *`): a plain value that can be
 /// handed out and compared, never dereferenced outside `ffi`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, PartialEq, Eq)]
 #[repr(transparent)]
 pub(crate) struct RawPage(pub(super) NonNull<bindings::page>);
+
+/// Logs name the pfn, not the kernel address (which `%px` would leak to the log).
+impl core::fmt::Debug for RawPage {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        // SAFETY: `page_to_pfn()` is memmap arithmetic on the pointer's value (SPARSEMEM_VMEMMAP,
+        // as on every x86-64 config): it never dereferences, so any value is fine.
+        let pfn = unsafe { sys::pcpool_page_to_pfn(self.0.as_ptr()) };
+        write!(f, "the page at pfn {:#x}", pfn)
+    }
+}
 
 /// One page of a [`Chunk`], borrowed from it.
 ///

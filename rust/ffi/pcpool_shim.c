@@ -225,6 +225,11 @@ struct page *pcpool_alloc_chunk(int nid, unsigned int order, bool movable)
 	return page;
 }
 
+/* RawPage's Debug (rust/ffi/page.rs) relies on page_to_pfn() never dereferencing. */
+#ifndef CONFIG_SPARSEMEM_VMEMMAP
+#error "pcpool needs SPARSEMEM_VMEMMAP: page_to_pfn() must be pointer arithmetic"
+#endif
+
 unsigned long pcpool_page_to_pfn(struct page *page)
 {
 	return page_to_pfn(page);
@@ -812,12 +817,11 @@ EXPORT_SYMBOL_GPL(pcpool_alloc_page);
 
 int pcpool_free_page(struct pcpool_client *c, struct page *page)
 {
+	/* A refused free is logged once, by pcpool_rs_free(), with its reason. */
 	int ret = pcpool_rs_free(page);
 
 	if (!ret)
 		this_cpu_dec(*c->held);
-	else
-		pr_err_ratelimited("client %s: free of %px refused (%d)\n", c->name, page, ret);
 	return ret;
 }
 EXPORT_SYMBOL_GPL(pcpool_free_page);
@@ -841,9 +845,8 @@ unsigned int pcpool_free_bulk(struct pcpool_client *c, unsigned int nr, struct p
 {
 	unsigned int n = pcpool_rs_free_bulk(nr, pages);
 
+	/* Each refused page is logged once, by pcpool_rs_free_bulk(). */
 	this_cpu_sub(*c->held, n);
-	if (n != nr)
-		pr_err_ratelimited("client %s: %u of %u frees refused\n", c->name, nr - n, nr);
 	return n;
 }
 EXPORT_SYMBOL_GPL(pcpool_free_bulk);

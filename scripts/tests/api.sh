@@ -4,13 +4,14 @@
 # The exported C API through the samples: a C client and a Rust client get
 # zeroed pages and give them back, the stress sample runs on every CPU while
 # the pool is scanned, and pcpool cannot be unloaded while a client holds
-# pages.
+# pages. A client that breaks the rules (a foreign page, a double free) is
+# refused, logged once per bad page, and leaves the pool consistent.
 set -u
 . "$KDIR/tools/testing/selftests/kselftest/ktap_helpers.sh"
 . "$PCPOOL_TOP/scripts/guest/lib.sh"
 
 ktap_print_header
-ktap_set_plan 6
+ktap_set_plan 7
 
 verify_line() { head -1 $DEBUGFS/verify; }
 allocated() { verify_line | sed -n 's/.* \([0-9]*\) allocated;.*/\1/p'; }
@@ -65,6 +66,21 @@ if rmmod pcpool_client && [ "$(allocated)" = 0 ] && consistent; then
 	ktap_test_pass client_gave_back
 else
 	ktap_test_fail client_gave_back
+fi
+
+# Misuse: each bad page refused with EINVAL (-22) and one log line (two bad
+# frees, then the same two inside a bulk free with one good page).
+kmsg_mark misuse
+if insmod "$PCPOOL_TOP/samples/pcpool_client.ko" misuse=1 &&
+	kmsg_in_order misuse "pcpool_client: misuse: foreign free -22, double free -22, bulk free of 1 good + 2 bad: 1 freed, client holds 0" &&
+	[ "$(kmsg_since misuse | grep -c 'pcpool: free of the page at pfn 0x[0-9a-f]* refused: not a page of the pool')" = 2 ] &&
+	[ "$(kmsg_since misuse | grep -c 'pcpool: free of page id [0-9]* refused: it is not allocated')" = 2 ] &&
+	[ "$(kmsg_since misuse | grep -c 'refused')" = 4 ] &&
+	[ "$(allocated)" = 0 ] && consistent && rmmod pcpool_client; then
+	ktap_test_pass misuse_refused_logged_once
+else
+	ktap_print_msg "$(verify_line); log: $(kmsg_since misuse | grep pcpool | tr '\n' '|')"
+	ktap_test_fail misuse_refused_logged_once
 fi
 
 if rmmod pcpool && [ ! -d /sys/module/pcpool ]; then
