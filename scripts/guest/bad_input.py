@@ -1,0 +1,320 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0
+"""Runs every row of the bad-input table in Documentation/bad-input.rst
+against the real module, in the test VM, and prints KTAP: one test per row.
+
+Each row names what is written, the input, the situation, the errno the
+write must get and a piece of the log line it must leave. Errors are taken
+from the system calls themselves (finit_module(), open() and write()). After
+every row the pool must be as before (for rows that fail) and verify must
+say consistent.
+
+Usage: bad_input.py TABLE.rst   (PCPOOL_MODULE, PCPOOL_TOP, PCPOOL_BLOCKS
+from the environment, as scripts/guest/check.sh sets them)
+"""
+
+import csv
+import ctypes
+import errno
+import os
+import re
+import subprocess
+import sys
+import threading
+import time
+
+MODULE = os.environ["PCPOOL_MODULE"]
+TOP = os.environ["PCPOOL_TOP"]
+BLOCKS = os.environ.get("PCPOOL_BLOCKS", "").split()
+DEBUGFS = "/sys/kernel/debug/pcpool"
+MEM = "/sys/devices/system/memory"
+# The loaded pool of every row but the load rows: enough pages that every
+# memory block that can go offline holds chunks (as scripts/tests/hotplug.sh).
+LOAD_ARGS = "initial_pages=110000 max_pages=262144 high=64 batch=16 evacuate_ms=8000"
+BASELINE = {"high": "64", "batch": "16", "drain": "ipi"}
+INPUTS = {"<empty>": b"", "<long>": b"7" * 100, "<binary>": b"\xff\xfe1"}
+
+libc = ctypes.CDLL(None, use_errno=True)
+SYS_finit_module = 313  # x86_64
+
+
+def table(path):
+    """The csv-table's rows: (write, input, while, error, log)."""
+    body = open(path).read().split(".. csv-table::", 1)[1].splitlines()[1:]
+    rows = []
+    for line in body:
+        if line.startswith('   "'):
+            rows.append(line.strip())
+        elif rows and line.strip() and not line.startswith("   "):
+            break
+    return list(csv.reader(rows, skipinitialspace=True))
+
+
+def errname(e):
+    return "ok" if e == 0 else errno.errorcode.get(e, str(e))
+
+
+def kmsg_mark(text):
+    with open("/dev/kmsg", "w") as f:
+        f.write(f"pcpool-test: {text}\n")
+
+
+def kmsg_since(text):
+    log = subprocess.run(["dmesg"], capture_output=True, text=True, errors="replace").stdout
+    marker = f"pcpool-test: {text}"
+    idx = log.rfind(marker)
+    return log[idx:] if idx >= 0 else ""
+
+
+def load(args, path=MODULE):
+    """finit_module(): the errno, 0 on success."""
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        ret = libc.syscall(SYS_finit_module, fd, args.encode(), 0)
+        return 0 if ret == 0 else ctypes.get_errno()
+    finally:
+        os.close(fd)
+
+
+def unload(name="pcpool"):
+    return subprocess.run(["rmmod", name], capture_output=True).returncode == 0
+
+
+def write(path, data):
+    """open() + one write(): the errno, 0 on success."""
+    try:
+        fd = os.open(path, os.O_WRONLY)
+    except OSError as e:
+        return e.errno
+    try:
+        os.write(fd, data)
+        return 0
+    except OSError as e:
+        return e.errno
+    finally:
+        os.close(fd)
+
+
+def read(name):
+    with open(f"{DEBUGFS}/{name}") as f:
+        return f.read()
+
+
+def state():
+    """What a refused write must leave as it was."""
+    pcp = [l.split()[2:] for l in read("pcp").splitlines()[1:]]
+    zone = dict(l.split() for l in read("zone").splitlines())
+    return {
+        "high": read("high").strip(),
+        "batch": read("batch").strip(),
+        "drain": read("drain").strip(),
+        "isolate": read("isolate").strip(),
+        "pcp": pcp,
+        "managed": zone["managed"],
+    }
+
+
+def consistent():
+    return read("verify").splitlines()[-1] == "consistent"
+
+
+def restore():
+    for k, v in BASELINE.items():
+        write(f"{DEBUGFS}/{k}", v.encode())
+
+
+def pool_block():
+    """The first of PCPOOL_BLOCKS that holds pool chunks."""
+    per_block = int(open(f"{MEM}/block_size_bytes").read(), 16) // os.sysconf("SC_PAGESIZE")
+    used = {int(l.split()[0], 16) // per_block for l in read("pageblocks").splitlines()[1:]}
+    for b in BLOCKS:
+        if int(b) in used:
+            return int(b)
+    return None
+
+
+class Offlining:
+    """A memory block holding pool pages going offline, held up in pcpool's
+    evacuation by a client whose migrate callback sleeps, so that writes can
+    be made while it is in progress."""
+
+    def __init__(self):
+        self.block = pool_block()
+        self.result = None
+        self.thread = None
+
+    def __enter__(self):
+        if self.block is None:
+            raise RuntimeError("no offlinable block holds pool chunks")
+        e = load("hold_extra=300000 movable=1 migrate_delay_ms=20", f"{TOP}/samples/pcpool_client.ko")
+        if e:
+            raise RuntimeError(f"pcpool_client: {errname(e)}")
+        self.thread = threading.Thread(target=self.run)
+        self.thread.start()
+        # In progress once every pageset runs with high 0 and the isolate
+        # file holds nothing: the offline's isolation.
+        deadline = time.time() + 20
+        while time.time() < deadline:
+            if all(p[0] == "0" for p in state()["pcp"]) and read("isolate").strip() == "none":
+                return self
+            time.sleep(0.05)
+        raise RuntimeError("the offline never started")
+
+    def run(self):
+        self.result = write(f"{MEM}/memory{self.block}/state", b"offline")
+
+    def __exit__(self, *exc):
+        self.thread.join()
+        if self.result == 0:
+            write(f"{MEM}/memory{self.block}/state", b"online_movable")
+        unload("pcpool_client")
+        print(f"# the held-up offline of memory{self.block} ended: {errname(self.result)}")
+        return False
+
+
+class Isolated:
+    def __enter__(self):
+        e = write(f"{DEBUGFS}/isolate", b"all")
+        if e:
+            raise RuntimeError(f"isolate all: {errname(e)}")
+        return self
+
+    def __exit__(self, *exc):
+        write(f"{DEBUGFS}/isolate", b"off")
+        return False
+
+
+def run_row(target, data, when, want, log, mark):
+    """Runs one row; returns a list of what went wrong (empty: passed)."""
+    bad = []
+    kind, _, name = target.partition(" ")
+    if kind == "param":
+        e = load(data.decode())
+        if e == 0:
+            unload()
+        got = errname(e)
+    elif kind == "module":
+        got = errname(load(data.decode()))
+    elif kind == "sysfs":
+        got = errname(write(f"/sys/module/pcpool/parameters/{name}", data))
+    elif kind == "state":
+        b = pool_block()
+        if b is None:
+            return ["no offlinable block holds pool chunks"]
+        e = write(f"{MEM}/memory{b}/state", data)
+        if e == 0:
+            write(f"{MEM}/memory{b}/state", b"online_movable")
+        got = errname(e)
+    elif when == "concurrent":
+        values = data.split(b"|")
+        results = [None] * len(values)
+        barrier = threading.Barrier(len(values))
+
+        def writer(i):
+            barrier.wait()
+            results[i] = errname(write(f"{DEBUGFS}/{name}", values[i]))
+
+        threads = [threading.Thread(target=writer, args=(i,)) for i in range(len(values))]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        got = "|".join(results)
+        if want == "one ok":
+            if results.count("ok") == 1 and results.count("EBUSY") == len(results) - 1:
+                got = want
+            # The pagesets come back when the one isolation ends.
+            if write(f"{DEBUGFS}/isolate", b"off"):
+                bad.append("isolate off refused after the concurrent isolations")
+        # Every CPU ends with one writer's marks, shown by the files.
+        s = state()
+        if any(p != [s["high"], s["batch"]] for p in s["pcp"]):
+            bad.append(f"pagesets {s['pcp']} differ from high {s['high']} batch {s['batch']}")
+    else:
+        got = errname(write(f"{DEBUGFS}/{name}", data))
+    if got != want:
+        bad.append(f"got {got}, want {want}")
+    if log != "-" and log not in kmsg_since(mark):
+        bad.append(f"no log line with '{log}'")
+    return bad
+
+
+def main():
+    rows = table(sys.argv[1])
+    print("TAP version 13")
+    print(f"1..{len(rows)}")
+    done = []
+
+    def report(row, bad):
+        target, inp, when = row[0], row[1], row[2]
+        done.append(not bad)
+        name = re.sub(r"[^A-Za-z0-9]+", "_", f"{target} {when} {inp}").strip("_")[:60]
+        for b in bad:
+            print(f"# {target} '{inp}' ({when}): {b}")
+        print(f"{'not ok' if bad else 'ok'} {len(done)} {name}")
+
+    def run_group(group):
+        for row in group:
+            target, inp, when, want, log = row
+            mark = f"bad-input {len(done) + 1}"
+            kmsg_mark(mark)
+            try:
+                loaded = when != "load"
+                before = state() if loaded else None
+                bad = run_row(target, INPUTS.get(inp, inp.encode()), when, want, log, mark)
+                if not loaded:
+                    if os.path.isdir("/sys/module/pcpool"):
+                        bad.append("pcpool stayed loaded")
+                        unload()
+                    report(row, bad)
+                    continue
+                # A refused write changes nothing (an offline in progress
+                # moves pages meanwhile: there only verify counts).
+                if "ok" not in want and when != "offlining" and state() != before:
+                    bad.append(f"state changed: {before} -> {state()}")
+                if not consistent():
+                    bad.append("verify: " + read("verify").replace("\n", " "))
+                if when in ("idle", "concurrent"):
+                    if read("isolate").strip() != "none":
+                        write(f"{DEBUGFS}/isolate", b"off")
+                    restore()
+            except Exception as e:  # a broken row fails; the rest still run
+                bad = [f"{type(e).__name__}: {e}"]
+            report(row, bad)
+
+    def fail_group(group, why):
+        for row in group:
+            report(row, [why])
+
+    by_when = {}
+    for row in rows:
+        by_when.setdefault(row[2], []).append(row)
+    unknown = set(by_when) - {"load", "idle", "isolated", "offlining", "concurrent"}
+    if unknown:
+        print(f"# unknown situations in the table: {unknown}")
+        return 1
+
+    run_group(by_when.get("load", []))
+    e = load(LOAD_ARGS)
+    if e:
+        fail_group(rows[len(done):], f"insmod {LOAD_ARGS}: {errname(e)}")
+        return 1
+    print(f"# loaded with {LOAD_ARGS}; first offlinable pool block: {pool_block()}")
+    run_group(by_when.get("idle", []))
+    for ctx, when in ((Isolated, "isolated"), (Offlining, "offlining")):
+        try:
+            with ctx():
+                run_group(by_when.get(when, []))
+        except RuntimeError as err:
+            fail_group(by_when.get(when, []), str(err))  # __enter__ failed: none ran
+            unload("pcpool_client")
+    run_group(by_when.get("concurrent", []))
+    unloaded = unload()
+    if not unloaded:
+        print("# rmmod pcpool failed")
+    print(f"# {done.count(True)} rows passed, {done.count(False)} failed")
+    return 0 if all(done) and len(done) == len(rows) and unloaded else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
