@@ -1,0 +1,381 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0
+"""make soak, inside the VM: a long randomised run against the real module.
+
+While the stress sample allocates and frees on every vCPU (it is stopped and
+started again now and then, so that offlines of pool memory can succeed
+too), steps are drawn at random from:
+
+  isolate      isolate a random pfn range of pool pageblocks, or all, through
+               debugfs; verify while isolated; end it
+  offline      offline a random movable memory block, then online it again
+  cpu          take a random vCPU (not 0) offline, verify, bring it back
+  knobs        write high, batch or drain: valid values must be taken (or get
+               EBUSY), invalid ones EINVAL
+  evacuate     a client with a migrate callback takes pages; a block holding
+               them goes offline (its pages moved) or is refused; the client
+               checks every page's contents when it is unloaded
+  inject       another memory notifier fails MEM_GOING_OFFLINE (above or
+               below pcpool): the offline fails and the pool is as before
+  stress       stop or start the stress sample
+
+After every step verify must say consistent. At the end everything is
+unloaded and the summary gives each operation's count and outcomes, the
+failures, and the pages lost (which must be 0).
+
+Usage: soak.py SECONDS   (KDIR, PCPOOL_MODULE, PCPOOL_TOP, PCPOOL_BLOCKS,
+PCPOOL_SEED from the environment)
+"""
+
+import collections
+import errno
+import os
+import random
+import signal
+import subprocess
+import sys
+import time
+
+KDIR = os.environ["KDIR"]
+MODULE = os.environ["PCPOOL_MODULE"]
+TOP = os.environ["PCPOOL_TOP"]
+BLOCKS = [int(b) for b in os.environ.get("PCPOOL_BLOCKS", "").split()]
+SEED = int(os.environ.get("PCPOOL_SEED") or time.time())
+DEBUGFS = "/sys/kernel/debug/pcpool"
+MEM = "/sys/devices/system/memory"
+CPU = "/sys/devices/system/cpu"
+INJECT = "/sys/kernel/debug/notifier-error-inject/memory/actions/MEM_GOING_OFFLINE/error"
+LOAD_ARGS = "initial_pages=60000 max_pages=262144 regrow=1 evacuate_ms=2000 high=64 batch=16"
+STRATEGIES = ["ipi", "pageblock", "remote", "workqueue"]
+# An offline may be refused (pages held: EBUSY; memory a moment busy
+# elsewhere: EAGAIN, EINTR after our timeout) without anything being wrong.
+OFFLINE_REFUSALS = {errno.EBUSY, errno.EAGAIN, errno.EINTR, errno.ENOMEM}
+
+rng = random.Random(SEED)
+counts = collections.Counter()  # (op, outcome) -> n
+failures = []
+
+
+def log(msg):
+    print(f"soak: {msg}", flush=True)
+
+
+def fail(op, why):
+    failures.append(f"{op}: {why}")
+    log(f"FAILURE in {op}: {why}")
+
+
+def run(*cmd, timeout=120):
+    return subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
+
+
+def insmod(path, args=""):
+    r = run("insmod", path, *args.split())
+    return r.returncode == 0
+
+
+def rmmod(name):
+    return run("rmmod", name).returncode == 0
+
+
+def loaded(name):
+    return os.path.isdir(f"/sys/module/{name}")
+
+
+def write(path, data, timeout=None):
+    """One write(); the errno, 0 on success. With a timeout the write runs in
+    a child that is killed when it is over: offline_pages() gives up on a
+    pending fatal signal, and the write counts as EINTR."""
+    if timeout:
+        pid = os.fork()
+        if pid == 0:
+            os._exit(write(path, data))
+        deadline = time.time() + timeout
+        while True:
+            done, status = os.waitpid(pid, os.WNOHANG)
+            if done:
+                return os.waitstatus_to_exitcode(status) if os.WIFEXITED(status) else errno.EINTR
+            if time.time() > deadline:
+                os.kill(pid, signal.SIGKILL)
+            time.sleep(0.05)
+    try:
+        fd = os.open(path, os.O_WRONLY)
+        try:
+            os.write(fd, data.encode())
+        finally:
+            os.close(fd)
+        return 0
+    except OSError as e:
+        return e.errno
+
+
+def read(name):
+    with open(f"{DEBUGFS}/{name}") as f:
+        return f.read()
+
+
+def zone():
+    return {k: int(v) for k, v in (l.split() for l in read("zone").splitlines())}
+
+
+def verify(after):
+    """The stop_machine() scan, after every step."""
+    out = read("verify")
+    counts[("verify", "run")] += 1
+    if out.splitlines()[-1] != "consistent":
+        fail(after, "verify: " + out.replace("\n", " "))
+        return False
+    z = zone()
+    if z["chunks"] != z["grows"] - z["offlined"] - z["shrinks"]:
+        fail(after, f"books: chunks {z['chunks']} != grows {z['grows']} - offlined {z['offlined']} - shrinks {z['shrinks']}")
+        return False
+    return True
+
+
+def block_state(b):
+    return open(f"{MEM}/memory{b}/state").read().strip()
+
+
+def per_block():
+    return int(open(f"{MEM}/block_size_bytes").read(), 16) // os.sysconf("SC_PAGESIZE")
+
+
+def pool_pfns():
+    return [int(l.split()[0], 16) for l in read("pageblocks").splitlines()[1:]]
+
+
+def pool_blocks():
+    used = {pfn // per_block() for pfn in pool_pfns()}
+    return [b for b in BLOCKS if b in used]
+
+
+def online(b, op):
+    if block_state(b) != "online" and write(f"{MEM}/memory{b}/state", "online_movable") != 0:
+        fail(op, f"memory{b} would not come online")
+
+
+def offline_cycle(b, op):
+    """Offline block b and online it again; returns the outcome's name."""
+    e = write(f"{MEM}/memory{b}/state", "offline", timeout=60)
+    if e == 0:
+        online(b, op)
+        return "offlined"
+    if e in OFFLINE_REFUSALS:
+        return f"refused_{errno.errorcode[e]}"
+    fail(op, f"offline memory{b}: {os.strerror(e)}")
+    return "error"
+
+
+def op_isolate():
+    pfns = pool_pfns()
+    if pfns and rng.random() < 0.7:
+        a, b = sorted(rng.sample(pfns, 2) if len(pfns) > 1 else pfns * 2)
+        arg = f"{a:#x} {b + 512:#x}"
+    else:
+        arg = "all"
+    e = write(f"{DEBUGFS}/isolate", arg)
+    if e == errno.EBUSY:
+        return "busy"  # a regrowth's or an offline's isolation (regrow=1)
+    if e:
+        fail("isolate", f"'{arg}': {os.strerror(e)}")
+        return "error"
+    verify("isolate (while isolated)")
+    if write(f"{DEBUGFS}/isolate", "off"):
+        fail("isolate", "off refused")
+    return "isolated"
+
+
+def op_offline():
+    if not BLOCKS:
+        return "no_block"
+    b = rng.choice(BLOCKS)
+    pool = b in pool_blocks()
+    return offline_cycle(b, "offline") + ("_pool" if pool else "")
+
+
+def op_cpu():
+    cpus = [c for c in range(1, os.cpu_count()) if os.path.exists(f"{CPU}/cpu{c}/online")]
+    if not cpus:
+        return "no_cpu"
+    c = rng.choice(cpus)
+    if write(f"{CPU}/cpu{c}/online", "0"):
+        fail("cpu", f"cpu{c} would not go offline")
+        return "error"
+    verify("cpu (one offline)")
+    if write(f"{CPU}/cpu{c}/online", "1"):
+        fail("cpu", f"cpu{c} would not come back")
+        return "error"
+    return "cycled"
+
+
+def op_knobs():
+    high, batch = int(read("high")), int(read("batch"))
+    kind = rng.choice(["high", "batch", "drain", "bad"])
+    if kind == "high":
+        new = rng.choice([0, batch, rng.randint(batch, 4096)])
+        path, value, valid = "high", str(new), True
+    elif kind == "batch":
+        top = high if high else 4096
+        path, value, valid = "batch", str(rng.randint(1, top)), True
+    elif kind == "drain":
+        path, value, valid = "drain", rng.choice(STRATEGIES), True
+    else:
+        path, value = rng.choice([("high", "-1"), ("high", "4097"), ("batch", "0"), ("high", "x"),
+                                  ("batch", str(high + 1) if high else "4097"), ("drain", "fast"),
+                                  ("high", "99999999999999999999")])
+        valid = False
+    e = write(f"{DEBUGFS}/{path}", value)
+    if e == errno.EBUSY:
+        return "busy"
+    if valid and e:
+        fail("knobs", f"{path}={value} refused: {os.strerror(e)}")
+        return "error"
+    if not valid and e != errno.EINVAL:
+        fail("knobs", f"bad {path}={value} got {os.strerror(e) if e else 'success'}")
+        return "error"
+    return "set" if valid else "rejected"
+
+
+def op_evacuate():
+    if not insmod(f"{TOP}/samples/pcpool_client.ko", f"hold_extra={rng.randint(100, 5000)} movable=1"):
+        fail("evacuate", "insmod pcpool_client failed")
+        return "error"
+    blocks = pool_blocks()
+    outcome = offline_cycle(rng.choice(blocks), "evacuate") if blocks else "no_pool_block"
+    verify("evacuate")
+    mark = f"soak evacuate {time.time()}"
+    with open("/dev/kmsg", "w") as f:
+        f.write(f"pcpool-test: {mark}\n")
+    if not rmmod("pcpool_client"):
+        fail("evacuate", "rmmod pcpool_client failed")
+    dmesg = run("dmesg").stdout
+    tail = dmesg[dmesg.rfind(mark):]
+    if "pcpool_client: checked" not in tail or " 0 corrupt" not in tail:
+        fail("evacuate", "the client's pages were not all intact: " +
+             " ".join(l for l in tail.splitlines() if "pcpool_client" in l))
+    return outcome
+
+
+def op_inject():
+    blocks = pool_blocks()
+    if not blocks:
+        return "no_pool_block"
+    prio = rng.choice([-1, 1])
+    if not insmod(f"{KDIR}/lib/memory-notifier-error-inject.ko", f"priority={prio}"):
+        fail("inject", "insmod memory-notifier-error-inject failed")
+        return "error"
+    b = rng.choice(blocks)
+    before = zone()["managed"]
+    try:
+        if write(INJECT, "-12"):
+            fail("inject", "could not arm the injection")
+            return "error"
+        e = write(f"{MEM}/memory{b}/state", "offline", timeout=60)
+        if e == 0:
+            fail("inject", f"memory{b} went offline despite the injected error")
+            online(b, "inject")
+            return "error"
+        if zone()["managed"] != before:
+            fail("inject", f"managed {before} -> {zone()['managed']} after a failed offline")
+        return f"failed_as_injected_{'above' if prio > 0 else 'below'}"
+    finally:
+        rmmod("memory_notifier_error_inject")
+
+
+def op_stress():
+    if loaded("pcpool_stress"):
+        return "stopped" if rmmod("pcpool_stress") else "error"
+    if not insmod(f"{TOP}/samples/pcpool_stress.ko"):
+        fail("stress", "insmod pcpool_stress failed")
+        return "error"
+    return "started"
+
+
+OPS = {
+    "isolate": (op_isolate, 4),
+    "offline": (op_offline, 4),
+    "cpu": (op_cpu, 2),
+    "knobs": (op_knobs, 4),
+    "evacuate": (op_evacuate, 1),
+    "inject": (op_inject, 1),
+    "stress": (op_stress, 1),
+}
+
+
+def memfree():
+    run("sync")
+    with open("/proc/sys/vm/drop_caches", "w") as f:
+        f.write("3")
+    for line in open("/proc/meminfo"):
+        if line.startswith("MemFree:"):
+            return int(line.split()[1])
+    return 0
+
+
+def main():
+    duration = int(sys.argv[1])
+    log(f"seed {SEED}, {duration} s, {os.cpu_count()} vCPUs, offlinable blocks {BLOCKS}")
+    free_before = memfree()
+    if not insmod(MODULE, LOAD_ARGS):
+        log("insmod pcpool failed")
+        return 1
+    insmod(f"{KDIR}/lib/notifier-error-inject.ko")
+    insmod(f"{TOP}/samples/pcpool_stress.ko")
+    names, weights = zip(*((n, w) for n, (_, w) in OPS.items()))
+    start = time.time()
+    steps = 0
+    next_report = start + 60
+    while time.time() - start < duration:
+        name = rng.choices(names, weights)[0]
+        try:
+            outcome = OPS[name][0]()
+        except Exception as e:  # a broken step is a failure, and the run goes on
+            fail(name, f"{type(e).__name__}: {e}")
+            outcome = "exception"
+        counts[(name, outcome)] += 1
+        steps += 1
+        verify(name)
+        if time.time() > next_report:
+            next_report += 60
+            log(f"{int(time.time() - start)} s: {steps} steps, {len(failures)} failures; {read('verify').splitlines()[0]}")
+
+    # The end: stop everything, then count what is left.
+    if loaded("pcpool_stress"):
+        rmmod("pcpool_stress")
+    for c in range(1, os.cpu_count()):
+        if os.path.exists(f"{CPU}/cpu{c}/online"):
+            write(f"{CPU}/cpu{c}/online", "1")
+    for b in BLOCKS:
+        online(b, "end")
+    rmmod("notifier_error_inject")
+    final = read("verify").splitlines()[0]
+    allocated = int(final.split(" allocated;")[0].rsplit(" ", 1)[1])
+    verify("end")
+    zone_end = zone()
+    hotplug = dict(l.split(None, 1) for l in read("hotplug").splitlines())
+    if not rmmod("pcpool"):
+        fail("end", "rmmod pcpool failed")
+    free_after = memfree()
+    slack = sum(int(l.split()[1]) for l in open("/proc/zoneinfo") if l.split()[:1] == ["high:"]) * 4
+    short_kb = max(0, free_before - free_after - slack)
+    lost = allocated + short_kb // 4
+
+    elapsed = int(time.time() - start)
+    print("soak: ---- summary ----")
+    print(f"soak: seed {SEED}; {elapsed} s; {steps} steps; {counts[('verify', 'run')]} verify scans")
+    for name in OPS:
+        outs = {o: n for (op, o), n in sorted(counts.items()) if op == name}
+        print(f"soak: {name:9} {sum(outs.values()):6}  " + ", ".join(f"{o} {n}" for o, n in outs.items()))
+    print(f"soak: pool at the end: {final}")
+    print(f"soak: zone: " + " ".join(f"{k} {v}" for k, v in zone_end.items()))
+    print(f"soak: hotplug: " + " ".join(f"{k} {v.strip()}" for k, v in hotplug.items() if v.strip() not in ("0", "none")))
+    print(f"soak: MemFree before load {free_before} kB, after unload {free_after} kB; kernel pcp slack {slack} kB")
+    print(f"soak: failures: {len(failures)}")
+    for f_ in failures[:20]:
+        print(f"soak:   {f_}")
+    print(f"soak: pages lost: {lost}")
+    return 0 if not failures and lost == 0 else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
