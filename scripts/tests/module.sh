@@ -10,7 +10,7 @@ set -u
 . "$PCPOOL_TOP/scripts/guest/lib.sh"
 
 ktap_print_header
-ktap_set_plan 7
+ktap_set_plan 8
 
 # Each bad parameter: insmod fails with EINVAL and a log line naming it.
 bad_params=(
@@ -51,9 +51,11 @@ else
 	ktap_test_fail load_with_params
 fi
 
-# Modes: statistics world-readable, verify and the knobs root's only.
-modes=$(cd $DEBUGFS && stat -c '%n %a' zone pcp pageblocks verify high batch drain | tr '\n' ' ')
-if [ "$modes" = "zone 444 pcp 444 pageblocks 444 verify 400 high 600 batch 600 drain 600 " ]; then
+# Modes: statistics world-readable, verify and the knobs root's only; the
+# parameters read-only for everyone once loaded.
+modes=$(cd $DEBUGFS && stat -c '%n %a' * | sort | tr '\n' ' ')
+modes="$modes| $(cd /sys/module/pcpool/parameters && stat -c '%a' * | sort -u | tr '\n' ' ')"
+if [ "$modes" = "batch 600 drain 600 high 600 hotplug 444 isolate 600 pageblocks 444 pcp 444 verify 400 zone 444 | 444 " ]; then
 	ktap_test_pass file_modes
 else
 	ktap_print_msg "modes: $modes"
@@ -120,5 +122,31 @@ fi
 # Unloading gives every page back: MemFree returns to its value before the
 # load.
 unload_memfree_restored "$free_before"
+
+# Reading every file while the module goes away: readers either get the
+# file or an error (the file is gone, or unload refused while one is open),
+# never a crash (make check fails on any kernel report).
+readers() {
+	local end=$((SECONDS + 60))
+	while [ -d /sys/module/pcpool ] && [ $SECONDS -lt $end ]; do
+		cat $DEBUGFS/zone $DEBUGFS/pcp $DEBUGFS/pageblocks $DEBUGFS/hotplug $DEBUGFS/isolate \
+			$DEBUGFS/high >/dev/null 2>&1
+	done
+}
+ok=1
+refused=0
+for cycle in 1 2 3 4 5 6 7 8; do
+	insmod "$PCPOOL_MODULE" initial_pages=1024 || { ok=0; break; }
+	for r in 1 2 3 4; do readers & done
+	sleep 0.3
+	until rmmod pcpool 2>/dev/null; do
+		refused=$((refused + 1))
+		[ $refused -lt 2000 ] || { ok=0; break 2; }
+	done
+	wait
+done
+ktap_print_msg "8 unloads under 4 readers each; rmmod refused $refused times while a file was open"
+[ -d /sys/module/pcpool ] && { ok=0; rmmod pcpool; }
+[ $ok -eq 1 ] && ktap_test_pass read_during_unload || ktap_test_fail read_during_unload
 
 ktap_finished
