@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0
 #
-# make check: static checks on the host, then every test in the test kernel
-# under virtme-ng. Ends with "N passed, N failed"; exits non-zero on any
+# make check: static checks and the model on the host, then every test in the
+# debug kernel under virtme-ng. Ends with "N passed, N failed"; exits non-zero on any
 # failure.
 set -uo pipefail
 . "$(dirname "$0")/lib.sh"
@@ -15,16 +15,21 @@ export KDIR
 OUT="$PCPOOL_CACHE/runs/check-$(date +%Y%m%d-%H%M%S)"
 mkdir -p "$OUT"
 
-step "check 1/4: static checks (warning-free build, Clippy, rustfmt, unsafe only in rust/ffi)"
+step "check 1/5: static checks (warning-free build, Clippy, rustfmt, unsafe only in rust/ffi)"
 bash scripts/static-checks.sh >"$OUT/shell-static.ktap" 2>"$OUT/shell-static.stderr"
 echo $? >"$OUT/shell-static.rc"
 grep -E '^(not )?ok' "$OUT/shell-static.ktap" | sed 's/^/    /'
+
+step "check 2/5: the Promela model of the pcp protocol (make model)"
+bash scripts/model.sh >"$OUT/shell-model.ktap" 2>"$OUT/shell-model.stderr"
+echo $? >"$OUT/shell-model.rc"
+grep -E '^(not )?ok' "$OUT/shell-model.ktap" | sed 's/^/    /'
 
 # The KUnit suites the sources declare must all report, or the run fails;
 # all but pcpool_bench, which only make bench runs.
 grep -rhoPz 'kunit_suite!\(\s*\K\w+' kunit/ | tr '\0' '\n' | grep -vx pcpool_bench >"$OUT/expect-suites"
 
-step "check 2/4: boot $(basename "$KDIR") under virtme-ng, load pcpool, run the tests"
+step "check 3/5: boot $(basename "$KDIR") under virtme-ng, load pcpool, run the tests"
 vm_rc=0
 run_vm "$OUT" scripts/guest/check.sh "$KDIR" || vm_rc=$?
 grep '^guest:' "$OUT/console.log" | sed 's/^/    /'
@@ -37,7 +42,7 @@ fi
 # of 1 per isolation under TCG).
 race_cpus=${PCPOOL_RACE_CPUS:-$(nproc)}
 [ "$race_cpus" -ge 2 ] || race_cpus=2
-step "check 3/4: the race suite and scripts/tests/cores/ in a VM with $race_cpus vCPUs"
+step "check 4/5: the race suite and scripts/tests/cores/ in a VM with $race_cpus vCPUs"
 RACE="$OUT/race"
 race_rc=0
 PCPOOL_VM_TIMEOUT=${PCPOOL_RACE_TIMEOUT:-1500} PCPOOL_VM_CPUS=$race_cpus run_vm "$RACE" scripts/guest/race.sh "$KDIR" || race_rc=$?
@@ -49,5 +54,5 @@ if [ $race_rc -ne 0 ]; then
 fi
 echo "    tests ran in $(($(date +%s) - start)) s"
 
-step "check 4/4: results (kunit.py parse; $OUT)"
+step "check 5/5: results (kunit.py parse; $OUT)"
 python3 scripts/ktap.py "$KDIR" "$OUT"
