@@ -262,7 +262,10 @@ impl Pool {
             );
             return Err(EINVAL);
         }
-        // The migratetype is read with IRQs off, in the same section as the list update.
+        // A shortcut, not the guarantee: a page of an ISOLATE block skips the pageset. What keeps
+        // pages of a block being isolated off the movable list is that `pcp_disable` leaves
+        // `high = 0` (this free flushes before IRQs come back on) and that the zone's free path
+        // reads the migratetype again under the zone lock (model/pcpool.pml checks both).
         if self.zone.migratetype(irqs, id) == MigrateType::Isolate {
             self.zone.free_one(irqs, id);
             return Ok(());
@@ -392,7 +395,7 @@ impl Pool {
         Ok(())
     }
 
-    /// Drains: `drain_all` calls so far.
+    /// Drain rounds so far: `drain_all` calls and `pcp_disable` rounds.
     pub(crate) fn drains(&self) -> u64 {
         self.drains.load(Relaxed)
     }
