@@ -45,7 +45,7 @@ race_cpus=${PCPOOL_RACE_CPUS:-$(nproc)}
 step "check 4/5: the race suite and scripts/tests/cores/ in a VM with $race_cpus vCPUs"
 RACE="$OUT/race"
 race_rc=0
-PCPOOL_VM_TIMEOUT=${PCPOOL_RACE_TIMEOUT:-1500} PCPOOL_VM_CPUS=$race_cpus run_vm "$RACE" scripts/guest/race.sh "$KDIR" || race_rc=$?
+PCPOOL_VM_TIMEOUT=${PCPOOL_RACE_TIMEOUT:-2400} PCPOOL_VM_CPUS=$race_cpus run_vm "$RACE" scripts/guest/race.sh "$KDIR" || race_rc=$?
 grep '^guest:' "$RACE/console.log" | sed 's/^/    /'
 cp "$RACE"/kunit-*.ktap "$RACE"/shell-* "$OUT/" 2>/dev/null
 [ -f "$RACE/dmesg.txt" ] && cp "$RACE/dmesg.txt" "$OUT/dmesg-race.txt"
