@@ -31,7 +31,7 @@ grep -rhoPz 'kunit_suite!\(\s*\K\w+' kunit/ | tr '\0' '\n' | grep -vx pcpool_ben
 
 step "check 3/5: boot $(basename "$KDIR") under virtme-ng, load pcpool, run the tests"
 vm_rc=0
-run_vm "$OUT" scripts/guest/check.sh "$KDIR" || vm_rc=$?
+PCPOOL_VM_TIMEOUT=${PCPOOL_CHECK_TIMEOUT:-1800} run_vm "$OUT" scripts/guest/check.sh "$KDIR" || vm_rc=$?
 grep '^guest:' "$OUT/console.log" | sed 's/^/    /'
 if [ $vm_rc -ne 0 ]; then
 	echo "the VM run did not complete (exit $vm_rc); see $OUT/console.log" >"$OUT/vm-failed"
