@@ -14,28 +14,24 @@ from the environment, as scripts/guest/check.sh sets them)
 """
 
 import csv
-import ctypes
-import errno
 import os
 import re
-import subprocess
 import sys
 import threading
 import time
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from pcpool_guest import (DEBUGFS, MEM, errname, kmsg_mark, kmsg_since, load, loaded,  # noqa: E402
+                          pool_blocks, read, unload, write)
+
 MODULE = os.environ["PCPOOL_MODULE"]
 TOP = os.environ["PCPOOL_TOP"]
 BLOCKS = os.environ.get("PCPOOL_BLOCKS", "").split()
-DEBUGFS = "/sys/kernel/debug/pcpool"
-MEM = "/sys/devices/system/memory"
 # The loaded pool of every row but the load rows: enough pages that every
 # memory block that can go offline holds chunks (as scripts/tests/hotplug.sh).
 LOAD_ARGS = "initial_pages=110000 max_pages=262144 high=64 batch=16 evacuate_ms=8000"
 BASELINE = {"high": "64", "batch": "16", "drain": "ipi"}
 INPUTS = {"<empty>": b"", "<long>": b"7" * 100, "<binary>": b"\xff\xfe1"}
-
-libc = ctypes.CDLL(None, use_errno=True)
-SYS_finit_module = 313  # x86_64
 
 
 def table(path):
@@ -48,56 +44,6 @@ def table(path):
         elif rows and line.strip() and not line.startswith("   "):
             break
     return list(csv.reader(rows, skipinitialspace=True))
-
-
-def errname(e):
-    return "ok" if e == 0 else errno.errorcode.get(e, str(e))
-
-
-def kmsg_mark(text):
-    with open("/dev/kmsg", "w") as f:
-        f.write(f"pcpool-test: {text}\n")
-
-
-def kmsg_since(text):
-    log = subprocess.run(["dmesg"], capture_output=True, text=True, errors="replace").stdout
-    marker = f"pcpool-test: {text}"
-    idx = log.rfind(marker)
-    return log[idx:] if idx >= 0 else ""
-
-
-def load(args, path=MODULE):
-    """finit_module(): the errno, 0 on success."""
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        ret = libc.syscall(SYS_finit_module, fd, args.encode(), 0)
-        return 0 if ret == 0 else ctypes.get_errno()
-    finally:
-        os.close(fd)
-
-
-def unload(name="pcpool"):
-    return subprocess.run(["rmmod", name], capture_output=True).returncode == 0
-
-
-def write(path, data):
-    """open() + one write(): the errno, 0 on success."""
-    try:
-        fd = os.open(path, os.O_WRONLY)
-    except OSError as e:
-        return e.errno
-    try:
-        os.write(fd, data)
-        return 0
-    except OSError as e:
-        return e.errno
-    finally:
-        os.close(fd)
-
-
-def read(name):
-    with open(f"{DEBUGFS}/{name}") as f:
-        return f.read()
 
 
 def state():
@@ -125,12 +71,7 @@ def restore():
 
 def pool_block():
     """The first of PCPOOL_BLOCKS that holds pool chunks."""
-    per_block = int(open(f"{MEM}/block_size_bytes").read(), 16) // os.sysconf("SC_PAGESIZE")
-    used = {int(l.split()[0], 16) // per_block for l in read("pageblocks").splitlines()[1:]}
-    for b in BLOCKS:
-        if int(b) in used:
-            return int(b)
-    return None
+    return next(iter(pool_blocks(BLOCKS)), None)
 
 
 class Offlining:
@@ -146,7 +87,7 @@ class Offlining:
     def __enter__(self):
         if self.block is None:
             raise RuntimeError("no offlinable block holds pool chunks")
-        e = load("hold_extra=300000 movable=1 migrate_delay_ms=20", f"{TOP}/samples/pcpool_client.ko")
+        e = load(f"{TOP}/samples/pcpool_client.ko", "hold_extra=300000 movable=1 migrate_delay_ms=20")
         if e:
             raise RuntimeError(f"pcpool_client: {errname(e)}")
         self.thread = threading.Thread(target=self.run)
@@ -189,12 +130,12 @@ def run_row(target, data, when, want, log, mark):
     bad = []
     kind, _, name = target.partition(" ")
     if kind == "param":
-        e = load(data.decode())
+        e = load(MODULE, data.decode())
         if e == 0:
-            unload()
+            unload("pcpool")
         got = errname(e)
     elif kind == "module":
-        got = errname(load(data.decode()))
+        got = errname(load(MODULE, data.decode()))
     elif kind == "sysfs":
         got = errname(write(f"/sys/module/pcpool/parameters/{name}", data))
     elif kind == "state":
@@ -259,13 +200,13 @@ def main():
             mark = f"bad-input {len(done) + 1}"
             kmsg_mark(mark)
             try:
-                loaded = when != "load"
-                before = state() if loaded else None
+                pool_loaded = when != "load"
+                before = state() if pool_loaded else None
                 bad = run_row(target, INPUTS.get(inp, inp.encode()), when, want, log, mark)
-                if not loaded:
-                    if os.path.isdir("/sys/module/pcpool"):
+                if not pool_loaded:
+                    if loaded("pcpool"):
                         bad.append("pcpool stayed loaded")
-                        unload()
+                        unload("pcpool")
                     report(row, bad)
                     continue
                 # A refused write changes nothing (an offline in progress
@@ -295,7 +236,7 @@ def main():
         return 1
 
     run_group(by_when.get("load", []))
-    e = load(LOAD_ARGS)
+    e = load(MODULE, LOAD_ARGS)
     if e:
         fail_group(rows[len(done):], f"insmod {LOAD_ARGS}: {errname(e)}")
         return 1
@@ -309,7 +250,7 @@ def main():
             fail_group(by_when.get(when, []), str(err))  # __enter__ failed: none ran
             unload("pcpool_client")
     run_group(by_when.get("concurrent", []))
-    unloaded = unload()
+    unloaded = unload("pcpool")
     if not unloaded:
         print("# rmmod pcpool failed")
     print(f"# {done.count(True)} rows passed, {done.count(False)} failed")

@@ -36,13 +36,16 @@ import subprocess
 import sys
 import time
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from pcpool_guest import (DEBUGFS, MEM, kmsg_mark, kmsg_since, load, loaded, pool_blocks,  # noqa: E402
+                          read, unload)
+from pcpool_guest import write as write_once  # noqa: E402
+
 KDIR = os.environ["KDIR"]
 MODULE = os.environ["PCPOOL_MODULE"]
 TOP = os.environ["PCPOOL_TOP"]
 BLOCKS = [int(b) for b in os.environ.get("PCPOOL_BLOCKS", "").split()]
 SEED = int(os.environ.get("PCPOOL_SEED") or time.time())
-DEBUGFS = "/sys/kernel/debug/pcpool"
-MEM = "/sys/devices/system/memory"
 CPU = "/sys/devices/system/cpu"
 INJECT = "/sys/kernel/debug/notifier-error-inject/memory/actions/MEM_GOING_OFFLINE/error"
 LOAD_ARGS = "initial_pages=60000 max_pages=262144 regrow=1 evacuate_ms=2000 high=64 batch=16"
@@ -70,48 +73,26 @@ def run(*cmd, timeout=120):
 
 
 def insmod(path, args=""):
-    r = run("insmod", path, *args.split())
-    return r.returncode == 0
-
-
-def rmmod(name):
-    return run("rmmod", name).returncode == 0
-
-
-def loaded(name):
-    return os.path.isdir(f"/sys/module/{name}")
+    return load(path, args) == 0
 
 
 def write(path, data, timeout=None):
-    """One write(); the errno, 0 on success. With a timeout the write runs in
-    a child that is killed when it is over: offline_pages() gives up on a
-    pending fatal signal, and the write counts as EINTR."""
-    if timeout:
-        pid = os.fork()
-        if pid == 0:
-            os._exit(write(path, data))
-        deadline = time.time() + timeout
-        while True:
-            done, status = os.waitpid(pid, os.WNOHANG)
-            if done:
-                return os.waitstatus_to_exitcode(status) if os.WIFEXITED(status) else errno.EINTR
-            if time.time() > deadline:
-                os.kill(pid, signal.SIGKILL)
-            time.sleep(0.05)
-    try:
-        fd = os.open(path, os.O_WRONLY)
-        try:
-            os.write(fd, data.encode())
-        finally:
-            os.close(fd)
-        return 0
-    except OSError as e:
-        return e.errno
-
-
-def read(name):
-    with open(f"{DEBUGFS}/{name}") as f:
-        return f.read()
+    """pcpool_guest.write(); with a timeout the write runs in a child that is
+    killed when it is over: offline_pages() gives up on a pending fatal
+    signal, and the write counts as EINTR."""
+    if not timeout:
+        return write_once(path, data)
+    pid = os.fork()
+    if pid == 0:
+        os._exit(write_once(path, data))
+    deadline = time.time() + timeout
+    while True:
+        done, status = os.waitpid(pid, os.WNOHANG)
+        if done:
+            return os.waitstatus_to_exitcode(status) if os.WIFEXITED(status) else errno.EINTR
+        if time.time() > deadline:
+            os.kill(pid, signal.SIGKILL)
+        time.sleep(0.05)
 
 
 def zone():
@@ -136,17 +117,8 @@ def block_state(b):
     return open(f"{MEM}/memory{b}/state").read().strip()
 
 
-def per_block():
-    return int(open(f"{MEM}/block_size_bytes").read(), 16) // os.sysconf("SC_PAGESIZE")
-
-
 def pool_pfns():
     return [int(l.split()[0], 16) for l in read("pageblocks").splitlines()[1:]]
-
-
-def pool_blocks():
-    used = {pfn // per_block() for pfn in pool_pfns()}
-    return [b for b in BLOCKS if b in used]
 
 
 def online(b, op):
@@ -189,7 +161,7 @@ def op_offline():
     if not BLOCKS:
         return "no_block"
     b = rng.choice(BLOCKS)
-    pool = b in pool_blocks()
+    pool = b in pool_blocks(BLOCKS)
     return offline_cycle(b, "offline") + ("_pool" if pool else "")
 
 
@@ -240,16 +212,14 @@ def op_evacuate():
     if not insmod(f"{TOP}/samples/pcpool_client.ko", f"hold_extra={rng.randint(100, 5000)} movable=1"):
         fail("evacuate", "insmod pcpool_client failed")
         return "error"
-    blocks = pool_blocks()
+    blocks = pool_blocks(BLOCKS)
     outcome = offline_cycle(rng.choice(blocks), "evacuate") if blocks else "no_pool_block"
     verify("evacuate")
     mark = f"soak evacuate {time.time()}"
-    with open("/dev/kmsg", "w") as f:
-        f.write(f"pcpool-test: {mark}\n")
-    if not rmmod("pcpool_client"):
+    kmsg_mark(mark)
+    if not unload("pcpool_client"):
         fail("evacuate", "rmmod pcpool_client failed")
-    dmesg = run("dmesg").stdout
-    tail = dmesg[dmesg.rfind(mark):]
+    tail = kmsg_since(mark)
     if "pcpool_client: checked" not in tail or " 0 corrupt" not in tail:
         fail("evacuate", "the client's pages were not all intact: " +
              " ".join(l for l in tail.splitlines() if "pcpool_client" in l))
@@ -257,7 +227,7 @@ def op_evacuate():
 
 
 def op_inject():
-    blocks = pool_blocks()
+    blocks = pool_blocks(BLOCKS)
     if not blocks:
         return "no_pool_block"
     prio = rng.choice([-1, 1])
@@ -279,12 +249,12 @@ def op_inject():
             fail("inject", f"managed {before} -> {zone()['managed']} after a failed offline")
         return f"failed_as_injected_{'above' if prio > 0 else 'below'}"
     finally:
-        rmmod("memory_notifier_error_inject")
+        unload("memory_notifier_error_inject")
 
 
 def op_stress():
     if loaded("pcpool_stress"):
-        return "stopped" if rmmod("pcpool_stress") else "error"
+        return "stopped" if unload("pcpool_stress") else "error"
     if not insmod(f"{TOP}/samples/pcpool_stress.ko"):
         fail("stress", "insmod pcpool_stress failed")
         return "error"
@@ -349,19 +319,19 @@ def main():
 
     # The end: stop everything, then count what is left.
     if loaded("pcpool_stress"):
-        rmmod("pcpool_stress")
+        unload("pcpool_stress")
     for c in range(1, os.cpu_count()):
         if os.path.exists(f"{CPU}/cpu{c}/online"):
             write(f"{CPU}/cpu{c}/online", "1")
     for b in BLOCKS:
         online(b, "end")
-    rmmod("notifier_error_inject")
+    unload("notifier_error_inject")
     final = read("verify").splitlines()[0]
     allocated = int(final.split(" allocated;")[0].rsplit(" ", 1)[1])
     verify("end")
     zone_end = zone()
     hotplug = dict(l.split(None, 1) for l in read("hotplug").splitlines())
-    if not rmmod("pcpool"):
+    if not unload("pcpool"):
         fail("end", "rmmod pcpool failed")
     free_after = memfree()
     slack = sum(int(l.split()[1]) for l in open("/proc/zoneinfo") if l.split()[:1] == ["high:"]) * 4
@@ -375,8 +345,8 @@ def main():
         outs = {o: n for (op, o), n in sorted(counts.items()) if op == name}
         print(f"soak: {name:9} {sum(outs.values()):6}  " + ", ".join(f"{o} {n}" for o, n in outs.items()))
     print(f"soak: pool at the end: {final}")
-    print(f"soak: zone: " + " ".join(f"{k} {v}" for k, v in zone_end.items()))
-    print(f"soak: hotplug: " + " ".join(f"{k} {v.strip()}" for k, v in hotplug.items() if v.strip() not in ("0", "none")))
+    print("soak: zone: " + " ".join(f"{k} {v}" for k, v in zone_end.items()))
+    print("soak: hotplug: " + " ".join(f"{k} {v.strip()}" for k, v in hotplug.items() if v.strip() not in ("0", "none")))
     print(f"soak: MemFree before load {free_before} kB, after unload {free_after} kB; kernel pcp slack {slack} kB")
     print(f"soak: failures: {len(failures)}")
     for f_ in failures[:20]:

@@ -1,0 +1,82 @@
+# SPDX-License-Identifier: GPL-2.0
+"""What the Python guest scripts (bad_input.py, soak.py) share: pcpool's
+debugfs files, writes that report their errno, module loads through
+finit_module(), the kernel log, and memory blocks. Python's twin of
+scripts/guest/lib.sh."""
+
+import ctypes
+import errno
+import os
+import subprocess
+
+DEBUGFS = "/sys/kernel/debug/pcpool"
+MEM = "/sys/devices/system/memory"
+
+_libc = ctypes.CDLL(None, use_errno=True)
+_SYS_finit_module = 313  # x86_64
+
+
+def errname(e):
+    """'ok' for 0, else the errno's name (EINVAL)."""
+    return "ok" if e == 0 else errno.errorcode.get(e, str(e))
+
+
+def write(path, data):
+    """open() and one write() of data (str or bytes): the errno, 0 on success."""
+    if isinstance(data, str):
+        data = data.encode()
+    try:
+        fd = os.open(path, os.O_WRONLY)
+    except OSError as e:
+        return e.errno
+    try:
+        os.write(fd, data)
+        return 0
+    except OSError as e:
+        return e.errno
+    finally:
+        os.close(fd)
+
+
+def read(name):
+    """A file of pcpool's debugfs directory."""
+    with open(f"{DEBUGFS}/{name}") as f:
+        return f.read()
+
+
+def load(path, args=""):
+    """finit_module() of the module at path: the errno, 0 on success."""
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        ret = _libc.syscall(_SYS_finit_module, fd, args.encode(), 0)
+        return 0 if ret == 0 else ctypes.get_errno()
+    finally:
+        os.close(fd)
+
+
+def unload(name):
+    return subprocess.run(["rmmod", name], capture_output=True).returncode == 0
+
+
+def loaded(name):
+    return os.path.isdir(f"/sys/module/{name}")
+
+
+def kmsg_mark(text):
+    """A marker in the kernel log, for kmsg_since()."""
+    with open("/dev/kmsg", "w") as f:
+        f.write(f"pcpool-test: {text}\n")
+
+
+def kmsg_since(text):
+    """The kernel log from the last marker text on ('' without one)."""
+    log = subprocess.run(["dmesg"], capture_output=True, text=True, errors="replace").stdout
+    idx = log.rfind(f"pcpool-test: {text}")
+    return log[idx:] if idx >= 0 else ""
+
+
+def pool_blocks(blocks):
+    """Those of the memory blocks that hold pool chunks, in the given order."""
+    per_block = int(open(f"{MEM}/block_size_bytes").read(), 16) // os.sysconf("SC_PAGESIZE")
+    used = {int(l.split()[0], 16) // per_block for l in read("pageblocks").splitlines()[1:]}
+    return [b for b in blocks if int(b) in used]
