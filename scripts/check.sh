@@ -52,6 +52,15 @@ cp "$RACE"/kunit-*.ktap "$RACE"/shell-* "$OUT/" 2>/dev/null
 if [ $race_rc -ne 0 ]; then
 	echo "the race VM run did not complete (exit $race_rc); see $RACE/console.log" >"$OUT/vm-failed-race"
 fi
+# A kernel with kmemleak must have had each VM scan with it: a missing
+# scan (kmemleak switched itself off, say) fails instead of vanishing.
+if grep -q "^CONFIG_DEBUG_KMEMLEAK=y" "$KDIR/.config" 2>/dev/null; then
+	for n in kmemleak kmemleak_race; do
+		[ -f "$OUT/shell-$n.ktap" ] && continue
+		printf 'TAP version 13\n1..1\nnot ok 1 kmemleak_clean # no kmemleak scan in this VM\n' >"$OUT/shell-$n.ktap"
+		echo 1 >"$OUT/shell-$n.rc"
+	done
+fi
 echo "    tests ran in $(($(date +%s) - start)) s"
 
 step "check 5/5: results (kunit.py parse; $OUT)"
