@@ -16,14 +16,17 @@
 : "${PCPOOL_VM_CPUS:=4}"
 # The debug kernel: its checkers that are built in but off by default, and a
 # panic (PANIC_ON_OOPS is on) that ends the VM at once instead of hanging
-# until the timeout. Boot-time memblock allocations (KASAN's shadow: an
+# until the timeout. no5lvl: QEMU's TCG CPU has LA57, and 6.12's
+# identify_cpu() clears the boot CPU's feature bits for a moment; KASAN then
+# takes the 5-level direct map for wild memory, and an interrupt in that
+# window is a false KASAN report. Boot-time memblock allocations (KASAN's shadow: an
 # eighth of RAM) are made top-down, inside ZONE_MOVABLE, and make the blocks
 # there reserved: 2.5 GiB with 896 MiB movable leaves, like the lean
 # kernel's 2 GiB with 512 MiB, a few whole movable blocks that can go offline.
 if [ "${PCPOOL_FLAVOUR:-}" = debug ]; then
 	: "${PCPOOL_VM_MEMORY:=2560M}"
 	: "${PCPOOL_VM_APPEND:=movablecore=896M}"
-	PCPOOL_VM_APPEND="$PCPOOL_VM_APPEND debug_pagealloc=on page_owner=on panic=-1"
+	PCPOOL_VM_APPEND="$PCPOOL_VM_APPEND debug_pagealloc=on page_owner=on panic=-1 no5lvl"
 fi
 : "${PCPOOL_VM_MEMORY:=2G}"
 : "${PCPOOL_VM_APPEND:=movablecore=512M}"
