@@ -50,13 +50,20 @@ kmsg_since() {
 	dmesg | sed -n "/pcpool-test: $1\$/,\$p"
 }
 
+# The kernel log from marker $1 to the next marker, in a copy $2 of the log
+# (one dmesg for many markers: under TCG each process costs).
+kmsg_between() {
+	sed -n "/pcpool-test: $1\$/,/pcpool-test: /p" "$2"
+}
+
 # Whether the kernel log after marker $1 holds lines matching each of the
 # remaining arguments, in that order.
 kmsg_in_order() {
-	local mark=$1 line=0 n
+	local mark=$1 line=0 n log
 	shift
+	log=$(kmsg_since "$mark")
 	for pat in "$@"; do
-		n=$(kmsg_since "$mark" | grep -nF -- "$pat" | awk -F: -v after=$line '$1 > after {print $1; exit}')
+		n=$(grep -nF -- "$pat" <<<"$log" | awk -F: -v after=$line '$1 > after {print $1; exit}')
 		[ -n "$n" ] || return 1
 		line=$n
 	done
@@ -91,6 +98,16 @@ pool_block() {
 # A value from the pool's zone file: zone_value managed.
 zone_value() {
 	awk -v k="$1" '$1 == k {print $2}' $DEBUGFS/zone
+}
+
+# Waits (30 s at most) until some CPU's pcp list has changed since the call:
+# pages were allocated or freed meanwhile.
+wait_pcp_change() {
+	local before end=$((SECONDS + 30))
+	before=$(cat $DEBUGFS/pcp)
+	while [ "$(cat $DEBUGFS/pcp)" = "$before" ]; do
+		[ $SECONDS -lt $end ] || return 1
+	done
 }
 
 # The first of PCPOOL_BLOCKS that holds no pool chunk.
@@ -137,15 +154,31 @@ unload_memfree_restored() {
 }
 
 # Runs every shell test in directory $2, each a KTAP document of its own,
-# into OUT $1 (shell-NAME.ktap, .stderr, .rc).
+# into OUT $1 (shell-NAME.ktap, .stderr, .rc), and shell-NAME.times: each
+# KTAP line with the time it came ($EPOCHREALTIME), so that the host can
+# tell how long each test case took (scripts/timings.py).
 run_shell_tests() {
 	local t name
 	for t in "$2"/*.sh; do
 		name=$(basename "$t" .sh)
 		echo "guest: shell test $name"
-		bash "$t" >"$1/shell-$name.ktap" 2>"$1/shell-$name.stderr"
-		echo $? >"$1/shell-$name.rc"
+		PYTHONUNBUFFERED=1 bash "$t" 2>"$1/shell-$name.stderr" |
+			stamp_lines "$1/shell-$name.times" >"$1/shell-$name.ktap"
+		echo "${PIPESTATUS[0]}" >"$1/shell-$name.rc"
+		echo "guest: shell test $name took $(awk 'NR == 1 {t = $1} END {printf "%d", $1 - t}' "$1/shell-$name.times") s"
 	done
+}
+
+# Copies stdin to stdout, and each line with the time it came to $1 (after a
+# first line "TIME start").
+stamp_lines() {
+	local line
+	echo "$EPOCHREALTIME start" >"$1"
+	while IFS= read -r line; do
+		printf '%s\n' "$line"
+		printf '%s %s\n' "$EPOCHREALTIME" "$line" >>"$1"
+	done
+	echo "$EPOCHREALTIME end" >>"$1"
 }
 
 KMEMLEAK=/sys/kernel/debug/kmemleak
@@ -168,6 +201,7 @@ kmemleak_start() {
 kmemleak_check() {
 	local out=$1 name=$2 ours total
 	[ -w $KMEMLEAK ] || return 0
+	echo "$EPOCHREALTIME start" >"$out/shell-$2.times"
 	# An object must look unreferenced in a scan and be older than 5 s.
 	sleep 6
 	echo scan >$KMEMLEAK
@@ -188,6 +222,7 @@ kmemleak_check() {
 			echo "not ok 1 kmemleak_clean"
 		fi
 	} >"$out/shell-$2.ktap"
+	echo "$EPOCHREALTIME $(tail -n1 "$out/shell-$2.ktap")" >>"$out/shell-$2.times"
 	[ "$ours" -eq 0 ]
 	echo $? >"$out/shell-$2.rc"
 }

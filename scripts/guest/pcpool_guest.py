@@ -7,13 +7,13 @@ scripts/guest/lib.sh."""
 import ctypes
 import errno
 import os
-import subprocess
 
 DEBUGFS = "/sys/kernel/debug/pcpool"
 MEM = "/sys/devices/system/memory"
 
 _libc = ctypes.CDLL(None, use_errno=True)
-_SYS_finit_module = 313  # x86_64
+_SYS_delete_module = 176  # x86_64
+_SYS_finit_module = 313
 
 
 def errname(e):
@@ -55,7 +55,8 @@ def load(path, args=""):
 
 
 def unload(name):
-    return subprocess.run(["rmmod", name], capture_output=True).returncode == 0
+    """delete_module() of a module (as rmmod does, without a process)."""
+    return _libc.syscall(_SYS_delete_module, name.encode(), os.O_NONBLOCK) == 0
 
 
 def loaded(name):
@@ -69,10 +70,25 @@ def kmsg_mark(text):
 
 
 def kmsg_since(text):
-    """The kernel log from the last marker text on ('' without one)."""
-    log = subprocess.run(["dmesg"], capture_output=True, text=True, errors="replace").stdout
-    idx = log.rfind(f"pcpool-test: {text}")
-    return log[idx:] if idx >= 0 else ""
+    """The kernel log's messages from the last marker text on ('' without one),
+    read from /dev/kmsg: a record per read(), no dmesg process to start."""
+    fd = os.open("/dev/kmsg", os.O_RDONLY | os.O_NONBLOCK)
+    msgs = []
+    try:
+        while True:
+            try:
+                rec = os.read(fd, 8192)
+            except BlockingIOError:
+                break
+            except BrokenPipeError:  # overwritten while read: go on
+                continue
+            # "prio,seq,usec,flags;message\n", then " KEY=value" lines.
+            msgs.append(rec.decode(errors="replace").split(";", 1)[-1].split("\n", 1)[0])
+    finally:
+        os.close(fd)
+    marker = f"pcpool-test: {text}"
+    idx = max((i for i, m in enumerate(msgs) if m == marker), default=-1)
+    return "\n".join(msgs[idx:]) + "\n" if idx >= 0 else ""
 
 
 def pool_blocks(blocks):

@@ -49,8 +49,10 @@ fi
 kmsg_mark stress
 ok=1
 if insmod "$PCPOOL_TOP/samples/pcpool_stress.ko"; then
+	# Each scan after the stress threads have allocated or freed since the
+	# one before.
 	for i in 1 2 3 4 5 6; do
-		sleep 0.5
+		wait_pcp_change || { ok=0; ktap_print_msg "scan $i: no pcp list changed in 30 s"; }
 		consistent || { ok=0; ktap_print_msg "scan $i: $(verify_line)"; }
 	done
 	ktap_print_msg "pcp during stress: $(tail -n +2 $DEBUGFS/pcp | tr '\n' '|')"
