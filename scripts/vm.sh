@@ -16,17 +16,17 @@
 : "${PCPOOL_VM_CPUS:=4}"
 # The debug kernel: its checkers that are built in but off by default, and a
 # panic (PANIC_ON_OOPS is on) that ends the VM at once instead of hanging
-# until the timeout. no5lvl: QEMU's TCG CPU has LA57, and 6.12's
-# identify_cpu() clears the boot CPU's feature bits for a moment; KASAN then
-# takes the 5-level direct map for wild memory, and an interrupt in that
-# window is a false KASAN report. Boot-time memblock allocations (KASAN's shadow: an
+# until the timeout. PCPOOL_VM_PAGEALLOC=off boots without debug_pagealloc.
+# no5lvl: QEMU's TCG CPU has LA57, and 6.12's identify_cpu() clears the boot
+# CPU's feature bits for a moment; KASAN then takes the 5-level direct map
+# for wild memory, and an interrupt in that window is a false KASAN report.
+# Boot-time memblock allocations (KASAN's shadow: an
 # eighth of RAM) are made top-down, inside ZONE_MOVABLE, and make the blocks
 # there reserved: 2.5 GiB with 896 MiB movable leaves, like the lean
 # kernel's 2 GiB with 512 MiB, a few whole movable blocks that can go offline.
 if [ "${PCPOOL_FLAVOUR:-}" = debug ]; then
 	: "${PCPOOL_VM_MEMORY:=2560M}"
 	: "${PCPOOL_VM_APPEND:=movablecore=896M}"
-	PCPOOL_VM_APPEND="$PCPOOL_VM_APPEND debug_pagealloc=on page_owner=on panic=-1 no5lvl"
 fi
 : "${PCPOOL_VM_MEMORY:=2G}"
 : "${PCPOOL_VM_APPEND:=movablecore=512M}"
@@ -42,7 +42,8 @@ vm_accel_args() {
 	local probe="$PCPOOL_CACHE/kvm-probe-$(uname -r)"
 	if [ ! -f "$probe" ]; then
 		local answer=no
-		if [ -w /dev/kvm ]; then
+		# kvm_pvm is known not to work: no need to spend the probe's minute.
+		if [ -w /dev/kvm ] && [ ! -d /sys/module/kvm_pvm ]; then
 			echo "    probing KVM (a 60 s boot at most, once per host kernel)" >&2
 			if timeout -k 5 60 vng --run "$VM_KERNEL" --cpus 1 --memory 512M \
 				--exec 'echo pcpool-kvm-ok' </dev/null 2>/dev/null | grep -q pcpool-kvm-ok; then
@@ -62,10 +63,14 @@ vm_accel_args() {
 run_vm_once() {
 	local out=$1 script=$2
 	shift 2
+	local append=$PCPOOL_VM_APPEND
+	if [ "${PCPOOL_FLAVOUR:-}" = debug ]; then
+		append="$append debug_pagealloc=${PCPOOL_VM_PAGEALLOC:-on} page_owner=on panic=-1 no5lvl"
+	fi
 	rm -f "$out/guest-started" "$out/guest-finished"
 	timeout -k 10 "$PCPOOL_VM_TIMEOUT" vng $(vm_accel_args) --run "$VM_KERNEL" \
 		--cpus "$PCPOOL_VM_CPUS" --memory "$PCPOOL_VM_MEMORY" \
-		--append "$PCPOOL_VM_APPEND" ${PCPOOL_VM_QEMU_OPTS:+--qemu-opts="$PCPOOL_VM_QEMU_OPTS"} \
+		--append "$append" ${PCPOOL_VM_QEMU_OPTS:+--qemu-opts="$PCPOOL_VM_QEMU_OPTS"} \
 		--rwdir "$out" --cwd "$PCPOOL_TOP" \
 		--exec "bash $script $out $*" </dev/null >"$out/console.log" 2>&1
 	local rc=$?

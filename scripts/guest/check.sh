@@ -16,16 +16,18 @@ touch "$OUT/guest-started"
 
 mountpoint -q /sys/kernel/debug || mount -t debugfs none /sys/kernel/debug
 kmemleak_start
-echo "guest: $(nproc) CPUs, $(awk '/MemTotal/ {print $2 / 1024}' /proc/meminfo) MiB, $(uname -r)"
+echo "guest: $(nproc) CPUs, $(awk '/MemTotal/ {print $2 / 1024}' /proc/meminfo) MiB, $(uname -r); booted in $(cut -d. -f1 /proc/uptime) s"
 
+start=$SECONDS
 blocks=($(offlinable_blocks))
 export PCPOOL_BLOCKS="${blocks[*]}"
-echo "guest: offlinable movable blocks: ${PCPOOL_BLOCKS:-none}"
+echo "guest: offlinable movable blocks: ${PCPOOL_BLOCKS:-none} (probed in $((SECONDS - start)) s)"
 
 # KUnit: the suites run when pcpool.ko goes live. The slow one (the race
 # suite) runs in a VM of its own (scripts/guest/race.sh); here KUnit's
 # attribute filter leaves it out. No trailing newline: KUnit keeps the bytes.
 echo -n 'speed>slow' >/sys/module/kunit/parameters/filter
+start=$SECONDS
 # initial_pages=0: the notifier test offlines a block, which pool chunks would keep online.
 if insmod "$PCPOOL_MODULE" initial_pages=0 kunit_memblock="${blocks[0]:--1}"; then
 	for suite in $(cat "$OUT/expect-suites"); do
@@ -36,6 +38,7 @@ if insmod "$PCPOOL_MODULE" initial_pages=0 kunit_memblock="${blocks[0]:--1}"; th
 else
 	echo "guest: insmod pcpool.ko failed"
 fi
+echo "guest: KUnit suites ran in $((SECONDS - start)) s"
 
 kunit_skip_suites
 

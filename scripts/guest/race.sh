@@ -16,7 +16,7 @@ mountpoint -q /sys/kernel/debug || mount -t debugfs none /sys/kernel/debug
 export KDIR PCPOOL_MODULE=$PCPOOL_TOP/pcpool.ko
 . scripts/guest/lib.sh
 kmemleak_start
-echo "guest: $(nproc) CPUs, $(uname -r)"
+echo "guest: $(nproc) CPUs, $(uname -r); booted in $(cut -d. -f1 /proc/uptime) s"
 
 # No trailing newline: KUnit keeps the parameter's bytes as they are.
 echo -n pcpool_race >/sys/module/kunit/parameters/filter_glob
@@ -33,9 +33,10 @@ dmesg | grep -E 'pcpool: (isolation race|expected detection)' | sed 's/^/guest: 
 
 # Shell tests that want every vCPU on a host core of their own.
 kunit_skip_suites
+start=$SECONDS
 PCPOOL_BLOCKS=$(offlinable_blocks | tr '\n' ' ')
 export PCPOOL_BLOCKS
-echo "guest: offlinable movable blocks: ${PCPOOL_BLOCKS:-none}"
+echo "guest: offlinable movable blocks: ${PCPOOL_BLOCKS:-none} (probed in $((SECONDS - start)) s)"
 run_shell_tests "$OUT" scripts/tests/cores
 kmemleak_check "$OUT" kmemleak_race
 dmesg >"$OUT/dmesg.txt"
