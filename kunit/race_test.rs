@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 
 //! The isolation race tests: kthreads on every CPU allocate and free while another thread
-//! isolates, checks and unisolates a pageblock 10,000 times, once with each drain strategy.
+//! isolates, checks and unisolates a pageblock 10,000 times, once with each drain strategy, or
+//! as many times as fit in the strategy's time share (20 s), but never fewer than 1,000.
 //! After every isolation, no page of the isolated block may be on a pcp list or the movable free
 //! list, no allocation made wholly inside the isolation may return one, and the counters must
 //! equal a full scan. A weakened variant (drain without `high = 0`) must be caught by the same
@@ -30,6 +31,10 @@ use core::sync::atomic::{
 use kernel::{c_str, prelude::*, sync::Arc};
 
 const ITERATIONS: usize = 10_000;
+/// A strategy stops early when its time share is used up (a slow host)...
+const SHARE_MS: u64 = 20_000;
+/// ...and fails if that left it fewer isolations than these.
+const MIN_ITERATIONS: usize = 1_000;
 /// Every this many isolations the check also runs the full scan with the machine stopped.
 const FULL_SCAN_EVERY: usize = 1_000;
 
@@ -71,7 +76,7 @@ impl Race {
     }
 }
 
-/// Runs the race with `drain` for up to `ITERATIONS` isolations; returns (iterations run,
+/// Runs the race with `drain` for up to `ITERATIONS` isolations or `SHARE_MS`; returns (iterations run,
 /// iteration of the first violation if any, scan errors).
 fn race(drain: DrainStrategy, weak: bool) -> Option<(usize, Option<usize>, usize)> {
     let pool = filled_pool(1024, 64, 8, drain)?;
@@ -126,7 +131,7 @@ fn race(drain: DrainStrategy, weak: bool) -> Option<(usize, Option<usize>, usize
         if caught.is_none() && (on_pcp > 0 || full > 0 || race.bad_allocs.load(Relaxed) > 0) {
             caught = Some(i + 1);
         }
-        if weak && caught.is_some() {
+        if (weak && caught.is_some()) || now_ms() - t0 >= SHARE_MS {
             break;
         }
     }
@@ -148,12 +153,17 @@ fn race(drain: DrainStrategy, weak: bool) -> Option<(usize, Option<usize>, usize
     Some((done, caught, errors + r.errors + r.allocated))
 }
 
-/// A strategy that claims to be correct: 10,000 isolations under load, not one violation,
+/// A strategy that claims to be correct: up to 10,000 isolations under load, not one violation,
 /// counters exact.
 fn race_is_clean(drain: DrainStrategy) {
     match race(drain, false) {
         Some((done, caught, errors)) => {
-            kunit_expect_eq!(done, ITERATIONS);
+            kunit_expect!(
+                done >= MIN_ITERATIONS,
+                "{} isolations in the time share, fewer than {}",
+                done,
+                MIN_ITERATIONS
+            );
             kunit_expect_eq!(caught, None);
             kunit_expect_eq!(errors, 0);
         }
