@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0
 #
-# Runs inside the soak VM: the randomised soak (scripts/guest/soak.py) for
+# Runs inside the soak VM: the hotplug cycles of scripts/tests/cores/ at
+# length, the randomised soak (scripts/guest/soak.py) for the rest of
 # SECONDS, then a kmemleak scan; results and the kernel log go to OUT for
 # scripts/ktap.py on the host.
 #
@@ -22,6 +23,15 @@ echo "guest: $(nproc) CPUs, $(awk '/MemTotal/ {print $2 / 1024}' /proc/meminfo) 
 PCPOOL_BLOCKS=$(offlinable_blocks | tr '\n' ' ')
 export PCPOOL_BLOCKS
 echo "guest: offlinable movable blocks: ${PCPOOL_BLOCKS:-none}"
+
+# The long version of make check's hotplug cycles first: 200 cycles, or as
+# many as fit in half the time; the randomised soak gets the rest.
+start=$SECONDS
+PCPOOL_HOTPLUG_CYCLES=200 PCPOOL_HOTPLUG_SECONDS=$((SECONDS_TO_RUN / 2)) \
+	run_shell_tests "$OUT" scripts/tests/cores
+grep -h 'cycles in' "$OUT"/shell-hotplug_cycles.ktap | sed 's/^# /guest: /'
+SECONDS_TO_RUN=$((SECONDS_TO_RUN - (SECONDS - start)))
+[ "$SECONDS_TO_RUN" -gt 60 ] || SECONDS_TO_RUN=60
 
 python3 scripts/guest/soak.py "$SECONDS_TO_RUN" | tee "$OUT/soak.log" | grep --line-buffered '^soak: ' | sed -u 's/^soak:/guest: soak:/'
 rc=${PIPESTATUS[0]}
