@@ -12,12 +12,12 @@ set -u
 ktap_print_header
 ktap_set_plan 8
 
-# Each bad parameter: insmod fails with EINVAL and a log line naming it.
+# Bad parameters through insmod itself: it fails with EINVAL and a log line
+# names the parameter. One of each kind (out of range, against another
+# parameter, not a number, not a name); bad_input.sh runs every row of the
+# table (Documentation/bad-input.rst) through finit_module().
 bad_params=(
-	"max_pages=0 max_pages" "max_pages=99999999 max_pages" "initial_pages=4096 max_pages=1024 initial_pages"
-	"high=5000 high" "batch=0 batch" "batch=300 high=256 batch" "zone=dma zone" "zone= zone"
-	"node=7 node" "node=-2 node" "high=abc high" "batch=-1 batch"
-	"drain=fast drain" "drain= drain" "drain=IPI drain"
+	"max_pages=0 max_pages" "batch=300 high=256 batch" "high=abc high" "drain=fast drain"
 )
 ok=1
 log=$(mktemp)
@@ -79,16 +79,15 @@ else
 	ktap_test_fail stats_and_verify
 fi
 
-# Good writes take effect on every CPU; bad ones fail with EINVAL, are
-# logged, and change nothing.
+# Good writes take effect on every CPU; bad ones (one of each kind through
+# the shell; bad_input.sh has them all) fail with EINVAL, are logged, and
+# change nothing.
 ok=1
 echo 128 >$DEBUGFS/high && echo 8 >$DEBUGFS/batch && echo workqueue >$DEBUGFS/drain || ok=0
 [ "$(cat $DEBUGFS/drain)" = workqueue ] || ok=0
 [ "$(awk 'NR > 1 && $3 == 128 && $4 == 8' $DEBUGFS/pcp | wc -l)" = "$(nproc)" ] || ok=0
 writes=()
-for w in "high -1" "high abc" "high " "high 99999999999" "high 5000" "high 4" \
-	"batch 0" "batch 129" "batch x1" "verify 1" "zone 5" "drain fast" "drain " "drain 2" \
-	"drain remote,ipi"; do
+for w in "high abc" "batch 129" "verify 1" "drain fast"; do
 	file=${w%% *}
 	val=${w#* }
 	kmsg_mark "write $w"
