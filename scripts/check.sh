@@ -61,7 +61,7 @@ static() {
 	echo $? >"$OUT/shell-static.rc"
 	grep -E '^(not )?ok' "$OUT/shell-static.ktap" | sed 's/^/    /'
 }
-phase static-checks 180 static
+phase static-checks 60 static
 [ -f pcpool.ko ] || abort "pcpool.ko did not build"
 
 step "check 4/7: the Promela model of the pcp protocol (make model)"
@@ -70,7 +70,7 @@ model() {
 	echo $? >"$OUT/shell-model.rc"
 	grep -E '^(not )?ok' "$OUT/shell-model.ktap" | sed 's/^/    /'
 }
-phase model 120 model
+phase model 90 model
 
 # The KUnit suites the sources declare must all report, or the run fails;
 # all but pcpool_bench, which only make bench runs.
@@ -85,7 +85,7 @@ check_vm() {
 		echo "the VM run did not complete (exit $rc); see $OUT/console.log" >"$OUT/vm-failed"
 	fi
 }
-phase vm-check 780 check_vm
+phase vm-check 900 check_vm
 
 # The race VM wants every vCPU on a host core of its own: with more vCPUs
 # than cores an IPI waits for the host to schedule its target (35 ms instead
@@ -107,7 +107,7 @@ race_vm() {
 		echo "the race VM run did not complete (exit $rc); see $RACE/console.log" >"$OUT/vm-failed-race"
 	fi
 }
-phase vm-race 540 race_vm
+phase vm-race 600 race_vm
 
 # A kernel with kmemleak must have had each VM scan with it: a missing
 # scan (kmemleak switched itself off, say) fails instead of vanishing.
@@ -127,7 +127,7 @@ results() {
 	return $rc
 }
 rc=0
-phase results 60 results || rc=$?
+phase results 30 results || rc=$?
 
 step "time per phase and the slowest test cases (budget: 60 min from an empty cache, 30 cached)"
 python3 scripts/timings.py "$OUT"
