@@ -50,12 +50,6 @@ kmsg_since() {
 	dmesg | sed -n "/pcpool-test: $1\$/,\$p"
 }
 
-# The kernel log from marker $1 to the next marker, in a copy $2 of the log
-# (one dmesg for many markers: under TCG each process costs).
-kmsg_between() {
-	sed -n "/pcpool-test: $1\$/,/pcpool-test: /p" "$2"
-}
-
 # Whether the kernel log after marker $1 holds lines matching each of the
 # remaining arguments, in that order.
 kmsg_in_order() {

@@ -20,7 +20,6 @@ bad_params=(
 	"max_pages=0 max_pages" "batch=300 high=256 batch" "high=abc high" "drain=fast drain"
 )
 ok=1
-log=$(mktemp)
 for case in "${bad_params[@]}"; do
 	name=${case##* }
 	args=${case% *}
@@ -35,14 +34,7 @@ for case in "${bad_params[@]}"; do
 	elif ! grep -q "Invalid argument\|Invalid parameters" <<<"$out"; then
 		ktap_print_msg "insmod $args: $out"
 		ok=0
-	fi
-done
-kmsg_mark "params done"
-dmesg >"$log"
-for case in "${bad_params[@]}"; do
-	name=${case##* }
-	args=${case% *}
-	if ! kmsg_between "param $args" "$log" | grep -q "pcpool: $name=.*is invalid\|pcpool: .*$name"; then
+	elif ! kmsg_since "param $args" | grep -q "pcpool: $name=.*is invalid\|pcpool: .*$name"; then
 		ktap_print_msg "insmod $args: no log line naming $name"
 		ok=0
 	fi
@@ -86,7 +78,6 @@ ok=1
 echo 128 >$DEBUGFS/high && echo 8 >$DEBUGFS/batch && echo workqueue >$DEBUGFS/drain || ok=0
 [ "$(cat $DEBUGFS/drain)" = workqueue ] || ok=0
 [ "$(awk 'NR > 1 && $3 == 128 && $4 == 8' $DEBUGFS/pcp | wc -l)" = "$(nproc)" ] || ok=0
-writes=()
 for w in "high abc" "batch 129" "verify 1" "drain fast"; do
 	file=${w%% *}
 	val=${w#* }
@@ -97,18 +88,11 @@ for w in "high abc" "batch 129" "verify 1" "drain fast"; do
 	elif ! grep -q "Invalid argument" <<<"$out"; then
 		ktap_print_msg "write '$val' to $file: $out"
 		ok=0
-	fi
-	writes+=("$w")
-done
-kmsg_mark "writes done"
-dmesg >"$log"
-for w in "${writes[@]}"; do
-	if ! kmsg_between "write $w" "$log" | grep -q 'pcpool:'; then
-		ktap_print_msg "write '${w#* }' to ${w%% *}: no log line"
+	elif [ -z "$(kmsg_since "write $w" | grep 'pcpool:')" ]; then
+		ktap_print_msg "write '$val' to $file: no log line"
 		ok=0
 	fi
 done
-rm -f "$log"
 [ "$(cat $DEBUGFS/high) $(cat $DEBUGFS/batch) $(cat $DEBUGFS/drain)" = "128 8 workqueue" ] || ok=0
 [ "$(awk 'NR > 1 && $3 == 128 && $4 == 8' $DEBUGFS/pcp | wc -l)" = "$(nproc)" ] || ok=0
 grep -q '^consistent$' $DEBUGFS/verify || ok=0
@@ -158,7 +142,9 @@ for cycle in 1 2 3; do
 	insmod "$PCPOOL_MODULE" initial_pages=1024 || { ok=0; break; }
 	rm -f "$started"/*
 	for r in 1 2 3 4; do readers "$started/$r" & done
-	until [ "$(ls "$started" | wc -l)" = 4 ]; do :; done
+	until [ -e "$started/1" ] && [ -e "$started/2" ] && [ -e "$started/3" ] && [ -e "$started/4" ]; do
+		[ -d /sys/module/pcpool ] || break
+	done
 	until rmmod pcpool 2>/dev/null; do
 		refused=$((refused + 1))
 		[ $refused -lt 2000 ] || { ok=0; break 2; }
