@@ -63,7 +63,11 @@ vm_accel_args() {
 run_vm_once() {
 	local out=$1 script=$2
 	shift 2
-	local append=$PCPOOL_VM_APPEND
+	# nokaslr: with KASLR the kernel image (70 MB in the debug kernel) lands
+	# at a random physical address, sometimes inside ZONE_MOVABLE, and its
+	# reserved pages keep one or two movable blocks from ever going offline:
+	# which blocks can, and how many, changed from boot to boot.
+	local append="$PCPOOL_VM_APPEND nokaslr"
 	if [ "${PCPOOL_FLAVOUR:-}" = debug ]; then
 		append="$append debug_pagealloc=${PCPOOL_VM_PAGEALLOC:-on} page_owner=on panic=-1 no5lvl"
 	fi
