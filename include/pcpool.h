@@ -22,7 +22,11 @@ struct pcpool_client;
 #define PCPOOL_ZERO	0x1u	/* zero the page */
 #define PCPOOL_MAY_GROW	0x2u	/* the caller may sleep: an empty pool may grow */
 
-/* Returns a client, or an ERR_PTR(). @name is copied (at most 31 bytes). */
+/*
+ * Returns a client, or an ERR_PTR(). @name is copied (at most 31 bytes).
+ * Every call below refuses a NULL or ERR_PTR() client, and one already
+ * unregistered, with -EINVAL (NULL, 0) and a log line.
+ */
 struct pcpool_client *pcpool_client_register(const char *name);
 /* -EBUSY, and nothing changes, while the client holds pages. */
 int pcpool_client_unregister(struct pcpool_client *client);
@@ -36,9 +40,10 @@ long pcpool_client_held(const struct pcpool_client *client);
  * @old to @new, under its own lock, and return 0; pcpool then takes @old
  * back. It returns -ENOENT if it does not hold @old (any more), or another
  * error to refuse; @new then goes back to pcpool. It runs in process context
- * (it may sleep), with pcpool's client list locked: it must not register or
- * unregister clients. Without a callback, offlining memory where the client
- * holds pages fails.
+ * (it may sleep), with pcpool's client list locked and memory hotplug in
+ * progress: it must not register or unregister clients, nor allocate from
+ * pcpool with PCPOOL_MAY_GROW (a grow waits for memory hotplug to end).
+ * Without a callback, offlining memory where the client holds pages fails.
  */
 typedef int (*pcpool_migrate_t)(struct pcpool_client *client, struct page *old,
 				struct page *new, void *priv);
@@ -47,7 +52,10 @@ int pcpool_client_set_migrate(struct pcpool_client *client, pcpool_migrate_t mig
 
 /* One page, or NULL when the pool is empty (and may not or cannot grow). */
 struct page *pcpool_alloc_page(struct pcpool_client *client, unsigned int flags);
-/* 0, or -EINVAL for a page that is not an allocated pool page (nothing changes). */
+/*
+ * 0, or -EINVAL (nothing changes) for a page that is not an allocated pool
+ * page, or that another client holds.
+ */
 int pcpool_free_page(struct pcpool_client *client, struct page *page);
 
 /* The kernel address of a page the client holds (page_address()). */

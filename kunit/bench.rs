@@ -183,11 +183,59 @@ fn p3_drain_latency_ipi_remote_workqueue() {
     kunit_expect!(r.is_ok_and(|r| r.is_consistent() && r.allocated == 0));
 }
 
+/// P5: the longest IRQs-off section of one bulk allocation of a whole pool (64 pageblocks of
+/// zeroed pages, the C API's path): one pcp batch's worth of work (a refill and `batch` pages
+/// zeroed), however long the caller's array. The case checks the sections' count, not a time.
+fn p5_bulk_alloc_irqsoff_bounded() {
+    let Some(pool) = pool(64, DrainStrategy::Ipi) else {
+        kunit_expect!(false, "no pool of 64 pageblocks");
+        return;
+    };
+    let pages = 64usize << pageblock_order();
+    let Ok(mut ids) = KVVec::from_elem(0 as PageId, pages, GFP_KERNEL) else {
+        kunit_expect!(false, "no memory for {} ids", pages);
+        return;
+    };
+    let flags = AllocFlags {
+        zero: true,
+        may_grow: false,
+    };
+    let (mut max, mut sections) = (0u64, 0usize);
+    let t0 = tsc();
+    let got = pool.alloc_bulk_sections(
+        flags,
+        0,
+        &mut ids,
+        |_, id| Some(id),
+        tsc,
+        |t| {
+            max = max.max(t);
+            sections += 1;
+        },
+    );
+    let total = tsc() - t0;
+    kunit_expect_eq!(got, pages);
+    kunit_expect!(pool.free_bulk(&ids[..got]).is_ok());
+    let batch = pool.pcp_config().batch as usize;
+    kunit_expect!(sections >= got.div_ceil(batch), "{} sections", sections);
+    let per_page = total / got.max(1) as u64;
+    pr_info!("csv max_irqsoff_insn,{},insn\n", max);
+    pr_info!("csv p5_bulk_pages,{},pages\n", got);
+    pr_info!("csv p5_irqsoff_sections,{},sections\n", sections);
+    pr_info!("csv p5_batch,{},pages\n", batch);
+    pr_info!("csv p5_insn_per_page,{},insn\n", per_page);
+    pr_info!(
+        "csv p5_irqsoff_vs_batch,{},ratio\n",
+        Ratio(max, batch as u64 * per_page)
+    );
+}
+
 kunit_suite!(
     pcpool_bench,
     slow,
     [
         p2_isolation_one_drain_vs_per_pageblock,
-        p3_drain_latency_ipi_remote_workqueue
+        p3_drain_latency_ipi_remote_workqueue,
+        p5_bulk_alloc_irqsoff_bounded
     ]
 );

@@ -7,8 +7,16 @@
 
 use super::fixture::{block_pfns, filled_pool};
 use crate::config::DrainStrategy;
-use crate::ffi::kunit::{kunit_expect, kunit_expect_eq, kunit_suite};
-use crate::pool::{offline::Refusal, AllocFlags, Pool};
+use crate::ffi::{
+    cpu::CpusReadGuard,
+    irq::with_irqs_off,
+    kunit::{kunit_expect, kunit_expect_eq, kunit_suite},
+    page::totalram_pages,
+};
+use crate::pool::{
+    offline::{PendingOffline, Refusal},
+    AllocFlags, Pool,
+};
 use kernel::{prelude::*, sync::Arc};
 
 const BLOCKS: usize = 4;
@@ -25,6 +33,24 @@ fn pool() -> Option<(Arc<Pool>, usize, usize)> {
     Some((pool, start, end))
 }
 
+/// `offline_prepare` and `offline_cancel` as the memory notifier runs them, with CPU hotplug
+/// held off (memory hotplug holds it from `mem_hotplug_begin()`); not across `verify`, whose
+/// `stop_machine()` takes it too.
+fn prepare(
+    pool: &Arc<Pool>,
+    start: usize,
+    end: usize,
+    evacuate_ms: u32,
+) -> Result<Option<PendingOffline>, Refusal> {
+    let _cpus = CpusReadGuard::new();
+    pool.offline_prepare(start, end, evacuate_ms)
+}
+
+fn cancel(pool: &Pool, pending: PendingOffline) {
+    let _cpus = CpusReadGuard::new();
+    pool.offline_cancel(pending);
+}
+
 fn consistent(pool: &Pool) -> bool {
     pool.verify().is_ok_and(|r| r.is_consistent())
 }
@@ -37,7 +63,7 @@ fn prepare_then_cancel_restores_exactly() {
         return;
     };
     let before = pool.zone().counters();
-    match pool.offline_prepare(start, end, 1000) {
+    match prepare(&pool, start, end, 1000) {
         Ok(Some(pending)) => {
             kunit_expect_eq!(pending.blocks(), BLOCKS);
             kunit_expect_eq!(pending.pages(), before.nr_pages);
@@ -49,7 +75,7 @@ fn prepare_then_cancel_restores_exactly() {
             kunit_expect_eq!(pool.alloc(NOGROW).err(), Some(ENOMEM));
             let c = pool.zone().counters();
             kunit_expect_eq!((c.nr_free, c.nr_isolated_free), (0, before.nr_pages));
-            pool.offline_cancel(pending);
+            cancel(&pool, pending);
         }
         Ok(None) => kunit_expect!(false, "no pageblock in the pool's own range"),
         Err(r) => kunit_expect!(false, "refused: {:?}", r),
@@ -65,6 +91,67 @@ fn prepare_then_cancel_restores_exactly() {
     kunit_expect!(pool.set_high(32).is_ok());
 }
 
+/// The kernel's figures, MemTotal (totalram) and `managed` of the zone of the pool's first
+/// page, and how many pool pages that zone holds.
+fn kernel_figures(pool: &Pool) -> (usize, usize, usize) {
+    let per_chunk = pool.zone().pages_per_chunk();
+    with_irqs_off(|irqs| {
+        let Some(first) = pool.zone().page(irqs, 0) else {
+            return (totalram_pages(), 0, 0);
+        };
+        let in_zone = pool
+            .zone()
+            .slots(irqs)
+            .filter(|&s| {
+                pool.zone()
+                    .page(irqs, s * per_chunk)
+                    .is_some_and(|p| p.zone() == first.zone())
+            })
+            .count();
+        (
+            totalram_pages(),
+            first.zone_managed_pages(),
+            in_zone * per_chunk as usize,
+        )
+    })
+}
+
+/// The kernel's books through a hand-over and its cancel: handed-over pages leave MemTotal and
+/// their zone's `managed` (`offline_pages()` takes out only the pages it offlines itself), and
+/// a cancel, whoever causes it (another notifier, the core giving up, a signal), puts back
+/// exactly as many.
+fn kernel_accounting_hand_over_and_cancel() {
+    let Some((pool, start, end)) = pool() else {
+        kunit_expect!(false, "no pool");
+        return;
+    };
+    let (total, managed, in_zone) = kernel_figures(&pool);
+    let pages = pool.zone().counters().nr_pages;
+    match prepare(&pool, start, end, 1000) {
+        Ok(Some(pending)) => {
+            let (t, m, _) = kernel_figures(&pool);
+            kunit_expect_eq!(total - t, pages);
+            kunit_expect_eq!(managed - m, in_zone);
+            cancel(&pool, pending);
+        }
+        Ok(None) => kunit_expect!(false, "no pageblock in the pool's own range"),
+        Err(r) => kunit_expect!(false, "refused: {:?}", r),
+    }
+    let (t, m, _) = kernel_figures(&pool);
+    kunit_expect_eq!((t, m), (total, managed));
+    // A refusal changes nothing either.
+    let page = pool.alloc_page(NOGROW);
+    kunit_expect!(matches!(
+        prepare(&pool, start, end, 0),
+        Err(Refusal::Held { .. })
+    ));
+    let (t, m, _) = kernel_figures(&pool);
+    kunit_expect_eq!((t, m), (total, managed));
+    if let Ok(page) = page {
+        kunit_expect!(pool.free_page(page).is_ok());
+    }
+}
+
 /// A held page makes the offline fail, naming it, and the pool is as it was.
 fn held_page_is_refused() {
     let Some((pool, start, end)) = pool() else {
@@ -76,7 +163,7 @@ fn held_page_is_refused() {
         return;
     };
     let pfn = pool.with_page(&page, |p| p.pfn());
-    match pool.offline_prepare(start, end, 1000) {
+    match prepare(&pool, start, end, 1000) {
         Err(Refusal::Held {
             pages,
             first_pfn,
@@ -88,7 +175,7 @@ fn held_page_is_refused() {
         }
         Err(r) => kunit_expect!(false, "refused for another reason: {:?}", r),
         Ok(Some(p)) => {
-            pool.offline_cancel(p);
+            cancel(&pool, p);
             kunit_expect!(false, "accepted with a page held");
         }
         Ok(None) => kunit_expect!(false, "no pageblock in the pool's own range"),
@@ -109,10 +196,7 @@ fn range_without_pool_pages_costs_nothing() {
         return;
     };
     let drains = pool.drains();
-    kunit_expect!(matches!(
-        pool.offline_prepare(0, start.min(1), 1000),
-        Ok(None)
-    ));
+    kunit_expect!(matches!(prepare(&pool, 0, start.min(1), 1000), Ok(None)));
     kunit_expect_eq!(pool.drains(), drains);
     kunit_expect!(!pool.pcp_config().disabled);
 }
@@ -121,6 +205,7 @@ kunit_suite!(
     pcpool_offline,
     [
         prepare_then_cancel_restores_exactly,
+        kernel_accounting_hand_over_and_cancel,
         held_page_is_refused,
         range_without_pool_pages_costs_nothing
     ]

@@ -7,7 +7,7 @@
 use super::exchange::Exchange;
 use crate::config::{DrainStrategy, PoolConfig, MAX_HIGH, MAX_PAGES};
 use crate::ffi::{
-    api::{self, Exported},
+    api::{self, Exported, FreeRefused},
     cpu::{num_online_cpus, possible_cpus},
     ipi::on_each_cpu,
     irq::with_irqs_off,
@@ -213,27 +213,28 @@ fn bad_high_batch_is_refused() {
     verify(&pool);
 }
 
-/// The C API's free refuses a page that is not the pool's and a page freed twice, and the
-/// pool stays as it was.
+/// The C API's free refuses a page that is not the pool's, a page another client holds (naming
+/// it), and a page freed twice, and the pool stays as it was.
 fn api_free_refuses_foreign_and_double() {
     let Some(pool) = pool(16, 4, 512) else { return };
     let foreign = match Chunk::alloc(NUMA_NO_NODE, 0, ZoneKind::Normal) {
         Ok(c) => c,
         Err(e) => return kunit_expect!(false, "alloc: {:?}", e),
     };
-    let Some(page) = Exported::alloc(&*pool, api::ZERO, 0) else {
+    let Some(page) = Exported::alloc(&*pool, api::ZERO, 7) else {
         return kunit_expect!(false, "alloc failed");
     };
     let before = verify(&pool);
     kunit_expect_eq!(before.allocated, 1);
     kunit_expect_eq!(
-        Exported::free(&*pool, foreign.pages().nth(0).raw()),
-        Err(EINVAL)
+        Exported::free(&*pool, foreign.pages().nth(0).raw(), 7),
+        Err(FreeRefused::Invalid)
     );
+    kunit_expect_eq!(Exported::free(&*pool, page, 9), Err(FreeRefused::HeldBy(7)));
     kunit_expect_eq!(verify(&pool), before);
-    kunit_expect!(Exported::free(&*pool, page).is_ok());
+    kunit_expect!(Exported::free(&*pool, page, 7).is_ok());
     let freed = verify(&pool);
-    kunit_expect_eq!(Exported::free(&*pool, page), Err(EINVAL));
+    kunit_expect_eq!(Exported::free(&*pool, page, 7), Err(FreeRefused::Invalid));
     kunit_expect_eq!(verify(&pool), freed);
     kunit_expect_eq!(freed.allocated, 0);
 }

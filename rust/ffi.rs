@@ -21,11 +21,13 @@ pub(crate) mod irq;
 pub(crate) mod kthread;
 #[cfg(CONFIG_KUNIT)]
 pub(crate) mod kunit;
+pub(crate) mod module_ref;
 pub(crate) mod notifier;
 pub(crate) mod page;
 pub(crate) mod params;
 pub(crate) mod percpu;
 pub(crate) mod percpu_lock;
+pub(crate) mod ratelimit;
 pub(crate) mod stop_machine;
 mod sys;
 pub(crate) mod workqueue;

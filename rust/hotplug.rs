@@ -11,6 +11,7 @@
 use crate::ffi::{
     api,
     callback_mutex::CallbackMutex,
+    module_ref::ModuleRef,
     notifier::{MemAction, MemoryHotplugHandler, MemoryNotify},
     workqueue::OwnedQueue,
 };
@@ -58,9 +59,11 @@ pub(crate) struct Hotplug {
     /// Held from an accepted `MEM_GOING_OFFLINE` until `MEM_OFFLINE` or `MEM_CANCEL_OFFLINE`,
     /// as virtio-mem holds its `hotplug_mutex`; unloading waits for it.
     lock: CallbackMutex,
-    /// The offline in progress, set while `lock` is held across callbacks.
+    /// The offline in progress, set while `lock` is held across callbacks, with a reference
+    /// to pcpool.ko: while the core holds the pool's pages, `rmmod` fails at once with `EBUSY`
+    /// (the offline may take long, or until a signal) instead of waiting for it.
     #[pin]
-    pending: Mutex<Option<PendingOffline>>,
+    pending: Mutex<Option<(PendingOffline, ModuleRef)>>,
     /// pcpool is unloading: refuse new offlines of its ranges.
     removing: AtomicBool,
     /// With `regrow`: the pool's target size.
@@ -129,19 +132,21 @@ impl Hotplug {
     }
 
     fn going_offline(&self, start: usize, end: usize) -> Result {
-        // A range without pool pageblocks costs a scan of the chunk table: no lock, no drain.
-        if self.pool.zone().chunks_in(start, end) == 0 {
+        // A range without pool pageblocks costs a scan of the chunk table: no drain. From here
+        // a grow gives back a chunk it takes from the range (see `PoolZone::grow`).
+        if self.pool.zone().begin_offline(start, end) == 0 {
             self.stats.no_chunks.fetch_add(1, Relaxed);
             return Ok(());
         }
         self.lock.lock();
-        let refusal = if self.removing.load(Relaxed) {
-            Err(Refusal::Failed(EBUSY))
+        let module = ModuleRef::try_get();
+        let refusal = if self.removing.load(Relaxed) || module.is_none() {
+            Err(Refusal::Failed(ENODEV))
         } else {
             self.pool.offline_prepare(start, end, self.evacuate_ms)
         };
-        match refusal {
-            Ok(Some(pending)) => {
+        match refusal.map(|p| p.zip(module)) {
+            Ok(Some((pending, module))) => {
                 pr_info!(
                     "gave up pfn [{:#x}, {:#x}): {} pages in {} pageblocks, PageOffline with refcount 0 ({} moved out first)\n",
                     start,
@@ -159,7 +164,7 @@ impl Hotplug {
                     .fetch_add(pending.pages() as u64, Relaxed);
                 self.stats.pending[0].store(start as u64, Relaxed);
                 self.stats.pending[1].store(end as u64, Relaxed);
-                *self.pending.lock() = Some(pending);
+                *self.pending.lock() = Some((pending, module));
                 // `lock` stays held until MEM_OFFLINE or MEM_CANCEL_OFFLINE.
                 Ok(())
             }
@@ -210,7 +215,7 @@ impl Hotplug {
                     "refusing to offline pfn [{:#x}, {:#x}): {}\n",
                     start,
                     end,
-                    if self.removing.load(Relaxed) {
+                    if e == ENODEV {
                         "pcpool is unloading"
                     } else if e == EBUSY {
                         "another isolation is in progress"
@@ -230,8 +235,8 @@ impl Hotplug {
             return;
         }
         let mut slot = self.pending.lock();
-        let pending = match slot.take() {
-            Some(p) if p.range() == (start, end) => p,
+        let (pending, _module) = match slot.take() {
+            Some(p) if p.0.range() == (start, end) => p,
             other => {
                 // Memory hotplug runs one operation at a time, so this is a bug: say so, and
                 // leave things as they are.
@@ -239,7 +244,7 @@ impl Hotplug {
                     "no offline pending for pfn [{:#x}, {:#x}) (pending: {:?})\n",
                     start,
                     end,
-                    other.as_ref().map(|p| p.range())
+                    other.as_ref().map(|p| p.0.range())
                 );
                 let none = other.is_none();
                 *slot = other;
@@ -298,6 +303,7 @@ impl MemoryHotplugHandler for Hotplug {
             MemAction::GoingOffline => self.going_offline(start, end),
             MemAction::Offline => {
                 self.finish(start, end, true);
+                self.pool.zone().end_offline();
                 self.regrow();
                 Ok(())
             }
@@ -307,6 +313,7 @@ impl MemoryHotplugHandler for Hotplug {
             }
             MemAction::CancelOffline => {
                 self.finish(start, end, false);
+                self.pool.zone().end_offline();
                 Ok(())
             }
             _ => Ok(()),

@@ -4,20 +4,22 @@
 
 use crate::config::{valid_high_batch, DrainStrategy, PoolConfig};
 use crate::ffi::{
-    api::{self, Exported},
-    cpu::{possible_cpus, CpuId},
+    api::{self, Exported, FreeRefused},
+    cpu::{possible_cpus, CpuId, CpusReadGuard},
     cpuhp::{CpuHotplugHandler, NotRunning},
     ipi::{on_each_cpu, on_each_cpu_wq},
     irq::{with_irqs_off, IrqsOff},
+    kthread::{msleep, now_ms},
     page::{PageRef, RawPage},
     percpu_lock::LockablePerCpu,
+    ratelimit::pr_err_ratelimited,
     stop_machine::stop_machine,
 };
 use crate::page_list::{PageId, PageState};
 use crate::pcp::PcpList;
 use crate::verify::{Report, Visited};
 use crate::zone::{MigrateType, PoolZone};
-use core::sync::atomic::{AtomicBool, AtomicU64, Ordering::Relaxed};
+use core::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering::Relaxed};
 use kernel::{
     new_mutex,
     prelude::*,
@@ -50,6 +52,33 @@ pub(crate) struct PcpConfig {
     /// Between `pcp_disable` and `pcp_enable`: the CPUs run with `high = 0`, `batch = 1`.
     pub(crate) disabled: bool,
 }
+
+/// A point where a test can make pcpool sleep, to open the window of a race (debugfs
+/// `inject_delay`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum DelayPoint {
+    /// In a CPU's `prepare` callback, after its marks are set: the CPU is not online yet.
+    CpuPrepare = 0,
+    /// In a grow, between taking the chunk from the kernel and adding it to the chunk table;
+    /// it waits first for an offline of the chunk's range to begin.
+    Grow = 1,
+}
+
+impl DelayPoint {
+    /// Every point.
+    pub(crate) const ALL: [Self; 2] = [Self::CpuPrepare, Self::Grow];
+
+    /// The name debugfs uses.
+    pub(crate) fn name(self) -> &'static str {
+        match self {
+            Self::CpuPrepare => "cpu_prepare",
+            Self::Grow => "grow",
+        }
+    }
+}
+
+/// The longest delay `inject_delay` takes.
+pub(crate) const MAX_INJECTED_DELAY_MS: u32 = 60_000;
 
 /// A snapshot of one CPU's pageset.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -94,6 +123,8 @@ pub(crate) struct Pool {
     drains: AtomicU64,
     /// Test-only weakened drain (see `isolation.rs`).
     weak_drain: AtomicBool,
+    /// Delays injected at each [`DelayPoint`], in ms.
+    delays: [AtomicU32; 2],
 }
 
 impl Pool {
@@ -116,6 +147,7 @@ impl Pool {
             ),
             drains: AtomicU64::new(0),
             weak_drain: AtomicBool::new(false),
+            delays: [AtomicU32::new(0), AtomicU32::new(0)],
         }? Error)
     }
 
@@ -127,9 +159,21 @@ impl Pool {
     /// Grows the pool until it holds at least `pages` pages. Sleeps.
     pub(crate) fn fill(&self, pages: usize) -> Result {
         while self.zone.counters().nr_pages < pages {
-            self.zone.grow()?;
+            self.grow()?;
         }
         Ok(())
+    }
+
+    /// Takes one more chunk from the kernel. Sleeps.
+    fn grow(&self) -> Result {
+        self.zone
+            .grow(|pfn| {
+                if self.injected_delay_ms(DelayPoint::Grow) > 0 {
+                    pr_info!("grow: took the chunk at pfn {:#x}\n", pfn);
+                }
+                self.injected_delay(DelayPoint::Grow, || self.zone.offline_begun(pfn));
+            })
+            .map(|_| ())
     }
 
     /// Takes a page from this CPU's pageset, refilling it from the zone when it is empty
@@ -185,7 +229,7 @@ impl Pool {
                 self.prepare(irqs, id, flags);
                 f(irqs, id)
             });
-            if r.is_some() || !flags.may_grow || self.zone.grow().is_err() {
+            if r.is_some() || !flags.may_grow || self.grow().is_err() {
                 return r;
             }
         }
@@ -212,11 +256,29 @@ impl Pool {
         out: &mut [T],
         f: impl Fn(&IrqsOff, PageId) -> Option<T>,
     ) -> usize {
+        self.alloc_bulk_sections(flags, owner, out, f, || 0, |_| {})
+    }
+
+    /// [`Pool::alloc_bulk_with`], in IRQs-off sections of at most one pcp batch each (zeroing
+    /// included), so that a large bulk allocation never keeps IRQs off for longer than a batch
+    /// does. `clock` is read at the start and end of each section, and `section` gets the
+    /// difference (the benchmark's `max_irqsoff_insn`; elsewhere both are no-ops).
+    pub(crate) fn alloc_bulk_sections<T>(
+        &self,
+        flags: AllocFlags,
+        owner: u16,
+        out: &mut [T],
+        f: impl Fn(&IrqsOff, PageId) -> Option<T>,
+        clock: impl Fn() -> u64,
+        mut section: impl FnMut(u64),
+    ) -> usize {
         let mut done = 0;
         while done < out.len() {
-            done += with_irqs_off(|irqs| {
+            let (n, ticks) = with_irqs_off(|irqs| {
+                let t0 = clock();
+                let cap = self.pcp.local(irqs).batch().max(1) as usize;
                 let mut n = 0;
-                for slot in out[done..].iter_mut() {
+                for slot in out[done..].iter_mut().take(cap) {
                     let Some(id) = self.pcp_alloc(irqs, owner) else {
                         break;
                     };
@@ -227,9 +289,11 @@ impl Pool {
                     }
                     n += 1;
                 }
-                n
+                (n, clock() - t0)
             });
-            if done < out.len() && (!flags.may_grow || self.zone.grow().is_err()) {
+            section(ticks);
+            done += n;
+            if n == 0 && (!flags.may_grow || self.grow().is_err()) {
                 break;
             }
         }
@@ -243,19 +307,31 @@ impl Pool {
         with_irqs_off(|irqs| self.free_one(irqs, id))
     }
 
-    /// Frees every page of `ids`; stops at the first that is not allocated.
+    /// Frees every page of `ids`, in IRQs-off sections of at most one pcp batch; stops at the
+    /// first that is not allocated.
     pub(crate) fn free_bulk(&self, ids: &[PageId]) -> Result {
-        with_irqs_off(|irqs| ids.iter().try_for_each(|&id| self.free_one(irqs, id)))
+        let mut done = 0;
+        while done < ids.len() {
+            done += with_irqs_off(|irqs| {
+                let cap = self.pcp.local(irqs).batch().max(1) as usize;
+                let section = &ids[done..(done + cap).min(ids.len())];
+                section
+                    .iter()
+                    .try_for_each(|&id| self.free_one(irqs, id))
+                    .map(|()| section.len())
+            })?;
+        }
+        Ok(())
     }
 
     fn free_one(&self, irqs: &IrqsOff, id: PageId) -> Result {
         let links = self.zone.links();
         if id as usize >= links.len() {
-            pr_err!("free of page id {} outside the pool\n", id);
+            pr_err_ratelimited!("free of page id {} outside the pool\n", id);
             return Err(EINVAL);
         }
         if let Err(state) = links.transition(id, PageState::Allocated, PageState::Pcp) {
-            pr_err!(
+            pr_err_ratelimited!(
                 "free of page id {} refused: it is not allocated ({:?}; a double free?)\n",
                 id,
                 state
@@ -369,6 +445,9 @@ impl Pool {
     }
 
     fn update_pcp(&self, f: impl FnOnce(PcpConfig) -> PcpConfig) -> Result {
+        // No CPU comes online meanwhile: it gets the new marks from its `prepare` callback or
+        // from the `on_each_cpu` round below, never neither.
+        let _cpus = CpusReadGuard::new();
         let mut config = self.pcp_lock.lock();
         Self::refuse_if_disabled(&config, "high/batch")?;
         let new = f(*config);
@@ -393,6 +472,35 @@ impl Pool {
         });
         *config = new;
         Ok(())
+    }
+
+    /// Holds the caller at `point` as a test asked (debugfs `inject_delay`): first until
+    /// `ready()` (the event the test waits for has happened), then until the test sets the
+    /// delay back to 0, for at most the delay's milliseconds in all. Sleeps.
+    pub(crate) fn injected_delay(&self, point: DelayPoint, ready: impl Fn() -> bool) {
+        let ms = self.injected_delay_ms(point);
+        if ms == 0 {
+            return;
+        }
+        pr_info!("inject_delay: up to {} ms at {}\n", ms, point.name());
+        let end = now_ms() + u64::from(ms);
+        while !ready() && now_ms() < end && self.injected_delay_ms(point) != 0 {
+            msleep(10);
+        }
+        while now_ms() < end && self.injected_delay_ms(point) != 0 {
+            msleep(10);
+        }
+        pr_info!("inject_delay: {} goes on\n", point.name());
+    }
+
+    /// The delay injected at `point`, in ms.
+    pub(crate) fn injected_delay_ms(&self, point: DelayPoint) -> u32 {
+        self.delays[point as usize].load(Relaxed)
+    }
+
+    /// Sets the delay injected at `point` (at most [`MAX_INJECTED_DELAY_MS`]).
+    pub(crate) fn inject_delay(&self, point: DelayPoint, ms: u32) {
+        self.delays[point as usize].store(ms.min(MAX_INJECTED_DELAY_MS), Relaxed);
     }
 
     /// Drain rounds so far: `drain_all` calls and `pcp_disable` rounds.
@@ -539,13 +647,20 @@ impl Exported for Pool {
         })
     }
 
-    fn free(&self, page: RawPage) -> Result {
+    fn free(&self, page: RawPage, owner: u16) -> Result<(), FreeRefused> {
         with_irqs_off(|irqs| {
             let Some(id) = self.zone.id_of(irqs, page) else {
-                pr_err!("free of {:?} refused: not a page of the pool\n", page);
-                return Err(EINVAL);
+                pr_err_ratelimited!("free of {:?} refused: not a page of the pool\n", page);
+                return Err(FreeRefused::Invalid);
             };
-            self.free_one(irqs, id)
+            // The page's owner is the one record of who holds it: a client's held count
+            // follows it, so a free through another client's handle must not count.
+            let links = self.zone.links();
+            let holder = links.owner(id);
+            if links.state(id) == PageState::Allocated && holder != owner {
+                return Err(FreeRefused::HeldBy(holder));
+            }
+            self.free_one(irqs, id).map_err(|_| FreeRefused::Invalid)
         })
     }
 }
@@ -555,9 +670,11 @@ impl Exported for Pool {
 /// marks, which an update made while it was down did not reach.
 impl CpuHotplugHandler for Arc<Pool> {
     fn prepare(&self, cpu: &NotRunning) {
-        // Under the pcp mutex: an update either ran before (we read its marks) or runs after
-        // (its `on_each_cpu` reaches this CPU once it is online). While the pagesets are
-        // disabled, the CPU starts disabled too, so `pcp_disable`'s promise covers it.
+        // CPU hotplug is held from here until the CPU is online, and every update of the marks
+        // holds it off (`cpus_read_lock()`, or memory hotplug's) from its change to its
+        // `on_each_cpu` round: so an update either ran before (we read its marks, under the pcp
+        // mutex) or runs after (its round reaches this CPU). While the pagesets are disabled,
+        // the CPU starts disabled too, so `pcp_disable`'s promise covers it.
         let config = self.pcp_lock.lock();
         let (high, batch) = if config.disabled {
             (0, 1)
@@ -565,6 +682,8 @@ impl CpuHotplugHandler for Arc<Pool> {
             (config.high, config.batch)
         };
         with_irqs_off(|irqs| self.pcp.not_running(cpu, irqs).set_high_batch(high, batch));
+        drop(config);
+        self.injected_delay(DelayPoint::CpuPrepare, || true);
     }
 
     fn dead(&self, cpu: &NotRunning) {

@@ -9,7 +9,7 @@ use crate::ffi::{
     debugfs::{seq_print, DebugfsFiles, FileSpec, SeqFile},
 };
 use crate::hotplug::HotplugStats;
-use crate::pool::{Isolation, Pool};
+use crate::pool::{DelayPoint, Isolation, Pool, MAX_INJECTED_DELAY_MS};
 use core::sync::atomic::{AtomicU32, Ordering::Relaxed};
 use kernel::{
     c_str,
@@ -26,10 +26,12 @@ const BATCH: u32 = 5;
 const DRAIN: u32 = 6;
 const HOTPLUG: u32 = 7;
 const ISOLATE: u32 = 8;
+const INJECT_DELAY: u32 = 9;
+const GROW: u32 = 10;
 
 /// The files: statistics are world-readable, `verify` (it stops the machine) and the knobs are
 /// root's.
-pub(crate) static FILES: [FileSpec; 9] = [
+pub(crate) static FILES: [FileSpec; 11] = [
     FileSpec {
         name: c_str!("zone"),
         mode: 0o444,
@@ -74,6 +76,16 @@ pub(crate) static FILES: [FileSpec; 9] = [
         name: c_str!("isolate"),
         mode: 0o600,
         id: ISOLATE,
+    },
+    FileSpec {
+        name: c_str!("inject_delay"),
+        mode: 0o600,
+        id: INJECT_DELAY,
+    },
+    FileSpec {
+        name: c_str!("grow"),
+        mode: 0o200,
+        id: GROW,
     },
 ];
 
@@ -214,6 +226,62 @@ impl PoolFiles {
         Ok(())
     }
 
+    /// `inject_delay`: `POINT MS` holds pcpool at a point where a race with another event can
+    /// open (`cpu_prepare`, `grow`), for tests, until the test writes `POINT 0`, or for at most
+    /// `MS`; a grow waits first for an offline of its chunk's range to begin.
+    fn write_inject_delay(&self, input: &str) -> Result {
+        let mut words = input.split_whitespace();
+        let point = words
+            .next()
+            .and_then(|w| DelayPoint::ALL.into_iter().find(|p| p.name() == w));
+        let ms = words
+            .next()
+            .and_then(|w| w.parse::<u32>().ok())
+            .filter(|&ms| ms <= MAX_INJECTED_DELAY_MS);
+        match (point, ms, words.next()) {
+            (Some(point), Some(ms), None) => {
+                self.pool.inject_delay(point, ms);
+                pr_info!("inject_delay: {} {} ms\n", point.name(), ms);
+                Ok(())
+            }
+            _ => {
+                pr_err!(
+                    "inject_delay: '{}' refused: allowed 'cpu_prepare MS' or 'grow MS', MS in 0..={}\n",
+                    input.trim(),
+                    MAX_INJECTED_DELAY_MS
+                );
+                Err(EINVAL)
+            }
+        }
+    }
+
+    /// `grow`: `PAGES` takes chunks from the kernel until the pool holds that many pages more
+    /// (1..=`max_pages`); `ENOSPC` past `max_pages`, `ENOMEM` when the kernel has no chunk.
+    fn write_grow(&self, input: &str) -> Result {
+        let max = self.pool.zone().max_chunks() * self.pool.zone().pages_per_chunk() as usize;
+        let Some(pages) = input
+            .trim()
+            .parse::<usize>()
+            .ok()
+            .filter(|&p| (1..=max).contains(&p))
+        else {
+            pr_err!(
+                "grow: '{}' refused: allowed 1..={} pages\n",
+                input.trim(),
+                max
+            );
+            return Err(EINVAL);
+        };
+        let before = self.pool.zone().counters().nr_pages;
+        self.pool.fill(before + pages).inspect_err(|e| {
+            pr_err!(
+                "grow: stopped at {} pages: {:?}\n",
+                self.pool.zone().counters().nr_pages,
+                e
+            );
+        })
+    }
+
     fn write_knob(&self, name: &str, input: &str, set: impl FnOnce(u32) -> Result) -> Result {
         match input.trim().parse::<u32>() {
             Ok(v) => set(v),
@@ -289,6 +357,11 @@ impl DebugfsFiles for PoolFiles {
                 }
                 None => seq_print!(out, "none\n"),
             },
+            INJECT_DELAY => {
+                for point in DelayPoint::ALL {
+                    seq_print!(out, "{} {}\n", point.name(), pool.injected_delay_ms(point));
+                }
+            }
             _ => return Err(EINVAL),
         }
         Ok(())
@@ -306,6 +379,8 @@ impl DebugfsFiles for PoolFiles {
                 }
             },
             ISOLATE => self.write_isolate(input),
+            INJECT_DELAY => self.write_inject_delay(input),
+            GROW => self.write_grow(input),
             _ => {
                 pr_err!("write refused: the file is read-only\n");
                 Err(EINVAL)

@@ -78,7 +78,12 @@ pub(crate) struct ZoneInner {
     /// lists, at pageblock granularity), linked through `PoolZone::block_links`.
     free_blocks: [PageList; 2],
     counters: ZoneCounters,
+    /// The pfn range of the memory offline in progress, from `MEM_GOING_OFFLINE` on.
+    offlining: Option<(usize, usize)>,
 }
+
+/// Chunks a grow takes before it gives up on finding one outside memory going offline.
+const GROW_TRIES: usize = 8;
 
 /// The pool's zone.
 ///
@@ -109,6 +114,7 @@ impl PoolZone {
                     block_free: empty_lists(max_chunks)?,
                     free_blocks: [PageList::EMPTY; 2],
                     counters: ZoneCounters::default(),
+                    offlining: None,
                 },
                 "pcpool_zone"
             ),
@@ -161,19 +167,76 @@ impl PoolZone {
         self.inner.lock()
     }
 
-    /// Takes one more chunk from the kernel and adds its pages to the movable free list.
-    /// Sleeps. `ENOSPC` when the zone holds `max_chunks` already.
-    pub(crate) fn grow(&self) -> Result<Slot> {
-        let chunk = Chunk::alloc(self.nid, self.chunks.order(), self.kind)?;
-        for page in chunk.pages().iter() {
-            page.set_offline();
+    /// Takes one more chunk from the kernel and adds its pages to the movable free list;
+    /// `taken(first pfn)` runs between the two (a test's injected delay). Sleeps. `ENOSPC` when the zone
+    /// holds `max_chunks` already.
+    ///
+    /// An offline can begin between taking the chunk and adding it: the chunk was free in the
+    /// buddy allocator until then, so nothing kept its range online. If [`PoolZone::begin_offline`]
+    /// has already looked for pool chunks there, the chunk is given back to the kernel (into the
+    /// isolated range, where the offline takes it), and another one is taken; otherwise the
+    /// notifier finds it. Both decide under the zone lock.
+    ///
+    /// A chunk of a CMA area (a movable allocation may get one) is never kept: `cma_alloc()`
+    /// could not get it back. It is held aside while the next one is taken, so that the
+    /// allocator does not hand it out again, and freed at the end.
+    pub(crate) fn grow(&self, taken: impl FnOnce(usize)) -> Result<Slot> {
+        let mut taken = Some(taken);
+        let mut cma = KVec::<Chunk>::new();
+        let mut tries = 0;
+        while tries < GROW_TRIES {
+            let chunk = Chunk::alloc(self.nid, self.chunks.order(), self.kind)?;
+            if chunk.pages().is_cma() {
+                if cma.is_empty() {
+                    pr_info!(
+                        "grow: the chunk at pfn {:#x} is in a CMA area: not kept\n",
+                        chunk.pages().start_pfn()
+                    );
+                }
+                // Held aside until the end, so that the allocator offers another; the CMA
+                // area is finite, so this ends. Without room to hold it, it is freed here, and
+                // counts as a try.
+                if cma.push(chunk, GFP_KERNEL).is_err() {
+                    tries += 1;
+                }
+                continue;
+            }
+            tries += 1;
+            for page in chunk.pages().iter() {
+                page.set_offline();
+            }
+            if let Some(f) = taken.take() {
+                f(chunk.pages().start_pfn());
+            }
+            match self.insert_chunk(chunk) {
+                Ok(slot) => return Ok(slot),
+                // A full table gives the chunk back, and dropping it frees it.
+                Err((_, false)) => return Err(ENOSPC),
+                Err((chunk, true)) => {
+                    pr_info!(
+                        "grow: the chunk at pfn {:#x} is in memory going offline: given back\n",
+                        chunk.pages().start_pfn()
+                    );
+                }
+            }
         }
-        // A full table gives the chunk back, and dropping it frees it.
-        let slot = self.chunks.insert(chunk).map_err(|_| ENOSPC)?;
-        let first = slot << self.chunks.order();
+        Err(EAGAIN)
+    }
+
+    /// Puts `chunk` in the table and its pages on the movable free list, under the zone lock;
+    /// gives it back with `true` if its range is going offline, `false` if the table is full.
+    fn insert_chunk(&self, chunk: Chunk) -> Result<Slot, (Chunk, bool)> {
         crate::ffi::irq::with_irqs_off(|irqs| {
             let mut zone = self.lock(irqs);
             let inner = &mut *zone;
+            let (first_pfn, n) = (chunk.pages().start_pfn(), chunk.pages().nr_pages());
+            if let Some((start, end)) = inner.offlining {
+                if first_pfn < end && start < first_pfn + n {
+                    return Err((chunk, true));
+                }
+            }
+            let slot = self.chunks.insert(chunk).map_err(|c| (c, false))?;
+            let first = slot << self.chunks.order();
             self.block_mt[slot as usize].store(MigrateType::Movable as u8, Relaxed);
             let block = &mut inner.block_free[slot as usize];
             // Highest first, so that allocation hands the lowest pfn out first.
@@ -182,13 +245,38 @@ impl PoolZone {
                 block.push_head(&self.links, id);
             }
             inner.free_blocks[MigrateType::Movable as usize].push_head(&self.block_links, slot);
-            let n = self.pages_per_chunk() as usize;
             inner.counters.nr_free += n;
             inner.counters.nr_pages += n;
             inner.counters.nr_chunks += 1;
             inner.counters.grows += 1;
-        });
-        Ok(slot)
+            Ok(slot)
+        })
+    }
+
+    /// `MEM_GOING_OFFLINE` for the pfn range `[start, end)`: records it until
+    /// [`PoolZone::end_offline`], so that a grow in flight gives a chunk of that range back, and
+    /// returns how many pool chunks are there now.
+    pub(crate) fn begin_offline(&self, start: usize, end: usize) -> usize {
+        crate::ffi::irq::with_irqs_off(|irqs| {
+            let mut zone = self.lock(irqs);
+            zone.offlining = Some((start, end));
+            self.slots_in(irqs, start, end).count()
+        })
+    }
+
+    /// Whether an offline of a range holding `pfn` has begun (for a test's injected delay).
+    pub(crate) fn offline_begun(&self, pfn: usize) -> bool {
+        crate::ffi::irq::with_irqs_off(|irqs| {
+            self.lock(irqs)
+                .offlining
+                .is_some_and(|(start, end)| (start..end).contains(&pfn))
+        })
+    }
+
+    /// `MEM_OFFLINE` or `MEM_CANCEL_OFFLINE`: the offline [`PoolZone::begin_offline`] recorded
+    /// is over.
+    pub(crate) fn end_offline(&self) {
+        crate::ffi::irq::with_irqs_off(|irqs| self.lock(irqs).offlining = None);
     }
 
     /// Moves up to `count` free movable pages onto `list` as pcp pages, in one pass under the
@@ -199,6 +287,7 @@ impl PoolZone {
             block_free,
             free_blocks,
             counters,
+            ..
         } = &mut *zone;
         let movable = &mut free_blocks[MigrateType::Movable as usize];
         let mut moved = 0;
@@ -321,19 +410,18 @@ impl PoolZone {
     /// Pages of pageblocks `slots` that are not free (allocated, or on a pcp list): after an
     /// isolation, the pages clients hold. Returns their number and the first one's pfn.
     pub(crate) fn busy_in(&self, slots: &[Slot]) -> (usize, Option<usize>) {
-        crate::ffi::irq::with_irqs_off(|irqs| {
-            let (mut n, mut first) = (0, None);
-            for &slot in slots {
-                let base = slot << self.chunks.order();
-                for id in base..base + self.pages_per_chunk() {
-                    if self.links.state(id) != PageState::Free {
-                        n += 1;
-                        first = first.or_else(|| self.pfn(irqs, id));
-                    }
+        let (mut n, mut first) = (0, None);
+        for &slot in slots {
+            let base = slot << self.chunks.order();
+            for id in base..base + self.pages_per_chunk() {
+                if self.links.state(id) != PageState::Free {
+                    n += 1;
+                    first =
+                        first.or_else(|| crate::ffi::irq::with_irqs_off(|irqs| self.pfn(irqs, id)));
                 }
             }
-            (n, first)
-        })
+        }
+        (n, first)
     }
 
     /// Gives every page of pageblocks `slots` to memory offlining: drops each page's reference
@@ -341,33 +429,40 @@ impl PoolZone {
     /// `__offline_isolated_pages()` skips it (the virtio-mem protocol). Every page must be free
     /// in an isolated pageblock. Returns the pages handed over, and how many did not reach 0
     /// (a reference someone else holds); [`PoolZone::take_back`] undoes it either way.
+    ///
+    /// The pages also leave the zone's `managed` count and totalram here: `offline_pages()`
+    /// takes out of them only the pages it offlines itself, and counts PageOffline ones as
+    /// offline already, as virtio-mem's are (it adjusts when it takes them).
     pub(crate) fn hand_over(&self, slots: &[Slot]) -> (usize, usize) {
-        crate::ffi::irq::with_irqs_off(|irqs| {
-            let (mut n, mut stuck) = (0, 0);
-            for &slot in slots {
-                self.handed_over[slot as usize].store(true, Relaxed);
-            }
-            for chunk in slots.iter().filter_map(|&s| self.chunks.get(s, irqs)) {
-                for page in chunk.iter() {
-                    n += 1;
-                    stuck += usize::from(!page.ref_dec_and_test());
+        let (mut n, mut stuck) = (0, 0);
+        // One IRQs-off section per pageblock, as `move_freepages_block()` takes the zone lock.
+        for &slot in slots {
+            self.handed_over[slot as usize].store(true, Relaxed);
+            crate::ffi::irq::with_irqs_off(|irqs| {
+                if let Some(chunk) = self.chunks.get(slot, irqs) {
+                    for page in chunk.iter() {
+                        n += 1;
+                        stuck += usize::from(!page.ref_dec_and_test());
+                    }
+                    chunk.adjust_managed(-(chunk.nr_pages() as isize));
                 }
-            }
-            (n, stuck)
-        })
+            });
+        }
+        (n, stuck)
     }
 
-    /// Takes back what [`PoolZone::hand_over`] gave: each page's reference, from 0 to 1
-    /// (`MEM_CANCEL_OFFLINE`).
+    /// Takes back what [`PoolZone::hand_over`] gave: each page's reference, from 0 to 1, and
+    /// the pages in the kernel's `managed` and totalram counts (`MEM_CANCEL_OFFLINE`).
     pub(crate) fn take_back(&self, slots: &[Slot]) {
-        crate::ffi::irq::with_irqs_off(|irqs| {
-            for chunk in slots.iter().filter_map(|&s| self.chunks.get(s, irqs)) {
-                chunk.iter().for_each(|page| page.ref_inc());
-            }
-            for &slot in slots {
-                self.handed_over[slot as usize].store(false, Relaxed);
-            }
-        })
+        for &slot in slots {
+            crate::ffi::irq::with_irqs_off(|irqs| {
+                if let Some(chunk) = self.chunks.get(slot, irqs) {
+                    chunk.iter().for_each(|page| page.ref_inc());
+                    chunk.adjust_managed(chunk.nr_pages() as isize);
+                }
+            });
+            self.handed_over[slot as usize].store(false, Relaxed);
+        }
     }
 
     /// Drops pageblocks `slots`, whose memory went offline, from the books (`MEM_OFFLINE`):
@@ -375,12 +470,13 @@ impl PoolZone {
     /// and their `struct page`s are never touched again. Each must be isolated and wholly
     /// free. Returns the pageblocks dropped. Sleeps (it waits for lockless readers).
     pub(crate) fn remove_offline(&self, slots: &[Slot]) -> usize {
-        let removed = crate::ffi::irq::with_irqs_off(|irqs| {
-            let mut zone = self.lock(irqs);
-            let inner = &mut *zone;
-            let per_chunk = self.pages_per_chunk();
-            let mut removed = 0;
-            for &slot in slots {
+        let per_chunk = self.pages_per_chunk();
+        let mut removed = 0;
+        // One zone-lock section per pageblock.
+        for &slot in slots {
+            removed += crate::ffi::irq::with_irqs_off(|irqs| {
+                let mut zone = self.lock(irqs);
+                let inner = &mut *zone;
                 let mt = MigrateType::from_u8(self.block_mt[slot as usize].load(Relaxed));
                 let free = inner.block_free[slot as usize].len();
                 if self.chunks.get(slot, irqs).is_none()
@@ -394,7 +490,7 @@ impl PoolZone {
                         free,
                         per_chunk
                     );
-                    continue;
+                    return 0;
                 }
                 inner.free_blocks[mt as usize].remove(&self.block_links, slot);
                 inner.block_free[slot as usize] = PageList::EMPTY;
@@ -411,10 +507,9 @@ impl PoolZone {
                 c.offlined += 1;
                 // Under the lock, so that a scan sees the chunk and its pages leave together.
                 self.chunks.forget_offline(slot);
-                removed += 1;
-            }
-            removed
-        });
+                1
+            });
+        }
         self.chunks.wait_for_readers();
         removed
     }
@@ -491,11 +586,6 @@ impl PoolZone {
     /// A snapshot of the counters.
     pub(crate) fn counters(&self) -> ZoneCounters {
         crate::ffi::irq::with_irqs_off(|irqs| self.lock(irqs).counters)
-    }
-
-    /// Number of chunks with a page in the pfn range `[start, end)`.
-    pub(crate) fn chunks_in(&self, start: usize, end: usize) -> usize {
-        crate::ffi::irq::with_irqs_off(|irqs| self.slots_in(irqs, start, end).count())
     }
 
     /// Calls `f(start_pfn, migratetype, free pages)` for each pageblock, under the lock with

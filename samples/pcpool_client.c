@@ -10,13 +10,16 @@
  * makes each move sleep first: how the tests keep an offline in progress.
  * With @misuse it first breaks the API's rules the ways a buggy client
  * would (a page that is not pcpool's, a double free, a bulk free with both
- * inside) and reports what pcpool answered.
+ * inside) and reports what pcpool answered. With @misuse_handles it breaks
+ * the rules of client handles: a free through another client's handle, NULL
+ * and ERR_PTR() handles, a handle used after unregister, a double unregister.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
 #include <linux/err.h>
 #include <linux/delay.h>
 #include <linux/highmem.h>
+#include <linux/kthread.h>
 #include <linux/module.h>
 #include <linux/slab.h>
 #include <linux/string.h>
@@ -43,6 +46,14 @@ MODULE_PARM_DESC(migrate_delay_ms, "sleep this long in each migrate callback (at
 static bool misuse;
 module_param(misuse, bool, 0444);
 MODULE_PARM_DESC(misuse, "free a foreign page, free a page twice, and bulk-free both; report the answers");
+
+static bool misuse_handles;
+module_param(misuse_handles, bool, 0444);
+MODULE_PARM_DESC(misuse_handles, "free through another client's handle, use NULL, ERR_PTR and unregistered handles; report the answers");
+
+static unsigned int misuse_loop;
+module_param(misuse_loop, uint, 0444);
+MODULE_PARM_DESC(misuse_loop, "free a foreign page this many times (at most 100000), then once more 5 s later");
 
 static struct page **extra;
 static unsigned int nr_extra;
@@ -136,12 +147,123 @@ static void break_the_rules(void)
 		foreign_ret, double_ret, bulk_freed, pcpool_client_held(client));
 }
 
+/* Allocates and frees through @arg until pcpool refuses the handle. */
+static int alloc_until_refused(void *arg)
+{
+	struct pcpool_client *c = arg;
+	unsigned long n = 0;
+	struct page *page;
+
+	while ((page = pcpool_alloc_page(c, 0))) {
+		if (pcpool_free_page(c, page))
+			pr_err("misuse_handles: a free during unregister failed\n");
+		n++;
+		cond_resched();
+	}
+	while (!kthread_should_stop())
+		schedule_timeout_interruptible(1);
+	return n;
+}
+
+/*
+ * An unregister racing a thread that allocates and frees through the same
+ * handle: refused while the thread holds a page, then done; the thread's
+ * next call is refused.
+ */
+static void unregister_racing_allocations(void)
+{
+	struct pcpool_client *c = pcpool_client_register("pcpool_client_race");
+	struct task_struct *t;
+	unsigned int busy = 0;
+	int ret;
+
+	if (IS_ERR(c))
+		return;
+	t = kthread_run(alloc_until_refused, c, "pcpool_client_race");
+	if (IS_ERR(t)) {
+		pcpool_client_unregister(c);
+		return;
+	}
+	msleep(20);
+	while ((ret = pcpool_client_unregister(c)) == -EBUSY)
+		busy++;
+	pr_info("misuse_handles: unregister during allocations: %d after %u refusals; the thread made %d allocations\n",
+		ret, busy, kthread_stop(t));
+}
+
+/*
+ * Client handles broken on purpose: pcpool must refuse each call with -EINVAL
+ * (NULL for an allocation) and a log line, and every count must stay right.
+ */
+static void break_the_handles(void)
+{
+	struct pcpool_client *other = pcpool_client_register("pcpool_client_b");
+	struct pcpool_client *bad = ERR_PTR(-ENOMEM);
+	struct page *page = pcpool_alloc_page(client, PCPOOL_MAY_GROW), *got;
+	int ret;
+
+	if (IS_ERR(other) || !page) {
+		pr_err("misuse_handles: no second client or no page\n");
+		if (!IS_ERR(other))
+			pcpool_client_unregister(other);
+		if (page)
+			pcpool_free_page(client, page);
+		return;
+	}
+	ret = pcpool_free_page(other, page);
+	pr_info("misuse_handles: foreign client free %d; this client holds %ld, the other %ld; the other unregistered: %d\n",
+		ret, pcpool_client_held(client), pcpool_client_held(other),
+		pcpool_client_unregister(other));
+
+	ret = pcpool_free_page(NULL, page);
+	got = pcpool_alloc_page(NULL, 0);
+	pr_info("misuse_handles: NULL handle: alloc %s, free %d\n", got ? "a page" : "NULL", ret);
+
+	ret = pcpool_free_page(bad, page);
+	got = pcpool_alloc_page(bad, 0);
+	pr_info("misuse_handles: ERR_PTR handle: alloc %s, free %d, held %ld, unregister %d\n",
+		got ? "a page" : "NULL", ret, pcpool_client_held(bad), pcpool_client_unregister(bad));
+
+	ret = pcpool_free_page(other, page);
+	got = pcpool_alloc_page(other, 0);
+	pr_info("misuse_handles: after unregister: alloc %s, free %d, unregister again %d\n",
+		got ? "a page" : "NULL", ret, pcpool_client_unregister(other));
+
+	ret = pcpool_free_page(client, page);
+	pr_info("misuse_handles: the owner's free %d; this client holds %ld\n", ret,
+		pcpool_client_held(client));
+	unregister_racing_allocations();
+}
+
+/*
+ * A client looping on a bad free: pcpool logs at most a burst of lines, and
+ * the first line of the next interval says how many it suppressed.
+ */
+static void loop_on_bad_frees(void)
+{
+	struct page *foreign = alloc_page(GFP_KERNEL);
+	unsigned int i, refused = 0;
+
+	if (!foreign)
+		return;
+	for (i = 0; i < misuse_loop; i++)
+		refused += pcpool_free_page(client, foreign) == -EINVAL;
+	msleep(5100);
+	refused += pcpool_free_page(client, foreign) == -EINVAL;
+	__free_page(foreign);
+	pr_info("misuse_loop: %u of %u bad frees refused\n", refused, misuse_loop + 1);
+}
+
 static int __init pcpool_client_init(void)
 {
 	unsigned int n, i, bad = 0;
 
 	if (hold > NR_PAGES) {
 		pr_err("hold=%u is invalid: allowed 0..=%d\n", hold, NR_PAGES);
+		return -EINVAL;
+	}
+	if (misuse_loop > 100000) {
+		pr_err("misuse_loop=%u is invalid: allowed 0..=100000\n", misuse_loop);
 		return -EINVAL;
 	}
 	if (hold_extra > (1u << 22)) {
@@ -153,6 +275,10 @@ static int __init pcpool_client_init(void)
 		return PTR_ERR(client);
 	if (misuse)
 		break_the_rules();
+	if (misuse_handles)
+		break_the_handles();
+	if (misuse_loop)
+		loop_on_bad_frees();
 
 	n = pcpool_alloc_bulk(client, PCPOOL_ZERO | PCPOOL_MAY_GROW, NR_PAGES, pages);
 	for (i = 0; i < n; i++) {

@@ -24,9 +24,11 @@
 # eighth of RAM) are made top-down, inside ZONE_MOVABLE, and make the blocks
 # there reserved: 2.5 GiB with 896 MiB movable leaves, like the lean
 # kernel's 2 GiB with 512 MiB, a few whole movable blocks that can go offline.
+# cma=64M: a CMA area, which pcpool must never keep pageblocks of
+# (scripts/tests/cma.sh).
 if [ "${PCPOOL_FLAVOUR:-}" = debug ]; then
 	: "${PCPOOL_VM_MEMORY:=2560M}"
-	: "${PCPOOL_VM_APPEND:=movablecore=896M}"
+	: "${PCPOOL_VM_APPEND:=movablecore=896M cma=64M}"
 fi
 : "${PCPOOL_VM_MEMORY:=2G}"
 : "${PCPOOL_VM_APPEND:=movablecore=512M}"

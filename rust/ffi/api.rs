@@ -36,21 +36,31 @@ pub(crate) const ZERO: u32 = 0x1;
 /// `PCPOOL_MAY_GROW`, asserted in pcpool_shim.c.
 pub(crate) const MAY_GROW: u32 = 0x2;
 
+/// Why the pool refused a free through the C API.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum FreeRefused {
+    /// Not an allocated page of the pool (logged by the pool).
+    Invalid,
+    /// Another client holds the page (this is its id; 0: an in-kernel user). The shim logs it,
+    /// with both clients' names.
+    HeldBy(u16),
+}
+
 /// What the C API needs from the pool.
 pub(crate) trait Exported: Send + Sync + 'static {
     /// One page (`flags`: [`ZERO`], [`MAY_GROW`]) for client `owner`.
     fn alloc(&self, flags: u32, owner: u16) -> Option<RawPage>;
     /// Fills `out` from the start for client `owner`; returns how many it filled.
     fn alloc_bulk(&self, flags: u32, owner: u16, out: &mut [Option<RawPage>]) -> usize;
-    /// Frees a page a client passed in: `EINVAL` unless it is an allocated page of the pool.
-    fn free(&self, page: RawPage) -> Result;
+    /// Frees a page client `owner` passed in, if it is a page of the pool that `owner` holds.
+    fn free(&self, page: RawPage, owner: u16) -> Result<(), FreeRefused>;
 }
 
 struct Entry {
     obj: *const (),
     alloc: fn(*const (), u32, u16) -> Option<RawPage>,
     alloc_bulk: fn(*const (), u32, u16, &mut [Option<RawPage>]) -> usize,
-    free: fn(*const (), RawPage) -> Result,
+    free: fn(*const (), RawPage, u16) -> Result<(), FreeRefused>,
 }
 
 /// The registered pool. Set before any client can call (clients resolve pcpool's symbols
@@ -87,7 +97,7 @@ impl<T: Exported> ApiRegistration<T> {
                 obj: (&*obj as *const T).cast(),
                 alloc: |o, f, id| cast::<T>(o).alloc(f, id),
                 alloc_bulk: |o, f, id, out| cast::<T>(o).alloc_bulk(f, id, out),
-                free: |o, p| cast::<T>(o).free(p),
+                free: |o, p, id| cast::<T>(o).free(p, id),
             },
             GFP_KERNEL,
         )?);
@@ -115,6 +125,9 @@ impl<T: Exported> Drop for ApiRegistration<T> {
         // SAFETY: leaked by `new` (type invariant); unpublished, and no client can be calling:
         // pcpool is being unloaded, so none is registered.
         drop(unsafe { KBox::from_raw(self.entry) });
+        // SAFETY: no client is registered (each pins the module), and no module that could
+        // still hold a handle is loaded (each links against pcpool's symbols).
+        unsafe { super::sys::pcpool_clients_release() };
     }
 }
 
@@ -127,7 +140,7 @@ fn entry<'a>() -> Option<&'a Entry> {
 fn raw(page: *mut bindings::page) -> Option<RawPage> {
     let page = core::ptr::NonNull::new(page).map(RawPage);
     if page.is_none() {
-        pr_err!("free of a NULL page refused\n");
+        super::ratelimit::pr_err_ratelimited!("free of a NULL page refused\n");
     }
     page
 }
@@ -142,17 +155,34 @@ unsafe extern "C" fn pcpool_rs_alloc(flags: c_uint, owner: u16) -> *mut bindings
         .map_or(core::ptr::null_mut(), |p| p.0.as_ptr())
 }
 
+/// Frees `page` for client `owner`: 0, or `-EINVAL` with `*holder` set to the id of the client
+/// that holds the page when that is why (left alone otherwise).
+///
 /// # Safety
 ///
-/// Called by the shim's `pcpool_free_page()` only; `page` may be any value.
+/// Called by the shim's `pcpool_free_page()` and `pcpool_free_bulk()` only; `page` may be any
+/// value, `holder` is writable.
 #[no_mangle]
-unsafe extern "C" fn pcpool_rs_free(page: *mut bindings::page) -> i32 {
+unsafe extern "C" fn pcpool_rs_free(
+    page: *mut bindings::page,
+    owner: u16,
+    holder: *mut i32,
+) -> i32 {
     let Some(e) = entry() else {
         return EINVAL.to_errno();
     };
-    match raw(page).ok_or(EINVAL).and_then(|p| (e.free)(e.obj, p)) {
+    let Some(page) = raw(page) else {
+        return EINVAL.to_errno();
+    };
+    match (e.free)(e.obj, page, owner) {
         Ok(()) => 0,
-        Err(err) => err.to_errno(),
+        Err(refused) => {
+            if let FreeRefused::HeldBy(id) = refused {
+                // SAFETY: writable (the caller's contract).
+                unsafe { *holder = i32::from(id) };
+            }
+            EINVAL.to_errno()
+        }
     }
 }
 
@@ -175,21 +205,4 @@ unsafe extern "C" fn pcpool_rs_alloc_bulk(
     let out =
         unsafe { core::slice::from_raw_parts_mut(pages.cast::<Option<RawPage>>(), nr as usize) };
     (e.alloc_bulk)(e.obj, flags, owner, out) as c_uint
-}
-
-/// # Safety
-///
-/// Called by the shim's `pcpool_free_bulk()` only; `pages` holds `nr` entries.
-#[no_mangle]
-unsafe extern "C" fn pcpool_rs_free_bulk(nr: c_uint, pages: *mut *mut bindings::page) -> c_uint {
-    let Some(e) = entry() else { return 0 };
-    if pages.is_null() {
-        return 0;
-    }
-    // SAFETY: `pages` holds `nr` entries (the API's contract).
-    let pages = unsafe { core::slice::from_raw_parts(pages.cast_const(), nr as usize) };
-    pages
-        .iter()
-        .filter(|&&p| raw(p).is_some_and(|p| (e.free)(e.obj, p).is_ok()))
-        .count() as c_uint
 }

@@ -52,3 +52,24 @@ pub(crate) fn possible_cpus() -> impl Iterator<Item = CpuId> {
         .filter(|&cpu| unsafe { sys::pcpool_cpu_possible(cpu) })
         .map(CpuId::from_kernel)
 }
+
+/// Holds CPU hotplug off (`cpus_read_lock()`) until dropped: no CPU comes online or goes
+/// offline meanwhile, so an `on_each_cpu` reaches every CPU that will run.
+pub(crate) struct CpusReadGuard(());
+
+impl CpusReadGuard {
+    /// Takes the CPU hotplug lock for reading. Sleeps. Not from memory hotplug callbacks,
+    /// which hold it already (a second read lock can deadlock against a waiting writer).
+    pub(crate) fn new() -> Self {
+        // SAFETY: process context; released by `drop`.
+        unsafe { kernel::bindings::cpus_read_lock() };
+        Self(())
+    }
+}
+
+impl Drop for CpusReadGuard {
+    fn drop(&mut self) {
+        // SAFETY: taken by `new`.
+        unsafe { kernel::bindings::cpus_read_unlock() };
+    }
+}

@@ -23,6 +23,13 @@ pub(crate) fn pageblock_order() -> u32 {
     unsafe { sys::pcpool_pageblock_order() }
 }
 
+/// The kernel's usable RAM in pages, MemTotal (`totalram_pages()`).
+#[cfg_attr(not(CONFIG_KUNIT), allow(dead_code))]
+pub(crate) fn totalram_pages() -> usize {
+    // SAFETY: reads an atomic counter.
+    unsafe { sys::pcpool_totalram_pages() }
+}
+
 /// Which zone a chunk comes from.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum ZoneKind {
@@ -160,6 +167,19 @@ impl<'a> ChunkRef<'a> {
         (delta % size == 0 && delta / size < self.nr_pages()).then_some(delta / size)
     }
 
+    /// Whether the chunk's first pageblock belongs to a CMA area (`is_migrate_cma_page()`).
+    pub(crate) fn is_cma(&self) -> bool {
+        // SAFETY: `first` is a valid page (type invariant).
+        unsafe { sys::pcpool_page_is_cma(self.first.as_ptr()) }
+    }
+
+    /// `adjust_managed_page_count()`: `delta` pages more (or fewer, if negative) in the
+    /// chunk's zone's `managed` and in totalram (MemTotal).
+    pub(crate) fn adjust_managed(&self, delta: isize) {
+        // SAFETY: `first` is a valid page (type invariant); the counters are atomics.
+        unsafe { bindings::adjust_managed_page_count(self.first.as_ptr(), delta as _) };
+    }
+
     /// The pages of the chunk, in pfn order.
     pub(crate) fn iter(self) -> impl Iterator<Item = PageRef<'a>> {
         (0..self.nr_pages()).map(move |n| self.nth(n))
@@ -283,6 +303,13 @@ impl PageRef<'_> {
     pub(super) fn set_private(&self, private: usize) {
         // SAFETY: a page of a chunk pcpool owns (type invariant), so `private` is ours.
         unsafe { sys::pcpool_set_page_private(self.page.as_ptr(), private) };
+    }
+
+    /// The managed pages of the page's zone (`zone_managed_pages()`).
+    #[cfg_attr(not(CONFIG_KUNIT), allow(dead_code))]
+    pub(crate) fn zone_managed_pages(&self) -> usize {
+        // SAFETY: a valid page (type invariant).
+        unsafe { sys::pcpool_page_zone_managed_pages(self.page.as_ptr()) }
     }
 
     /// The page's zone, if it is one pcpool takes chunks from.

@@ -31,7 +31,10 @@
 #include <asm/msr.h>
 #include <linux/workqueue.h>
 #include <linux/mutex.h>
-#include <linux/idr.h>
+#include <linux/percpu-refcount.h>
+#include <linux/completion.h>
+#include <linux/xarray.h>
+#include <linux/err.h>
 #include <linux/lockdep.h>
 #include <linux/preempt.h>
 #include <linux/smp.h>
@@ -276,6 +279,30 @@ void pcpool_clear_page_offline(struct page *page)
 	__ClearPageOffline(page);
 }
 
+/*
+ * Whether the page's pageblock belongs to a CMA area (is_migrate_cma_page()).
+ * get_pageblock_migratetype() calls get_pfnblock_flags_mask(), which is not
+ * exported, so the bits are read here as it reads them with SPARSEMEM: from
+ * the section's pageblock_flags bitmap (mem_section is exported).
+ */
+#ifndef CONFIG_SPARSEMEM
+#error "pcpool reads pageblock flags through mem_section: SPARSEMEM only"
+#endif
+bool pcpool_page_is_cma(struct page *page)
+{
+#ifdef CONFIG_CMA
+	unsigned long pfn = page_to_pfn(page);
+	unsigned long *bitmap = section_to_usemap(__pfn_to_section(pfn));
+	unsigned long bitidx = ((pfn & (PAGES_PER_SECTION - 1)) >> pageblock_order) *
+			       NR_PAGEBLOCK_BITS;
+	unsigned long word = READ_ONCE(bitmap[bitidx / BITS_PER_LONG]);
+
+	return ((word >> (bitidx & (BITS_PER_LONG - 1))) & MIGRATETYPE_MASK) == MIGRATE_CMA;
+#else
+	return false;
+#endif
+}
+
 /* The page's zone as rust/ffi/page.rs names it: 0 Normal, 1 Movable, -1 other. */
 int pcpool_page_zone(struct page *page)
 {
@@ -351,6 +378,27 @@ int pcpool_cb_mutex_unlock(struct pcpool_cb_mutex *m)
 bool pcpool_cb_mutex_held_by_current(struct pcpool_cb_mutex *m)
 {
 	return READ_ONCE(m->owner) == current;
+}
+
+unsigned long pcpool_page_zone_managed_pages(struct page *page)
+{
+	return zone_managed_pages(page_zone(page));
+}
+
+unsigned long pcpool_totalram_pages(void)
+{
+	return totalram_pages();
+}
+
+/* A reference to pcpool.ko itself: rmmod fails with -EBUSY while one is held. */
+bool pcpool_module_get(void)
+{
+	return try_module_get(THIS_MODULE);
+}
+
+void pcpool_module_put(void)
+{
+	module_put(THIS_MODULE);
 }
 
 unsigned long pcpool_memory_block_size_bytes(void)
@@ -640,11 +688,29 @@ void pcpool_seq_print(struct seq_file *m, const void *args)
  * (rust/ffi/api.rs); clients and their held-page counts are here. A client
  * pins pcpool.ko (try_module_get()) until it unregisters, which it cannot
  * while it holds pages.
+ *
+ * A handle stays readable until pcpool.ko unloads, so a call through a
+ * handle already unregistered is refused, not a use-after-free: unregister
+ * retires the client (state DEAD, its id freed) and keeps the struct and its
+ * per-CPU count on a list that unload frees. A client module cannot outlive
+ * pcpool.ko (it links against its symbols), so no handle can.
+ *
+ * Allocations hold the client's percpu_ref while they run; unregister kills
+ * it and waits for those in flight, so that no page can be added to the
+ * held count it then reads, and resurrects it if that count is not 0. Frees
+ * only take pages away from the count, so they need no reference: a free
+ * racing with an unregister either lands before the count is read or makes
+ * it non-zero.
  */
 static_assert(PCPOOL_ZERO == 0x1 && PCPOOL_MAY_GROW == 0x2);
 
+enum pcpool_client_state { PCPOOL_CLIENT_LIVE, PCPOOL_CLIENT_UNREGISTERING, PCPOOL_CLIENT_DEAD };
+
 struct pcpool_client {
 	char name[32];
+	atomic_t state;
+	struct percpu_ref active;
+	struct completion idle;
 	long __percpu *held;
 	struct list_head node;
 	u16 id;
@@ -652,46 +718,95 @@ struct pcpool_client {
 	void *migrate_priv;
 };
 
-/* Client ids, 1..65535, recorded with each page a client allocates. */
-static DEFINE_IDA(pcpool_client_ida);
+/* Client ids, 1..65535, recorded with each page a client allocates: id -> live client. */
+static DEFINE_XARRAY_ALLOC1(pcpool_client_ids);
 
-/* The registered clients, so that a refusal can say who holds pages. */
+/* The registered clients (for refusals and evacuation), and the retired ones. */
 static LIST_HEAD(pcpool_clients);
+static LIST_HEAD(pcpool_retired);
 static DEFINE_MUTEX(pcpool_clients_lock);
+
+static void pcpool_client_idle(struct percpu_ref *ref)
+{
+	complete(&container_of(ref, struct pcpool_client, active)->idle);
+}
 
 struct pcpool_client *pcpool_client_register(const char *name)
 {
 	struct pcpool_client *c;
-	int id;
+	u32 id;
+	int ret = -ENOMEM;
 
 	if (!try_module_get(THIS_MODULE))
 		return ERR_PTR(-ENODEV);
 	c = kzalloc(sizeof(*c), GFP_KERNEL);
-	if (c)
-		c->held = alloc_percpu(long);
-	if (!c || !c->held) {
-		kfree(c);
-		module_put(THIS_MODULE);
-		return ERR_PTR(-ENOMEM);
-	}
+	if (!c)
+		goto put;
+	c->held = alloc_percpu(long);
+	if (!c->held)
+		goto free;
+	ret = percpu_ref_init(&c->active, pcpool_client_idle, 0, GFP_KERNEL);
+	if (ret)
+		goto free;
+	init_completion(&c->idle);
 	strscpy(c->name, name ? name : "?", sizeof(c->name));
-	id = ida_alloc_range(&pcpool_client_ida, 1, U16_MAX, GFP_KERNEL);
-	if (id < 0) {
-		free_percpu(c->held);
-		kfree(c);
-		module_put(THIS_MODULE);
-		return ERR_PTR(id);
-	}
+	ret = xa_alloc(&pcpool_client_ids, &id, c, XA_LIMIT(1, U16_MAX), GFP_KERNEL);
+	if (ret)
+		goto exit_ref;
 	c->id = id;
 	mutex_lock(&pcpool_clients_lock);
 	list_add_tail(&c->node, &pcpool_clients);
 	mutex_unlock(&pcpool_clients_lock);
 	pr_info("client %s registered\n", c->name);
 	return c;
+exit_ref:
+	percpu_ref_exit(&c->active);
+free:
+	free_percpu(c->held);
+	kfree(c);
+put:
+	module_put(THIS_MODULE);
+	return ERR_PTR(ret);
 }
 EXPORT_SYMBOL_GPL(pcpool_client_register);
 
-long pcpool_client_held(const struct pcpool_client *c)
+/* A handle that is not a client at all, or one already unregistered: refused and logged. */
+static bool pcpool_client_ok(const struct pcpool_client *c, const char *call)
+{
+	if (!c) {
+		pr_err_ratelimited("%s: NULL client handle refused\n", call);
+		return false;
+	}
+	if (IS_ERR(c)) {
+		pr_err_ratelimited("%s: invalid client handle %pe refused\n", call, c);
+		return false;
+	}
+	if (atomic_read(&c->state) == PCPOOL_CLIENT_DEAD) {
+		pr_err_ratelimited("%s: client %s is unregistered: call refused\n", call, c->name);
+		return false;
+	}
+	return true;
+}
+
+/* Starts a call through @c; pcpool_client_put() ends it. */
+static bool pcpool_client_get(struct pcpool_client *c, const char *call)
+{
+	if (!pcpool_client_ok(c, call))
+		return false;
+	if (!percpu_ref_tryget_live(&c->active)) {
+		pr_err_ratelimited("%s: client %s is being unregistered: call refused\n", call,
+				   c->name);
+		return false;
+	}
+	return true;
+}
+
+static void pcpool_client_put(struct pcpool_client *c)
+{
+	percpu_ref_put(&c->active);
+}
+
+static long pcpool_client_sum(const struct pcpool_client *c)
 {
 	long held = 0;
 	int cpu;
@@ -700,37 +815,76 @@ long pcpool_client_held(const struct pcpool_client *c)
 		held += *per_cpu_ptr(c->held, cpu);
 	return held;
 }
+
+long pcpool_client_held(const struct pcpool_client *c)
+{
+	if (!pcpool_client_ok(c, "pcpool_client_held"))
+		return 0;
+	return pcpool_client_sum(c);
+}
 EXPORT_SYMBOL_GPL(pcpool_client_held);
 
 int pcpool_client_unregister(struct pcpool_client *c)
 {
 	long held;
 
-	mutex_lock(&pcpool_clients_lock);
-	held = pcpool_client_held(c);
+	if (!pcpool_client_ok(c, "pcpool_client_unregister"))
+		return -EINVAL;
+	/* One unregister at a time per client; a second one, or one after, is refused. */
+	if (atomic_cmpxchg(&c->state, PCPOOL_CLIENT_LIVE, PCPOOL_CLIENT_UNREGISTERING) !=
+	    PCPOOL_CLIENT_LIVE) {
+		pr_err_ratelimited("pcpool_client_unregister: client %s is already being unregistered: refused\n",
+				   c->name);
+		return -EINVAL;
+	}
+	/* No call may start now; wait for those in flight, then read a count that holds still. */
+	percpu_ref_kill(&c->active);
+	wait_for_completion(&c->idle);
+	held = pcpool_client_sum(c);
 	if (held) {
-		mutex_unlock(&pcpool_clients_lock);
+		reinit_completion(&c->idle);
+		percpu_ref_resurrect(&c->active);
+		atomic_set(&c->state, PCPOOL_CLIENT_LIVE);
 		pr_err("client %s holds %ld pages: unregister refused, pcpool stays loaded\n",
 		       c->name, held);
 		return -EBUSY;
 	}
-	list_del(&c->node);
+	mutex_lock(&pcpool_clients_lock);
+	list_move_tail(&c->node, &pcpool_retired);
+	xa_erase(&pcpool_client_ids, c->id);
+	atomic_set(&c->state, PCPOOL_CLIENT_DEAD);
 	mutex_unlock(&pcpool_clients_lock);
-	ida_free(&pcpool_client_ida, c->id);
+	percpu_ref_exit(&c->active);
 	pr_info("client %s unregistered\n", c->name);
-	free_percpu(c->held);
-	kfree(c);
 	module_put(THIS_MODULE);
 	return 0;
 }
 EXPORT_SYMBOL_GPL(pcpool_client_unregister);
 
+/* At unload, when no client is registered: frees the retired handles. */
+void pcpool_clients_release(void)
+{
+	struct pcpool_client *c, *next;
+
+	mutex_lock(&pcpool_clients_lock);
+	WARN_ON_ONCE(!list_empty(&pcpool_clients));
+	list_for_each_entry_safe(c, next, &pcpool_retired, node) {
+		list_del(&c->node);
+		free_percpu(c->held);
+		kfree(c);
+	}
+	mutex_unlock(&pcpool_clients_lock);
+}
+
 int pcpool_client_set_migrate(struct pcpool_client *c, pcpool_migrate_t migrate, void *priv)
 {
+	if (!pcpool_client_get(c, "pcpool_client_set_migrate"))
+		return -EINVAL;
 	mutex_lock(&pcpool_clients_lock);
 	c->migrate = migrate;
 	c->migrate_priv = priv;
 	mutex_unlock(&pcpool_clients_lock);
+	pcpool_client_put(c);
 	return 0;
 }
 EXPORT_SYMBOL_GPL(pcpool_client_set_migrate);
@@ -748,13 +902,9 @@ int pcpool_client_migrate(u16 id, struct page *old, struct page *new)
 	int ret = -EOPNOTSUPP;
 
 	mutex_lock(&pcpool_clients_lock);
-	list_for_each_entry(c, &pcpool_clients, node) {
-		if (c->id == id) {
-			if (c->migrate)
-				ret = c->migrate(c, old, new, c->migrate_priv);
-			break;
-		}
-	}
+	c = xa_load(&pcpool_client_ids, id);
+	if (c && c->migrate)
+		ret = c->migrate(c, old, new, c->migrate_priv);
 	mutex_unlock(&pcpool_clients_lock);
 	return ret;
 }
@@ -763,15 +913,11 @@ int pcpool_client_migrate(u16 id, struct page *old, struct page *new)
 bool pcpool_client_can_migrate(u16 id)
 {
 	struct pcpool_client *c;
-	bool ret = false;
+	bool ret;
 
 	mutex_lock(&pcpool_clients_lock);
-	list_for_each_entry(c, &pcpool_clients, node) {
-		if (c->id == id) {
-			ret = c->migrate;
-			break;
-		}
-	}
+	c = xa_load(&pcpool_client_ids, id);
+	ret = c && c->migrate;
 	mutex_unlock(&pcpool_clients_lock);
 	return ret;
 }
@@ -784,7 +930,7 @@ void pcpool_log_holders(void)
 
 	mutex_lock(&pcpool_clients_lock);
 	list_for_each_entry(c, &pcpool_clients, node) {
-		held = pcpool_client_held(c);
+		held = pcpool_client_sum(c);
 		if (held)
 			pr_info("client %s holds %ld pages\n", c->name, held);
 	}
@@ -800,28 +946,52 @@ static bool pcpool_flags_ok(const struct pcpool_client *c, unsigned int flags)
 	return true;
 }
 
+/*
+ * A free through @c of a page that client @owner holds: refused (the page's
+ * owner is the one record of who holds it). Any context: the name is read
+ * under RCU, and client structs are freed only at unload.
+ */
+static void pcpool_log_foreign_free(const struct pcpool_client *c, struct page *page, u16 owner)
+{
+	const struct pcpool_client *holder;
+
+	rcu_read_lock();
+	holder = xa_load(&pcpool_client_ids, owner);
+	pr_err_ratelimited("client %s: free of the page at pfn %#lx refused: client %s holds it\n",
+			   c->name, page_to_pfn(page), holder ? holder->name : "(in-kernel user)");
+	rcu_read_unlock();
+}
+
 struct page *pcpool_alloc_page(struct pcpool_client *c, unsigned int flags)
 {
-	struct page *page;
+	struct page *page = NULL;
 
-	if (!pcpool_flags_ok(c, flags))
+	if (!pcpool_client_get(c, "pcpool_alloc_page"))
 		return NULL;
-	if (flags & PCPOOL_MAY_GROW)
-		might_sleep();
-	page = pcpool_rs_alloc(flags, c->id);
-	if (page)
-		this_cpu_inc(*c->held);
+	if (pcpool_flags_ok(c, flags)) {
+		if (flags & PCPOOL_MAY_GROW)
+			might_sleep();
+		page = pcpool_rs_alloc(flags, c->id);
+		if (page)
+			this_cpu_inc(*c->held);
+	}
+	pcpool_client_put(c);
 	return page;
 }
 EXPORT_SYMBOL_GPL(pcpool_alloc_page);
 
 int pcpool_free_page(struct pcpool_client *c, struct page *page)
 {
-	/* A refused free is logged once, by pcpool_rs_free(), with its reason. */
-	int ret = pcpool_rs_free(page);
+	int ret, owner = -1;
 
+	if (!pcpool_client_ok(c, "pcpool_free_page"))
+		return -EINVAL;
+	/* A refused free is logged once, by pcpool_rs_free() or here, with its reason. */
+	ret = pcpool_rs_free(page, c->id, &owner);
 	if (!ret)
 		this_cpu_dec(*c->held);
+	else if (owner >= 0)
+		pcpool_log_foreign_free(c, page, owner);
 	return ret;
 }
 EXPORT_SYMBOL_GPL(pcpool_free_page);
@@ -829,23 +999,36 @@ EXPORT_SYMBOL_GPL(pcpool_free_page);
 unsigned int pcpool_alloc_bulk(struct pcpool_client *c, unsigned int flags, unsigned int nr,
 			       struct page **pages)
 {
-	unsigned int n;
+	unsigned int n = 0;
 
-	if (!pcpool_flags_ok(c, flags))
+	if (!pcpool_client_get(c, "pcpool_alloc_bulk"))
 		return 0;
-	if (flags & PCPOOL_MAY_GROW)
-		might_sleep();
-	n = pcpool_rs_alloc_bulk(flags, c->id, nr, pages);
-	this_cpu_add(*c->held, n);
+	if (pcpool_flags_ok(c, flags)) {
+		if (flags & PCPOOL_MAY_GROW)
+			might_sleep();
+		n = pcpool_rs_alloc_bulk(flags, c->id, nr, pages);
+		this_cpu_add(*c->held, n);
+	}
+	pcpool_client_put(c);
 	return n;
 }
 EXPORT_SYMBOL_GPL(pcpool_alloc_bulk);
 
 unsigned int pcpool_free_bulk(struct pcpool_client *c, unsigned int nr, struct page **pages)
 {
-	unsigned int n = pcpool_rs_free_bulk(nr, pages);
+	unsigned int i, n = 0;
+	int owner;
 
-	/* Each refused page is logged once, by pcpool_rs_free_bulk(). */
+	if (!pcpool_client_ok(c, "pcpool_free_bulk"))
+		return 0;
+	/* Each refused page is logged once, by pcpool_rs_free() or here. */
+	for (i = 0; pages && i < nr; i++) {
+		owner = -1;
+		if (!pcpool_rs_free(pages[i], c->id, &owner))
+			n++;
+		else if (owner >= 0)
+			pcpool_log_foreign_free(c, pages[i], owner);
+	}
 	this_cpu_sub(*c->held, n);
 	return n;
 }

@@ -72,8 +72,11 @@ bool pcpool_page_offline(struct page *page);
 void pcpool_set_page_offline(struct page *page);
 void pcpool_clear_page_offline(struct page *page);
 int pcpool_page_zone(struct page *page);
+bool pcpool_page_is_cma(struct page *page);
 void pcpool_set_page_private(struct page *page, unsigned long private);
 unsigned long pcpool_page_private(struct page *page);
+unsigned long pcpool_page_zone_managed_pages(struct page *page);
+unsigned long pcpool_totalram_pages(void);
 unsigned long pcpool_memory_block_size_bytes(void);
 
 struct task_struct *pcpool_kthread_start(void (*call)(void *data), void *data,
@@ -88,6 +91,9 @@ void pcpool_seq_print(struct seq_file *m, const void *args);
 
 void pcpool_params(struct pcpool_params *p);
 void pcpool_log_holders(void);
+void pcpool_clients_release(void);
+bool pcpool_module_get(void);
+void pcpool_module_put(void);
 int pcpool_client_migrate(u16 id, struct page *old, struct page *new);
 bool pcpool_client_can_migrate(u16 id);
 
@@ -99,10 +105,9 @@ bool pcpool_cb_mutex_held_by_current(struct pcpool_cb_mutex *m);
 
 /* The pool's entry points for the C API, in Rust (rust/ffi/api.rs). */
 struct page *pcpool_rs_alloc(unsigned int flags, u16 owner);
-int pcpool_rs_free(struct page *page);
+int pcpool_rs_free(struct page *page, u16 owner, int *holder);
 unsigned int pcpool_rs_alloc_bulk(unsigned int flags, u16 owner, unsigned int nr,
 				  struct page **pages);
-unsigned int pcpool_rs_free_bulk(unsigned int nr, struct page **pages);
 bool pcpool_node_online(int nid);
 
 int pcpool_cpuhp_add(struct hlist_node *node, int (*startup)(unsigned int, struct hlist_node *),

@@ -53,8 +53,11 @@ extern "C" {
     pub(crate) fn pcpool_set_page_offline(page: *mut bindings::page);
     pub(crate) fn pcpool_clear_page_offline(page: *mut bindings::page);
     pub(crate) fn pcpool_page_zone(page: *mut bindings::page) -> c_int;
+    pub(crate) fn pcpool_page_is_cma(page: *mut bindings::page) -> bool;
     pub(crate) fn pcpool_set_page_private(page: *mut bindings::page, private: c_ulong);
     pub(crate) fn pcpool_page_private(page: *mut bindings::page) -> c_ulong;
+    pub(crate) fn pcpool_page_zone_managed_pages(page: *mut bindings::page) -> c_ulong;
+    pub(crate) fn pcpool_totalram_pages() -> c_ulong;
 
     pub(crate) fn pcpool_memory_block_size_bytes() -> c_ulong;
 
@@ -83,6 +86,9 @@ extern "C" {
 
     pub(crate) fn pcpool_params(p: *mut super::params::RawParams);
     pub(crate) fn pcpool_log_holders();
+    pub(crate) fn pcpool_clients_release();
+    pub(crate) fn pcpool_module_get() -> bool;
+    pub(crate) fn pcpool_module_put();
     pub(crate) fn pcpool_client_can_migrate(id: u16) -> bool;
     pub(crate) fn pcpool_client_migrate(
         id: u16,

@@ -13,7 +13,7 @@
 
 use super::{PcpConfig, Pool};
 use crate::config::DrainStrategy;
-use crate::ffi::ipi::on_each_cpu;
+use crate::ffi::{cpu::CpusReadGuard, ipi::on_each_cpu};
 use crate::zone::MigrateType;
 use core::sync::atomic::Ordering::Relaxed;
 use kernel::{prelude::*, sync::Arc};
@@ -27,6 +27,8 @@ pub(crate) struct Isolation {
     start: usize,
     end: usize,
     blocks: usize,
+    /// Made by `isolate_range_cpuslocked`: it ends where CPU hotplug is held off already.
+    cpuslocked: bool,
 }
 
 impl Isolation {
@@ -52,7 +54,12 @@ impl Drop for Isolation {
             .zone
             .set_migratetype_range(self.start, self.end, MigrateType::Movable);
         // The pagesets come back only once the blocks are movable.
-        self.pool.pcp_enable();
+        if self.cpuslocked {
+            self.pool.pcp_enable_cpuslocked();
+        } else {
+            let _cpus = CpusReadGuard::new();
+            self.pool.pcp_enable_cpuslocked();
+        }
     }
 }
 
@@ -62,7 +69,7 @@ impl Pool {
     /// every online CPU. No CPU is skipped for `count == 0`: that read could race with a free
     /// on its way to the list (the 2020 bug). `EBUSY` if they are disabled already.
     ///
-    /// Until [`Pool::pcp_enable`], whatever would take the pcp mutex to change the pagesets (a
+    /// Until [`Pool::pcp_enable_cpuslocked`], whatever would take the pcp mutex to change the pagesets (a
     /// `high`/`batch`/`drain` update, another isolation) gets `EBUSY`, so the mutex is in effect
     /// held from here to there, as `pcp_batch_high_lock` is in the kernel; a CPU that comes
     /// online meanwhile starts disabled. (A flag under the mutex rather than the mutex itself,
@@ -71,7 +78,10 @@ impl Pool {
     /// The strategy picks how the round reaches the CPUs (IPI, work items, or remote locking);
     /// with `Pageblock`, the 2014 design, no round runs here, and `isolate_range` runs one
     /// after each pageblock instead.
-    pub(crate) fn pcp_disable(&self) -> Result<PcpConfig> {
+    ///
+    /// The caller holds CPU hotplug off, so that no CPU comes online between its `prepare`
+    /// callback (which reads the marks) and this round (which reaches only online CPUs).
+    pub(crate) fn pcp_disable_cpuslocked(&self) -> Result<PcpConfig> {
         let mut config = self.pcp_lock.lock();
         if config.disabled {
             pr_info!("the pagesets are disabled already: another isolation is in progress\n");
@@ -85,8 +95,9 @@ impl Pool {
         Ok(snapshot)
     }
 
-    /// Enables the pagesets again with their marks (`zone_pcp_enable()`).
-    pub(crate) fn pcp_enable(&self) {
+    /// Enables the pagesets again with their marks (`zone_pcp_enable()`); the caller holds CPU
+    /// hotplug off, as for [`Pool::pcp_disable_cpuslocked`].
+    pub(crate) fn pcp_enable_cpuslocked(&self) {
         let mut config = self.pcp_lock.lock();
         let PcpConfig {
             high, batch, drain, ..
@@ -115,14 +126,31 @@ impl Pool {
 
     /// Isolates the pool's pageblocks in the pfn range `[start, end)`: disables the pagesets
     /// (one drain), sets those blocks ISOLATE and moves their free pages to the isolate list.
-    /// `EBUSY` while another isolation is in progress (they do not nest).
+    /// `EBUSY` while another isolation is in progress (they do not nest). Takes CPU hotplug's
+    /// lock for a moment, so not from a memory hotplug callback. Sleeps.
     pub(crate) fn isolate_range(self: &Arc<Self>, start: usize, end: usize) -> Result<Isolation> {
-        let config = self.pcp_disable()?;
+        let _cpus = CpusReadGuard::new();
+        self.isolate(start, end, false)
+    }
+
+    /// [`Pool::isolate_range`] where CPU hotplug is held off already (memory hotplug callbacks);
+    /// the isolation must end there too.
+    pub(crate) fn isolate_range_cpuslocked(
+        self: &Arc<Self>,
+        start: usize,
+        end: usize,
+    ) -> Result<Isolation> {
+        self.isolate(start, end, true)
+    }
+
+    fn isolate(self: &Arc<Self>, start: usize, end: usize, cpuslocked: bool) -> Result<Isolation> {
+        let config = self.pcp_disable_cpuslocked()?;
         let mut iso = Isolation {
             pool: self.clone(),
             start,
             end,
             blocks: 0,
+            cpuslocked,
         };
         if config.drain == DrainStrategy::Pageblock {
             // 2014's `set_migratetype_isolate()`: each pageblock is isolated, then drained.

@@ -74,7 +74,8 @@ impl Pool {
     /// pageblocks through their migrate callbacks; and if every page there is then free, hands
     /// them all over. `Ok(None)` when the range holds no pool pageblock: nothing is done, no
     /// lock taken, no drain. Otherwise the range is back as it was (but for the pages moved)
-    /// when this returns an error. Sleeps.
+    /// when this returns an error. The caller holds CPU hotplug off, as memory hotplug does,
+    /// until the offline ends. Sleeps.
     pub(crate) fn offline_prepare(
         self: &Arc<Self>,
         start: usize,
@@ -85,7 +86,9 @@ impl Pool {
         if slots.is_empty() {
             return Ok(None);
         }
-        let iso = self.isolate_range(start, end).map_err(Refusal::Failed)?;
+        let iso = self
+            .isolate_range_cpuslocked(start, end)
+            .map_err(Refusal::Failed)?;
         // Isolated, and the pagesets drained and disabled: a page of these pageblocks is now
         // free on the isolate list or held by a client, and none can change state.
         let (mut held, mut first) = self.zone.busy_in(&slots);

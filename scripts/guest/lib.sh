@@ -119,6 +119,57 @@ kunit_skip_suites() {
 	echo 'pcpool-kunit-done' >/sys/module/kunit/parameters/filter_glob
 }
 
+# The kernel's own figures, one per line, in one process: "MemTotal kB",
+# "MemFree kB", "zone NAME present managed free" (pages, summed over nodes),
+# and "block N state zone" for each memory block (an online block's zone;
+# "-" for an offline one).
+kernel_view() {
+	awk '
+	FILENAME == "/proc/meminfo" && ($1 == "MemTotal:" || $1 == "MemFree:") { print substr($1, 1, length($1) - 1), $2 }
+	FILENAME == "/proc/zoneinfo" && $1 == "Node" { z = $4; zones[z] = 1 }
+	FILENAME == "/proc/zoneinfo" && $1 == "pages" && $2 == "free" { free[z] += $3 }
+	FILENAME == "/proc/zoneinfo" && ($1 == "present" || $1 == "managed") && NF == 2 { v[z, $1] += $2 }
+	FILENAME ~ /\/state$/ { split(FILENAME, p, "/"); n = substr(p[6], 7); state[n] = $1 }
+	FILENAME ~ /\/valid_zones$/ { split(FILENAME, p, "/"); n = substr(p[6], 7); zone[n] = $1 }
+	END {
+		for (z in zones) if (v[z, "present"]) print "zone", z, v[z, "present"], v[z, "managed"], free[z]
+		for (n in state) print "block", n, state[n], state[n] == "online" ? zone[n] : "-"
+	}' /proc/meminfo /proc/zoneinfo $MEM/memory*/state $MEM/memory*/valid_zones | sort -V
+}
+
+# Compares the kernel's figures now with kernel_view's output $1, taken before
+# pcpool was loaded: MemTotal and each zone's present and managed must differ
+# from it by exactly the pages of the memory blocks whose state changed since
+# (an offline block's pages less in its zone, an online block's more). Prints
+# the figures as a KTAP comment; returns 1 on any difference.
+kernel_accounting_ok() {
+	local per_block=$((0x$(cat $MEM/block_size_bytes) / 4096))
+	kernel_view | awk -v per_block=$per_block -v what="${2:-}" '
+	NR == FNR { base[$1, $2] = $0; if ($1 == "block") bstate[$2] = $3 " " $4; next }
+	{ now[$1, $2] = $0 }
+	$1 == "MemTotal" { total = $2 }
+	$1 == "MemFree" { memfree = $2 }
+	$1 == "zone" { present[$2] = $3; managed[$2] = $4; free[$2] = $5 }
+	$1 == "block" { split(bstate[$2], b, " ")
+		if (b[1] == "online" && $3 == "offline") { d[b[2]] -= per_block; dt -= per_block; off++ }
+		if (b[1] == "offline" && $3 == "online") { d[$4] += per_block; dt += per_block; on++ } }
+	END {
+		for (k in base) {
+			split(base[k], f, " ")
+			if (f[1] == "MemTotal") exp_total = f[2] + dt * 4
+			if (f[1] == "zone") { bp[f[2]] = f[3]; bm[f[2]] = f[4]; bz[f[2]] = 1 }
+		}
+		msg = sprintf("kernel%s: MemTotal %d kB (expected %d), MemFree %d kB; %d blocks offline, %d online since load", what, total, exp_total, memfree, off, on)
+		bad = total != exp_total
+		for (z in bz) {
+			msg = msg sprintf("; %s present %d (%d) managed %d (%d) free %d", z, present[z], bp[z] + d[z], managed[z], bm[z] + d[z], free[z])
+			bad = bad || present[z] != bp[z] + d[z] || managed[z] != bm[z] + d[z]
+		}
+		print "# " msg (bad ? " MISMATCH" : "")
+		exit bad
+	}' "$1" -
+}
+
 # MemFree in kB, after dropping clean caches and shrinking every slab cache
 # (which also empties KASAN's quarantine of freed objects: on the debug
 # kernel it holds tens of MiB that would look like pages lost).

@@ -96,3 +96,56 @@ def pool_blocks(blocks):
     per_block = int(open(f"{MEM}/block_size_bytes").read(), 16) // os.sysconf("SC_PAGESIZE")
     used = {int(l.split()[0], 16) // per_block for l in read("pageblocks").splitlines()[1:]}
     return [b for b in blocks if int(b) in used]
+
+
+def kernel_view():
+    """The kernel's own figures, as scripts/guest/lib.sh's kernel_view reads
+    them: MemTotal and MemFree (kB), each zone's present, managed and free
+    pages (summed over nodes), each memory block's state and zone."""
+    view = {"zones": {}, "blocks": {}}
+    for line in open("/proc/meminfo"):
+        key, value = line.split(":", 1)
+        if key in ("MemTotal", "MemFree"):
+            view[key] = int(value.split()[0])
+    zone = None
+    for line in open("/proc/zoneinfo"):
+        f = line.split()
+        if f[:1] == ["Node"]:
+            zone = view["zones"].setdefault(f[3], {"present": 0, "managed": 0, "free": 0})
+        elif zone is not None and f[:2] == ["pages", "free"]:
+            zone["free"] += int(f[2])
+        elif zone is not None and len(f) == 2 and f[0] in ("present", "managed"):
+            zone[f[0]] += int(f[1])
+    view["zones"] = {z: v for z, v in view["zones"].items() if v["present"]}
+    for d in os.listdir(MEM):
+        if d.startswith("memory") and d[6:].isdigit():
+            state = open(f"{MEM}/{d}/state").read().strip()
+            zone = open(f"{MEM}/{d}/valid_zones").read().split()[0] if state == "online" else None
+            view["blocks"][int(d[6:])] = (state, zone)
+    return view
+
+
+def kernel_accounting(base):
+    """Compares the kernel's figures now with kernel_view() taken before
+    pcpool was loaded: MemTotal and each zone's present and managed must
+    differ by exactly the pages of the blocks whose state changed. Returns
+    (MemTotal drift in kB, a message, or None when exact)."""
+    now = kernel_view()
+    per_block = int(open(f"{MEM}/block_size_bytes").read(), 16) // os.sysconf("SC_PAGESIZE")
+    delta, total = {}, 0
+    for b, (state, zone) in now["blocks"].items():
+        was, was_zone = base["blocks"].get(b, (state, zone))
+        if was == "online" and state == "offline":
+            delta[was_zone] = delta.get(was_zone, 0) - per_block
+            total -= per_block
+        elif was == "offline" and state == "online":
+            delta[zone] = delta.get(zone, 0) + per_block
+            total += per_block
+    drift = now["MemTotal"] - (base["MemTotal"] + total * 4)
+    bad = [f"MemTotal {now['MemTotal']} kB, expected {base['MemTotal'] + total * 4}"] if drift else []
+    for z, v in base["zones"].items():
+        n = now["zones"].get(z, {"present": 0, "managed": 0})
+        for k in ("present", "managed"):
+            if n[k] != v[k] + delta.get(z, 0):
+                bad.append(f"{z} {k} {n[k]}, expected {v[k] + delta.get(z, 0)}")
+    return drift, ("; ".join(bad) if bad else None)

@@ -19,7 +19,9 @@ too), steps are drawn at random from:
                below pcpool): the offline fails and the pool is as before
   stress       stop or start the stress sample
 
-After every step verify must say consistent. At the end everything is
+After every step verify must say consistent, and the kernel's own figures
+(MemTotal, each zone's present and managed) must be exactly what the memory
+blocks' states say. At the end everything is
 unloaded and the summary gives each operation's count and outcomes, the
 failures, and the pages lost (which must be 0).
 
@@ -37,8 +39,8 @@ import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from pcpool_guest import (DEBUGFS, MEM, kmsg_mark, kmsg_since, load, loaded, pool_blocks,  # noqa: E402
-                          read, unload)
+from pcpool_guest import (DEBUGFS, MEM, kernel_accounting, kernel_view, kmsg_mark,  # noqa: E402
+                          kmsg_since, load, loaded, pool_blocks, read, unload)
 from pcpool_guest import write as write_once  # noqa: E402
 
 KDIR = os.environ["KDIR"]
@@ -294,6 +296,8 @@ def main():
     duration = int(sys.argv[1])
     log(f"seed {SEED}, {duration} s, {os.cpu_count()} vCPUs, offlinable blocks {BLOCKS}")
     free_before = memfree()
+    kernel_base = kernel_view()
+    max_drift = 0
     if not insmod(MODULE, LOAD_ARGS):
         log("insmod pcpool failed")
         return 1
@@ -313,6 +317,11 @@ def main():
         counts[(name, outcome)] += 1
         steps += 1
         verify(name)
+        # The kernel's figures after every step: exact for the blocks' states.
+        drift, bad = kernel_accounting(kernel_base)
+        max_drift = max(max_drift, abs(drift))
+        if bad:
+            fail(name, f"kernel accounting: {bad}")
         if time.time() > next_report:
             next_report += 60
             log(f"{int(time.time() - start)} s: {steps} steps, {len(failures)} failures; {read('verify').splitlines()[0]}")
@@ -334,6 +343,9 @@ def main():
     if not unload("pcpool"):
         fail("end", "rmmod pcpool failed")
     free_after = memfree()
+    end_drift, bad = kernel_accounting(kernel_base)
+    if bad:
+        fail("end", f"kernel accounting after unload: {bad}")
     slack = sum(int(l.split()[1]) for l in open("/proc/zoneinfo") if l.split()[:1] == ["high:"]) * 4
     short_kb = max(0, free_before - free_after - slack)
     lost = allocated + short_kb // 4
@@ -348,6 +360,8 @@ def main():
     print("soak: zone: " + " ".join(f"{k} {v}" for k, v in zone_end.items()))
     print("soak: hotplug: " + " ".join(f"{k} {v.strip()}" for k, v in hotplug.items() if v.strip() not in ("0", "none")))
     print(f"soak: MemFree before load {free_before} kB, after unload {free_after} kB; kernel pcp slack {slack} kB")
+    print(f"soak: MemTotal before load {kernel_base['MemTotal']} kB; drift after unload {end_drift} kB, "
+          f"largest after a step {max_drift} kB (0: exact for the blocks' states)")
     print(f"soak: failures: {len(failures)}")
     for f_ in failures[:20]:
         print(f"soak:   {f_}")

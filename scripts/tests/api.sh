@@ -5,13 +5,15 @@
 # zeroed pages and give them back, the stress sample runs on every CPU while
 # the pool is scanned, and pcpool cannot be unloaded while a client holds
 # pages. A client that breaks the rules (a foreign page, a double free) is
-# refused, logged once per bad page, and leaves the pool consistent.
+# refused, logged once per bad page, and leaves the pool consistent; so is a
+# free through another client's handle, and a call through a NULL, ERR_PTR or
+# unregistered handle.
 set -u
 . "$KDIR/tools/testing/selftests/kselftest/ktap_helpers.sh"
 . "$PCPOOL_TOP/scripts/guest/lib.sh"
 
 ktap_print_header
-ktap_set_plan 7
+ktap_set_plan 13
 
 verify_line() { head -1 $DEBUGFS/verify; }
 allocated() { verify_line | sed -n 's/.* \([0-9]*\) allocated;.*/\1/p'; }
@@ -83,6 +85,61 @@ if insmod "$PCPOOL_TOP/samples/pcpool_client.ko" misuse=1 &&
 else
 	ktap_print_msg "$(verify_line); log: $(kmsg_since misuse | grep pcpool | tr '\n' '|')"
 	ktap_test_fail misuse_refused_logged_once
+fi
+
+# Handles: each bad call refused (-22, or no page) with a log line naming
+# the clients; the page stays its owner's, every held count right, and
+# pcpool's module count exactly as before the client loaded.
+refcnt=$(cat /sys/module/pcpool/refcnt)
+kmsg_mark handles
+insmod "$PCPOOL_TOP/samples/pcpool_client.ko" misuse_handles=1
+rmmod pcpool_client
+handles=$(kmsg_since handles)
+ktap_print_msg "$(grep -o 'misuse_handles: .*\|pcpool: .*refused.*' <<<"$handles" | tr '\n' '|')"
+handle_test() {
+	local name=$1 pat ok=1
+	shift
+	for pat in "$@"; do grep -qF -- "$pat" <<<"$handles" || ok=0; done
+	if [ $ok = 1 ] && [ "$(allocated)" = 0 ] && consistent &&
+		[ "$(cat /sys/module/pcpool/refcnt)" = "$refcnt" ]; then
+		ktap_test_pass "$name"
+	else
+		ktap_test_fail "$name"
+	fi
+}
+handle_test foreign_client_free \
+	"pcpool_client: misuse_handles: foreign client free -22; this client holds 1, the other 0; the other unregistered: 0" \
+	"pcpool: client pcpool_client_b: free of the page at pfn" \
+	"pcpool: client pcpool_client_b unregistered" \
+	"pcpool_client: misuse_handles: the owner's free 0; this client holds 0"
+handle_test bad_client_handle_null "pcpool_client: misuse_handles: NULL handle: alloc NULL, free -22" \
+	"pcpool: pcpool_free_page: NULL client handle refused"
+handle_test bad_client_handle_err_ptr \
+	"pcpool_client: misuse_handles: ERR_PTR handle: alloc NULL, free -22, held 0, unregister -22" \
+	"pcpool: pcpool_client_unregister: invalid client handle -ENOMEM refused"
+handle_test bad_client_handle_after_unregister \
+	"pcpool_client: misuse_handles: after unregister: alloc NULL, free -22, unregister again -22" \
+	"pcpool: pcpool_client_unregister: client pcpool_client_b is unregistered: call refused"
+# An unregister racing allocations through the same handle: refused while a
+# page is held, then done; the allocating thread's next call is refused.
+handle_test bad_client_handle_unregister_race \
+	"pcpool: client pcpool_client_race unregistered" \
+	"pcpool: pcpool_alloc_page: client pcpool_client_race is"
+grep -q "misuse_handles: unregister during allocations: 0 after [0-9]* refusals; the thread made [1-9]" <<<"$handles" ||
+	ktap_print_msg "the unregister race did not run as planned"
+
+# A client looping on a bad free: 1000 refusals log a burst of 10 lines;
+# 5 s later the next one logs its line after one saying how many of the
+# same were suppressed.
+kmsg_mark ratelimit
+insmod "$PCPOOL_TOP/samples/pcpool_client.ko" misuse_loop=1000 && rmmod pcpool_client
+lines=$(kmsg_since ratelimit | grep -c 'pcpool: free of the page at pfn 0x[0-9a-f]* refused: not a page of the pool')
+ktap_print_msg "$lines refusal lines; $(kmsg_since ratelimit | grep -o 'pcpool: [0-9]* messages like the next suppressed\|misuse_loop: .*' | tr '\n' ' ')"
+if [ "$lines" = 11 ] && kmsg_in_order ratelimit "pcpool: 990 messages like the next suppressed" \
+	"pcpool_client: misuse_loop: 1001 of 1001 bad frees refused" && [ "$(allocated)" = 0 ] && consistent; then
+	ktap_test_pass ratelimit_bad_frees
+else
+	ktap_test_fail ratelimit_bad_frees
 fi
 
 if rmmod pcpool && [ ! -d /sys/module/pcpool ]; then

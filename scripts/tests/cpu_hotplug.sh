@@ -3,14 +3,14 @@
 #
 # vCPUs go offline and online through sysfs while the stress sample runs: a
 # dead CPU's pageset goes back to the zone (no page stranded on an offline
-# CPU), a CPU that comes back has the current marks, and the pool stays
-# consistent throughout.
+# CPU), a CPU that comes back has the current marks, even when they change
+# while it is coming up, and the pool stays consistent throughout.
 set -u
 . "$KDIR/tools/testing/selftests/kselftest/ktap_helpers.sh"
 . "$PCPOOL_TOP/scripts/guest/lib.sh"
 
 ktap_print_header
-ktap_set_plan 3
+ktap_set_plan 4
 
 CPU=/sys/devices/system/cpu
 verify_line() { head -1 $DEBUGFS/verify; }
@@ -49,6 +49,44 @@ if [ "$(awk 'NR > 1 && $3 == 96 && $4 == 12' $DEBUGFS/pcp | wc -l)" = "$(nproc)"
 else
 	ktap_print_msg "pcp: $(tr '\n' '|' <$DEBUGFS/pcp)"
 	ktap_test_fail back_online_with_current_marks
+fi
+
+# Marks that change while a CPU is coming up (held between its prepare
+# callback and its first moment online by an injected delay, until the test
+# lets it go) reach it: an update of high, an isolation, the end of an
+# isolation. The change is written while the CPU is held (with the CPU
+# hotplug lock it then waits for the CPU to be up, which is the point).
+high_of() { awk -v c="$1" 'NR > 1 && $1 == c {print $3}' $DEBUGFS/pcp; }
+during_bringup() {
+	local mark="bringup-$1" end=$((SECONDS + 60))
+	echo 0 >$CPU/cpu3/online
+	kmsg_mark "$mark"
+	echo "cpu_prepare 60000" >$DEBUGFS/inject_delay
+	echo 1 >$CPU/cpu3/online &
+	until kmsg_since "$mark" | grep -q "pcpool: inject_delay: up to 60000 ms at cpu_prepare"; do
+		[ $SECONDS -lt $end ] || break
+		sleep 0.2
+	done
+	echo "$2" >"$DEBUGFS/$3" &
+	sleep 1
+	echo "cpu_prepare 0" >$DEBUGFS/inject_delay
+	wait
+	ktap_print_msg "$1: cpu3 came up with high $(high_of 3); all CPUs: $(awk 'NR > 1 {printf "%s ", $3}' $DEBUGFS/pcp)"
+}
+ok=1
+during_bringup update 80 high
+[ "$(awk 'NR > 1 && $3 == 80' $DEBUGFS/pcp | wc -l)" = "$(nproc)" ] || ok=0
+during_bringup isolate all isolate
+[ "$(awk 'NR > 1 && $3 == 0' $DEBUGFS/pcp | wc -l)" = "$(nproc)" ] || ok=0
+echo off >$DEBUGFS/isolate
+echo 0 >$CPU/cpu3/online
+echo all >$DEBUGFS/isolate
+during_bringup isolation_end off isolate
+[ "$(awk 'NR > 1 && $3 == 80' $DEBUGFS/pcp | wc -l)" = "$(nproc)" ] || ok=0
+if [ $ok = 1 ] && consistent; then
+	ktap_test_pass cpu_online_marks
+else
+	ktap_test_fail cpu_online_marks
 fi
 
 kmsg_mark hp-stress

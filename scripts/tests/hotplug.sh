@@ -7,13 +7,27 @@
 # block where a client holds pages is refused at once; offlines that another
 # notifier fails, after pcpool and before it, leave the pool exactly as it
 # was; a block where a client with a migrate callback holds pages goes
-# offline, its pages moved elsewhere with their data intact.
+# offline, its pages moved elsewhere with their data intact. After each of
+# these, the kernel's own figures (MemTotal, each zone's present and managed)
+# must be exactly what the blocks' states say: kernel_accounting_*.
 set -u
 . "$KDIR/tools/testing/selftests/kselftest/ktap_helpers.sh"
 . "$PCPOOL_TOP/scripts/guest/lib.sh"
 
 ktap_print_header
-ktap_set_plan 11
+ktap_set_plan 24
+
+# The kernel's figures before pcpool loads, and the KTAP test
+# kernel_accounting_$1 that compares them with the figures now.
+kernel_base=$(mktemp)
+kernel_view >"$kernel_base"
+kernel_accounting() {
+	if kernel_accounting_ok "$kernel_base" " after $1"; then
+		ktap_test_pass "kernel_accounting_$1"
+	else
+		ktap_test_fail "kernel_accounting_$1"
+	fi
+}
 
 kmsg_mark load
 if insmod "$PCPOOL_MODULE" && kmsg_in_order load "pcpool: loaded"; then
@@ -26,7 +40,8 @@ fi
 block=$(free_block)
 if [ -z "$block" ]; then
 	for t in offline online cancel_offline offline_pool_block online_again refused_while_held \
-		enomem_injected_below enomem_injected_above evacuated_with_callback unload; do
+		enomem_injected_below enomem_injected_above evacuated_with_callback unload grow_vs_offline unload_refused_during_offline \
+		kernel_accounting_{offline,online,cancel,grow_vs_offline,offline_pool_block,online_again,refused,enomem_{below,above},evacuated,unload}; do
 		ktap_test_fail "$t # no offlinable block without pool chunks"
 	done
 	rmmod pcpool
@@ -43,6 +58,7 @@ else
 	ktap_print_msg "state $(block_state "$block"); log: $(kmsg_since offline | grep pcpool: | tr '\n' '|')"
 	ktap_test_fail offline
 fi
+kernel_accounting offline
 
 kmsg_mark online
 if set_block_state "$block" online_movable && [ "$(block_state "$block")" = online ] &&
@@ -52,6 +68,7 @@ else
 	ktap_print_msg "state $(block_state "$block"); log: $(kmsg_since online | grep pcpool: | tr '\n' '|')"
 	ktap_test_fail online
 fi
+kernel_accounting online
 
 # A notifier after pcpool (priority -1) refuses: the core must send pcpool
 # MEM_CANCEL_OFFLINE, and the block stays online.
@@ -67,6 +84,7 @@ else
 	ktap_print_msg "state $(block_state "$block"); log: $(kmsg_since cancel | grep pcpool: | tr '\n' '|')"
 	ktap_test_fail cancel_offline
 fi
+kernel_accounting cancel
 rmmod memory_notifier_error_inject notifier_error_inject 2>/dev/null
 
 # Blocks full of pool pages. Reload with 430 MiB, more than the free memory
@@ -109,6 +127,7 @@ else
 	ktap_print_msg "block ${pblock:-none} $(block_state "${pblock:-0}"); zone: $(tr '\n' ' ' <$DEBUGFS/zone); log: $(kmsg_since pool-offline | grep pcpool: | tr '\n' '|')"
 	ktap_test_fail offline_pool_block
 fi
+kernel_accounting offline_pool_block
 
 if [ -n "$pblock" ] && set_block_state "$pblock" online_movable && [ "$(block_state "$pblock")" = online ] &&
 	grep -q '^consistent$' $DEBUGFS/verify; then
@@ -116,6 +135,69 @@ if [ -n "$pblock" ] && set_block_state "$pblock" online_movable && [ "$(block_st
 else
 	ktap_test_fail online_again
 fi
+kernel_accounting online_again
+
+# A grow in flight against an offline: the chunk is taken from the kernel,
+# and an injected delay holds it there, before it becomes the pool's, until
+# its memory block has begun to go offline and the test lets it go. pcpool
+# looked for its chunks in the block before the chunk was in its books, so
+# the grow must give the chunk back (into the isolated range, where the
+# offline takes it) instead of keeping pages the offline can neither migrate
+# nor see handed over. First the pool grows until the block that just came
+# back online, all free, is where the kernel's chunks come from.
+gblock=$pblock
+for i in $(seq 64); do
+	[ -z "$gblock" ] || [ "$(blocks_in "$gblock")" -gt 0 ] && break
+	echo 512 >$DEBUGFS/grow || break
+done
+grange=$(block_range "${gblock:-0}")
+per_block=$((0x$(cat $MEM/block_size_bytes) / 4096))
+wait_log() {
+	local end=$((SECONDS + 60))
+	until kmsg_since "$1" | grep -q "$2"; do
+		[ $SECONDS -lt $end ] || return 1
+		sleep 0.2
+	done
+}
+echo "grow 60000" >$DEBUGFS/inject_delay
+kmsg_mark grow
+echo 512 >$DEBUGFS/grow &
+wait_log grow "pcpool: grow: took the chunk at pfn"
+gpfn=$(kmsg_since grow | sed -n 's/.*pcpool: grow: took the chunk at pfn \(0x[0-9a-f]*\).*/\1/p' | head -1)
+ktap_print_msg "memory${gblock:-?}: $grange; the grow took the chunk at pfn ${gpfn:-none}"
+# Meanwhile the offline is stuck (the chunk's pages are neither free nor
+# movable) with pcpool's pages handed over: an unload is refused at once
+# (the module is in use), never a wait in D state behind the offline.
+offline_rc=1
+if [ -n "$gblock" ] && [ -n "$gpfn" ] && [ $((gpfn / per_block)) = "$gblock" ]; then
+	set_block_state "$gblock" offline &
+	offliner=$!
+	wait_log grow "pcpool: gave up $grange"
+	kmsg_mark stuck-unload
+	rmmod pcpool 2>/dev/null && unloaded=1 || unloaded=0
+	echo "grow 0" >$DEBUGFS/inject_delay 2>/dev/null
+	wait $offliner && offline_rc=0
+fi
+echo "grow 0" >$DEBUGFS/inject_delay 2>/dev/null
+wait
+if [ $offline_rc = 0 ] && [ "$(block_state "$gblock")" = offline ] &&
+	kmsg_in_order grow "pcpool: grow: took the chunk at pfn $gpfn" "pcpool: MEM_GOING_OFFLINE $grange" \
+		"pcpool: grow: the chunk at pfn $gpfn is in memory going offline: given back" \
+		"pcpool: MEM_OFFLINE $grange" && grep -q '^consistent$' $DEBUGFS/verify; then
+	ktap_test_pass grow_vs_offline
+else
+	ktap_print_msg "block $(block_state "${gblock:-0}"); log: $(kmsg_since grow | grep 'pcpool' | tr '\n' '|')"
+	ktap_test_fail grow_vs_offline
+fi
+if [ "${unloaded:-1}" = 0 ] && [ -d /sys/module/pcpool ]; then
+	ktap_test_pass unload_refused_during_offline
+else
+	ktap_print_msg "rmmod during the offline: ${unloaded:-not tried} (1: it unloaded)"
+	ktap_test_fail unload_refused_during_offline
+	[ -d /sys/module/pcpool ] || insmod "$PCPOOL_MODULE" initial_pages=110000 max_pages=262144 evacuate_ms=30000
+fi
+kernel_accounting grow_vs_offline
+[ -n "$gblock" ] && set_block_state "$gblock" online_movable
 
 # A client holds every pool page: pcpool refuses at once (its decision, from
 # MEM_GOING_OFFLINE to the refusal in its own log, within 2 s: the whole
@@ -144,6 +226,7 @@ else
 	ktap_print_msg "block ${hblock:-none}: offline did not fail"
 	ktap_test_fail refused_while_held
 fi
+kernel_accounting refused
 rmmod pcpool_client
 
 # Another notifier fails MEM_GOING_OFFLINE with -ENOMEM, after pcpool
@@ -183,6 +266,7 @@ for where in below above; do
 		ktap_print_msg "block ${iblock:-none}; state: $(pool_state | head -1); log: $(kmsg_since "inject-$where" | grep pcpool: | tr '\n' '|')"
 		ktap_test_fail "enomem_injected_$where"
 	fi
+	kernel_accounting "enomem_$where"
 done
 rmmod notifier_error_inject
 
@@ -206,6 +290,7 @@ else
 	ktap_test_fail evacuated_with_callback
 fi
 [ -d /sys/module/pcpool_client ] && rmmod pcpool_client
+kernel_accounting evacuated
 [ -n "$eblock" ] && set_block_state "$eblock" online_movable
 
 kmsg_mark unload
@@ -214,5 +299,6 @@ if rmmod pcpool && [ ! -d /sys/module/pcpool ] && kmsg_in_order unload "pcpool: 
 else
 	ktap_test_fail unload
 fi
+kernel_accounting unload
 
 ktap_finished

@@ -15,8 +15,10 @@
 # While a kind is missing, the next cycle picks a block that can give it;
 # otherwise the block is random. The books are checked after every cycle
 # (chunks = grows - offlined - shrinks, from one snapshot of the zone), and
-# in full every 5. Afterwards nothing is lost: verify is consistent, nothing
-# is allocated, and after unload MemFree is back at its baseline.
+# in full every 5, and so are the kernel's own figures (MemTotal, each zone's
+# present and managed: exact for the blocks' states, kernel_accounting_*).
+# Afterwards nothing is lost: verify is consistent, nothing is allocated,
+# and after unload MemFree is back at its baseline and MemTotal exact.
 #
 # The run stops at PCPOOL_HOTPLUG_CYCLES cycles (24) or when its time share,
 # PCPOOL_HOTPLUG_SECONDS (240), is used up, whichever comes first, and says
@@ -28,7 +30,7 @@ set -u
 . "$PCPOOL_TOP/scripts/guest/lib.sh"
 
 ktap_print_header
-ktap_set_plan 3
+ktap_set_plan 5
 
 CYCLES=${PCPOOL_HOTPLUG_CYCLES:-24}
 SHARE=${PCPOOL_HOTPLUG_SECONDS:-240}
@@ -62,6 +64,9 @@ stress_on() { insmod "$PCPOOL_TOP/samples/pcpool_stress.ko"; }
 stress_off() { rmmod pcpool_stress; }
 
 free_before=$(memfree)
+kernel_base=$(mktemp)
+kernel_view >"$kernel_base"
+kernel_ok=1
 insmod "$PCPOOL_MODULE" initial_pages=110000 max_pages=131072 regrow=1 || ktap_exit_fail_msg "insmod pcpool failed"
 stress_on || ktap_exit_fail_msg "insmod pcpool_stress failed"
 
@@ -109,6 +114,7 @@ while [ $cycle -lt "$CYCLES" ] && [ $((SECONDS - start)) -lt "$SHARE" ]; do
 		ok=0
 		ktap_print_msg "cycle $cycle: $(tr '\n' ' ' <$DEBUGFS/zone)"
 	fi
+	figures=$(kernel_accounting_ok "$kernel_base" " after cycle $cycle") || { kernel_ok=0; echo "$figures"; }
 	if [ $((cycle % 5)) = 0 ]; then
 		consistent || ok=0
 		ktap_print_msg "cycle $cycle, $((SECONDS - start)) s: $(head -1 $DEBUGFS/verify)"
@@ -123,6 +129,8 @@ ktap_print_msg "hotplug: $(grep -v ' 0$' $DEBUGFS/hotplug | tr '\n' ' ')"
 [ $with_pool -gt 0 ] && [ $without_pool -gt 0 ] && [ $refused -gt 0 ] ||
 	{ ok=0; ktap_print_msg "a kind of cycle never occurred"; }
 [ $ok -eq 1 ] && ktap_test_pass random_cycles_books_exact || ktap_test_fail random_cycles_books_exact
+kernel_accounting_ok "$kernel_base" " after $cycle cycles" && [ $kernel_ok = 1 ] &&
+	ktap_test_pass kernel_accounting_cycles || ktap_test_fail kernel_accounting_cycles
 
 stress_off
 for b in "${blocks[@]}"; do
@@ -137,5 +145,7 @@ else
 fi
 
 unload_memfree_restored "$free_before"
+kernel_accounting_ok "$kernel_base" " after unload" && ktap_test_pass kernel_accounting_unload ||
+	ktap_test_fail kernel_accounting_unload
 
 ktap_finished
