@@ -132,8 +132,8 @@ impl Hotplug {
     }
 
     fn going_offline(&self, start: usize, end: usize) -> Result {
-        // A range without pool pageblocks costs a scan of the chunk table: no drain. From here
-        // a grow gives back a chunk it takes from the range (see `PoolZone::grow`).
+        // A range without pool pageblocks costs a scan of the chunk table, once the grows in
+        // flight are in the books (see `PoolZone::begin_offline`): no mutex, no drain.
         if self.pool.zone().begin_offline(start, end) == 0 {
             self.stats.no_chunks.fetch_add(1, Relaxed);
             return Ok(());
@@ -303,7 +303,6 @@ impl MemoryHotplugHandler for Hotplug {
             MemAction::GoingOffline => self.going_offline(start, end),
             MemAction::Offline => {
                 self.finish(start, end, true);
-                self.pool.zone().end_offline();
                 self.regrow();
                 Ok(())
             }
@@ -313,7 +312,6 @@ impl MemoryHotplugHandler for Hotplug {
             }
             MemAction::CancelOffline => {
                 self.finish(start, end, false);
-                self.pool.zone().end_offline();
                 Ok(())
             }
             _ => Ok(()),

@@ -60,7 +60,7 @@ pub(crate) enum DelayPoint {
     /// In a CPU's `prepare` callback, after its marks are set: the CPU is not online yet.
     CpuPrepare = 0,
     /// In a grow, between taking the chunk from the kernel and adding it to the chunk table;
-    /// it waits first for an offline of the chunk's range to begin.
+    /// it waits first for an offline to begin.
     Grow = 1,
 }
 
@@ -167,11 +167,11 @@ impl Pool {
     /// Takes one more chunk from the kernel. Sleeps.
     fn grow(&self) -> Result {
         self.zone
-            .grow(|pfn| {
+            .grow(|pfn, epoch| {
                 if self.injected_delay_ms(DelayPoint::Grow) > 0 {
                     pr_info!("grow: took the chunk at pfn {:#x}\n", pfn);
                 }
-                self.injected_delay(DelayPoint::Grow, || self.zone.offline_begun(pfn));
+                self.injected_delay(DelayPoint::Grow, || self.zone.offline_since(epoch));
             })
             .map(|_| ())
     }

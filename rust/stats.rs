@@ -228,7 +228,7 @@ impl PoolFiles {
 
     /// `inject_delay`: `POINT MS` holds pcpool at a point where a race with another event can
     /// open (`cpu_prepare`, `grow`), for tests, until the test writes `POINT 0`, or for at most
-    /// `MS`; a grow waits first for an offline of its chunk's range to begin.
+    /// `MS`; a grow waits first for an offline to begin.
     fn write_inject_delay(&self, input: &str) -> Result {
         let mut words = input.split_whitespace();
         let point = words

@@ -78,12 +78,11 @@ pub(crate) struct ZoneInner {
     /// lists, at pageblock granularity), linked through `PoolZone::block_links`.
     free_blocks: [PageList; 2],
     counters: ZoneCounters,
-    /// The pfn range of the memory offline in progress, from `MEM_GOING_OFFLINE` on.
-    offlining: Option<(usize, usize)>,
+    /// Offlines begun (`MEM_GOING_OFFLINE`), and the grows in flight that began in an even
+    /// and an odd such epoch (offlines run one at a time, so two epochs are all there are).
+    epoch: u64,
+    grows_in_flight: [u32; 2],
 }
-
-/// Chunks a grow takes before it gives up on finding one outside memory going offline.
-const GROW_TRIES: usize = 8;
 
 /// The pool's zone.
 ///
@@ -114,7 +113,8 @@ impl PoolZone {
                     block_free: empty_lists(max_chunks)?,
                     free_blocks: [PageList::EMPTY; 2],
                     counters: ZoneCounters::default(),
-                    offlining: None,
+                    epoch: 0,
+                    grows_in_flight: [0; 2],
                 },
                 "pcpool_zone"
             ),
@@ -168,74 +168,65 @@ impl PoolZone {
     }
 
     /// Takes one more chunk from the kernel and adds its pages to the movable free list;
-    /// `taken(first pfn)` runs between the two (a test's injected delay). Sleeps. `ENOSPC` when the zone
-    /// holds `max_chunks` already.
+    /// `taken(first pfn, epoch)` runs between the two (a test's injected delay). Sleeps.
+    /// `ENOSPC` when the zone holds `max_chunks` already.
     ///
-    /// An offline can begin between taking the chunk and adding it: the chunk was free in the
-    /// buddy allocator until then, so nothing kept its range online. If [`PoolZone::begin_offline`]
-    /// has already looked for pool chunks there, the chunk is given back to the kernel (into the
-    /// isolated range, where the offline takes it), and another one is taken; otherwise the
-    /// notifier finds it. Both decide under the zone lock.
+    /// The grow counts as in flight from before it takes the chunk until the chunk is in the
+    /// books, in the offline epoch it began in: [`PoolZone::begin_offline`] waits for those,
+    /// so that no offline misses a chunk taken just before the core isolated its range.
     ///
     /// A chunk of a CMA area (a movable allocation may get one) is never kept: `cma_alloc()`
     /// could not get it back. It is held aside while the next one is taken, so that the
     /// allocator does not hand it out again, and freed at the end.
-    pub(crate) fn grow(&self, taken: impl FnOnce(usize)) -> Result<Slot> {
-        let mut taken = Some(taken);
+    pub(crate) fn grow(&self, taken: impl FnOnce(usize, u64)) -> Result<Slot> {
+        let epoch = crate::ffi::irq::with_irqs_off(|irqs| {
+            let mut zone = self.lock(irqs);
+            let epoch = zone.epoch;
+            zone.grows_in_flight[(epoch & 1) as usize] += 1;
+            epoch
+        });
+        let result = self.take_chunk().and_then(|chunk| {
+            taken(chunk.pages().start_pfn(), epoch);
+            // A full table gives the chunk back, and dropping it frees it.
+            self.insert_chunk(chunk).map_err(|_| ENOSPC)
+        });
+        crate::ffi::irq::with_irqs_off(|irqs| {
+            self.lock(irqs).grows_in_flight[(epoch & 1) as usize] -= 1;
+        });
+        result
+    }
+
+    /// A chunk from the kernel that is not of a CMA area, its pages PageOffline.
+    fn take_chunk(&self) -> Result<Chunk> {
         let mut cma = KVec::<Chunk>::new();
-        let mut tries = 0;
-        while tries < GROW_TRIES {
+        loop {
             let chunk = Chunk::alloc(self.nid, self.chunks.order(), self.kind)?;
-            if chunk.pages().is_cma() {
-                if cma.is_empty() {
-                    pr_info!(
-                        "grow: the chunk at pfn {:#x} is in a CMA area: not kept\n",
-                        chunk.pages().start_pfn()
-                    );
+            if !chunk.pages().is_cma() {
+                for page in chunk.pages().iter() {
+                    page.set_offline();
                 }
-                // Held aside until the end, so that the allocator offers another; the CMA
-                // area is finite, so this ends. Without room to hold it, it is freed here, and
-                // counts as a try.
-                if cma.push(chunk, GFP_KERNEL).is_err() {
-                    tries += 1;
-                }
-                continue;
+                return Ok(chunk);
             }
-            tries += 1;
-            for page in chunk.pages().iter() {
-                page.set_offline();
+            if cma.is_empty() {
+                pr_info!(
+                    "grow: the chunk at pfn {:#x} is in a CMA area: not kept\n",
+                    chunk.pages().start_pfn()
+                );
             }
-            if let Some(f) = taken.take() {
-                f(chunk.pages().start_pfn());
-            }
-            match self.insert_chunk(chunk) {
-                Ok(slot) => return Ok(slot),
-                // A full table gives the chunk back, and dropping it frees it.
-                Err((_, false)) => return Err(ENOSPC),
-                Err((chunk, true)) => {
-                    pr_info!(
-                        "grow: the chunk at pfn {:#x} is in memory going offline: given back\n",
-                        chunk.pages().start_pfn()
-                    );
-                }
-            }
+            // Held aside until the end, so that the allocator offers another: the CMA areas
+            // are finite, so this ends.
+            cma.push(chunk, GFP_KERNEL)?;
         }
-        Err(EAGAIN)
     }
 
     /// Puts `chunk` in the table and its pages on the movable free list, under the zone lock;
-    /// gives it back with `true` if its range is going offline, `false` if the table is full.
-    fn insert_chunk(&self, chunk: Chunk) -> Result<Slot, (Chunk, bool)> {
+    /// gives it back if the table is full.
+    fn insert_chunk(&self, chunk: Chunk) -> Result<Slot, Chunk> {
         crate::ffi::irq::with_irqs_off(|irqs| {
             let mut zone = self.lock(irqs);
             let inner = &mut *zone;
-            let (first_pfn, n) = (chunk.pages().start_pfn(), chunk.pages().nr_pages());
-            if let Some((start, end)) = inner.offlining {
-                if first_pfn < end && start < first_pfn + n {
-                    return Err((chunk, true));
-                }
-            }
-            let slot = self.chunks.insert(chunk).map_err(|c| (c, false))?;
+            let n = chunk.pages().nr_pages();
+            let slot = self.chunks.insert(chunk)?;
             let first = slot << self.chunks.order();
             self.block_mt[slot as usize].store(MigrateType::Movable as u8, Relaxed);
             let block = &mut inner.block_free[slot as usize];
@@ -253,30 +244,28 @@ impl PoolZone {
         })
     }
 
-    /// `MEM_GOING_OFFLINE` for the pfn range `[start, end)`: records it until
-    /// [`PoolZone::end_offline`], so that a grow in flight gives a chunk of that range back, and
-    /// returns how many pool chunks are there now.
+    /// `MEM_GOING_OFFLINE` for the pfn range `[start, end)`: returns how many pool chunks are
+    /// there. The core has isolated the range, so no grow that begins from now on can take a
+    /// chunk there; one that began before may hold one taken just before the isolation, not
+    /// yet in the books (PageOffline with refcount 1, which the offline could neither migrate
+    /// nor see handed over), so this waits until those have finished. Sleeps.
     pub(crate) fn begin_offline(&self, start: usize, end: usize) -> usize {
-        crate::ffi::irq::with_irqs_off(|irqs| {
+        let old = crate::ffi::irq::with_irqs_off(|irqs| {
             let mut zone = self.lock(irqs);
-            zone.offlining = Some((start, end));
-            self.slots_in(irqs, start, end).count()
-        })
+            zone.epoch += 1;
+            (zone.epoch - 1) & 1
+        });
+        while crate::ffi::irq::with_irqs_off(|irqs| self.lock(irqs).grows_in_flight[old as usize])
+            > 0
+        {
+            crate::ffi::kthread::msleep(1);
+        }
+        crate::ffi::irq::with_irqs_off(|irqs| self.slots_in(irqs, start, end).count())
     }
 
-    /// Whether an offline of a range holding `pfn` has begun (for a test's injected delay).
-    pub(crate) fn offline_begun(&self, pfn: usize) -> bool {
-        crate::ffi::irq::with_irqs_off(|irqs| {
-            self.lock(irqs)
-                .offlining
-                .is_some_and(|(start, end)| (start..end).contains(&pfn))
-        })
-    }
-
-    /// `MEM_OFFLINE` or `MEM_CANCEL_OFFLINE`: the offline [`PoolZone::begin_offline`] recorded
-    /// is over.
-    pub(crate) fn end_offline(&self) {
-        crate::ffi::irq::with_irqs_off(|irqs| self.lock(irqs).offlining = None);
+    /// Whether an offline has begun since offline epoch `epoch` (for a test's injected delay).
+    pub(crate) fn offline_since(&self, epoch: u64) -> bool {
+        crate::ffi::irq::with_irqs_off(|irqs| self.lock(irqs).epoch != epoch)
     }
 
     /// Moves up to `count` free movable pages onto `list` as pcp pages, in one pass under the

@@ -15,7 +15,7 @@ set -u
 . "$PCPOOL_TOP/scripts/guest/lib.sh"
 
 ktap_print_header
-ktap_set_plan 24
+ktap_set_plan 25
 
 # The kernel's figures before pcpool loads, and the KTAP test
 # kernel_accounting_$1 that compares them with the figures now.
@@ -41,7 +41,7 @@ block=$(free_block)
 if [ -z "$block" ]; then
 	for t in offline online cancel_offline offline_pool_block online_again refused_while_held \
 		enomem_injected_below enomem_injected_above evacuated_with_callback unload grow_vs_offline unload_refused_during_offline \
-		kernel_accounting_{offline,online,cancel,grow_vs_offline,offline_pool_block,online_again,refused,enomem_{below,above},evacuated,unload}; do
+		kernel_accounting_{offline,online,cancel,grow_vs_offline,core_cancel,offline_pool_block,online_again,refused,enomem_{below,above},evacuated,unload}; do
 		ktap_test_fail "$t # no offlinable block without pool chunks"
 	done
 	rmmod pcpool
@@ -137,24 +137,29 @@ else
 fi
 kernel_accounting online_again
 
-# A grow in flight against an offline: the chunk is taken from the kernel,
-# and an injected delay holds it there, before it becomes the pool's, until
-# its memory block has begun to go offline and the test lets it go. pcpool
-# looked for its chunks in the block before the chunk was in its books, so
-# the grow must give the chunk back (into the isolated range, where the
-# offline takes it) instead of keeping pages the offline can neither migrate
-# nor see handed over. First the pool grows until the block that just came
-# back online, all free, is where the kernel's chunks come from.
+# A grow in flight against an offline: an injected delay holds the grow
+# after it took its chunk from the kernel, before the chunk is in the pool's
+# books, while the chunk's memory block goes offline. The notifier must wait
+# for the grow to finish (the test lets it go once MEM_GOING_OFFLINE is in
+# the log), then find the chunk and hand it over with the others: without
+# the wait the core meets the chunk's pages (PageOffline, refcount 1) and
+# fails the offline as "unmovable page". First the pool grows until the
+# block that just came back online, all free, is where the kernel's chunks
+# come from.
 gblock=$pblock
-for i in $(seq 64); do
-	[ -z "$gblock" ] || [ "$(blocks_in "$gblock")" -gt 0 ] && break
-	echo 512 >$DEBUGFS/grow || break
-done
+fill_block() {
+	local i
+	for i in $(seq 64); do
+		[ -z "$1" ] || [ "$(blocks_in "$1")" -gt 0 ] && return
+		echo 512 >$DEBUGFS/grow || return
+	done
+}
+fill_block "$gblock"
 grange=$(block_range "${gblock:-0}")
 per_block=$((0x$(cat $MEM/block_size_bytes) / 4096))
 wait_log() {
 	local end=$((SECONDS + 60))
-	until kmsg_since "$1" | grep -q "$2"; do
+	until kmsg_since "$1" | grep -qF -- "$2"; do
 		[ $SECONDS -lt $end ] || return 1
 		sleep 0.2
 	done
@@ -165,39 +170,66 @@ echo 512 >$DEBUGFS/grow &
 wait_log grow "pcpool: grow: took the chunk at pfn"
 gpfn=$(kmsg_since grow | sed -n 's/.*pcpool: grow: took the chunk at pfn \(0x[0-9a-f]*\).*/\1/p' | head -1)
 ktap_print_msg "memory${gblock:-?}: $grange; the grow took the chunk at pfn ${gpfn:-none}"
-# Meanwhile the offline is stuck (the chunk's pages are neither free nor
-# movable) with pcpool's pages handed over: an unload is refused at once
-# (the module is in use), never a wait in D state behind the offline.
 offline_rc=1
 if [ -n "$gblock" ] && [ -n "$gpfn" ] && [ $((gpfn / per_block)) = "$gblock" ]; then
 	set_block_state "$gblock" offline &
 	offliner=$!
-	wait_log grow "pcpool: gave up $grange"
-	kmsg_mark stuck-unload
-	rmmod pcpool 2>/dev/null && unloaded=1 || unloaded=0
-	echo "grow 0" >$DEBUGFS/inject_delay 2>/dev/null
+	wait_log grow "pcpool: MEM_GOING_OFFLINE $grange"
+	echo "grow 0" >$DEBUGFS/inject_delay
 	wait $offliner && offline_rc=0
 fi
-echo "grow 0" >$DEBUGFS/inject_delay 2>/dev/null
+echo "grow 0" >$DEBUGFS/inject_delay
 wait
 if [ $offline_rc = 0 ] && [ "$(block_state "$gblock")" = offline ] &&
 	kmsg_in_order grow "pcpool: grow: took the chunk at pfn $gpfn" "pcpool: MEM_GOING_OFFLINE $grange" \
-		"pcpool: grow: the chunk at pfn $gpfn is in memory going offline: given back" \
-		"pcpool: MEM_OFFLINE $grange" && grep -q '^consistent$' $DEBUGFS/verify; then
+		"pcpool: inject_delay: grow goes on" "pcpool: gave up $grange" "pcpool: MEM_OFFLINE $grange" &&
+	grep -q '^consistent$' $DEBUGFS/verify; then
 	ktap_test_pass grow_vs_offline
 else
 	ktap_print_msg "block $(block_state "${gblock:-0}"); log: $(kmsg_since grow | grep 'pcpool' | tr '\n' '|')"
 	ktap_test_fail grow_vs_offline
 fi
-if [ "${unloaded:-1}" = 0 ] && [ -d /sys/module/pcpool ]; then
+kernel_accounting grow_vs_offline
+[ -n "$gblock" ] && set_block_state "$gblock" online_movable
+
+# An offline stuck after pcpool accepted it (an anonymous page of the block
+# pinned by vmsplice(): the core retries its migration until a signal),
+# with pcpool's pages handed over: rmmod fails at once (the module is in
+# use), never a wait in D state behind the offline. A signal then ends the
+# offline, and pcpool takes its pages back.
+fill_block "$gblock"
+kmsg_mark stuck
+python3 "$PCPOOL_TOP/scripts/guest/pin_page.py" "${gblock:-0}" >/tmp/pin.out &
+pinner=$!
+end=$((SECONDS + 120))
+until grep -q "pinned\|none\|failed" /tmp/pin.out 2>/dev/null; do
+	[ $SECONDS -lt $end ] || break
+	sleep 0.2
+done
+ktap_print_msg "memory${gblock:-?}: $(cat /tmp/pin.out)"
+unloaded=
+if grep -q pinned /tmp/pin.out && [ "$(blocks_in "$gblock")" -gt 0 ]; then
+	set_block_state "$gblock" offline &
+	offliner=$!
+	wait_log stuck "pcpool: gave up $grange" && sleep 1
+	rmmod pcpool 2>/dev/null && unloaded=1 || unloaded=0
+	pkill -TERM -f "echo offline > $MEM/memory$gblock/state"
+	wait $offliner
+fi
+kill $pinner 2>/dev/null
+wait
+if [ "$unloaded" = 0 ] && [ -d /sys/module/pcpool ] && [ "$(block_state "$gblock")" = online ] &&
+	kmsg_in_order stuck "pcpool: gave up $grange" "pcpool: MEM_CANCEL_OFFLINE $grange" \
+		"pcpool: offline of $grange cancelled" && grep -q '^consistent$' $DEBUGFS/verify; then
 	ktap_test_pass unload_refused_during_offline
 else
-	ktap_print_msg "rmmod during the offline: ${unloaded:-not tried} (1: it unloaded)"
+	ktap_print_msg "rmmod during the offline: ${unloaded:-not tried} (1: it unloaded); block $(block_state "${gblock:-0}"); log: $(kmsg_since stuck | grep pcpool: | tr '\n' '|')"
 	ktap_test_fail unload_refused_during_offline
 	[ -d /sys/module/pcpool ] || insmod "$PCPOOL_MODULE" initial_pages=110000 max_pages=262144 evacuate_ms=30000
 fi
-kernel_accounting grow_vs_offline
-[ -n "$gblock" ] && set_block_state "$gblock" online_movable
+# The fourth way an offline is cancelled: by the core, after every notifier
+# accepted it (here a signal).
+kernel_accounting core_cancel
 
 # A client holds every pool page: pcpool refuses at once (its decision, from
 # MEM_GOING_OFFLINE to the refusal in its own log, within 2 s: the whole
