@@ -51,11 +51,11 @@ else
 	ktap_test_fail load_with_params
 fi
 
-# Modes: statistics world-readable, verify and the knobs root's only; the
-# parameters read-only for everyone once loaded.
+# Modes: statistics world-readable, verify and the knobs root's only (grow
+# write-only); the parameters read-only for everyone once loaded.
 modes=$(cd $DEBUGFS && stat -c '%n %a' * | sort | tr '\n' ' ')
 modes="$modes| $(cd /sys/module/pcpool/parameters && stat -c '%a' * | sort -u | tr '\n' ' ')"
-if [ "$modes" = "batch 600 drain 600 high 600 hotplug 444 isolate 600 pageblocks 444 pcp 444 verify 400 zone 444 | 444 " ]; then
+if [ "$modes" = "batch 600 drain 600 grow 200 high 600 hotplug 444 inject_delay 600 isolate 600 pageblocks 444 pcp 444 verify 400 zone 444 | 444 " ]; then
 	ktap_test_pass file_modes
 else
 	ktap_print_msg "modes: $modes"
