@@ -9,7 +9,7 @@ use crate::ffi::{
     cpuhp::{CpuHotplugHandler, NotRunning},
     ipi::{on_each_cpu, on_each_cpu_wq},
     irq::{with_irqs_off, IrqsOff},
-    kthread::{msleep, now_ms},
+    kthread::{cond_resched, msleep, now_ms},
     page::{PageRef, RawPage},
     percpu_lock::LockablePerCpu,
     ratelimit::pr_err_ratelimited,
@@ -160,6 +160,7 @@ impl Pool {
     pub(crate) fn fill(&self, pages: usize) -> Result {
         while self.zone.counters().nr_pages < pages {
             self.grow()?;
+            cond_resched();
         }
         Ok(())
     }

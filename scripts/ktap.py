@@ -30,9 +30,10 @@ REPORTS = re.compile(
     r"kmemleak:.*new suspected|Call Trace:|"
     r"INFO: task .* blocked|soft lockup|hard LOCKUP|rcu_sched self-detected|"
     # The debug kernel's checkers: SLUB's "BUG kmalloc-64 (Not tainted): ...",
-    # debugobjects, DEBUG_VM's dump_page() (but for "unmovable page": an
-    # offline that failed says why with it), page poisoning, panics.
-    r"\bBUG [\w.:-]+ \((Not t|T)ainted|ODEBUG:|page dumped because: (?!unmovable page)|"
+    # debugobjects, DEBUG_VM's dump_page() (but for "unmovable page" and
+    # "migration failure": an offline that fails or retries says why with it,
+    # and hotplug.sh pins a page on purpose), page poisoning, panics.
+    r"\bBUG [\w.:-]+ \((Not t|T)ainted|ODEBUG:|page dumped because: (?!unmovable page|migration failure)|"
     r"pagealloc: memory corruption|Kernel panic|KFENCE:"
 )
 

@@ -146,6 +146,10 @@ impl Drop for ChunkTable {
                 for page in chunk.pages().iter() {
                     page.set_private(0);
                 }
+                drop(chunk);
+                // Hundreds of thousands of pages go back at unload: let others run (the
+                // debug kernel's checks on each freed page made this a soft lockup).
+                super::kthread::cond_resched();
             }
         }
     }

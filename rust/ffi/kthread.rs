@@ -110,3 +110,9 @@ pub(crate) fn tsc() -> u64 {
     // SAFETY: no requirement.
     unsafe { sys::pcpool_rdtsc() }
 }
+
+/// `cond_resched()`: lets other tasks run in a long loop in process context.
+pub(crate) fn cond_resched() {
+    // SAFETY: callers run in process context, where scheduling is allowed.
+    unsafe { bindings::__cond_resched() };
+}
