@@ -788,17 +788,21 @@ static bool pcpool_client_ok(const struct pcpool_client *c, const char *call)
 	return true;
 }
 
-/* Starts a call through @c; pcpool_client_put() ends it. */
+/*
+ * Starts a call through @c; pcpool_client_put() ends it. The reference alone
+ * tells a live client (an unregistered one's is dead, and stays readable),
+ * so the allocation path reads the state only to word a refusal.
+ */
 static bool pcpool_client_get(struct pcpool_client *c, const char *call)
 {
-	if (!pcpool_client_ok(c, call))
-		return false;
-	if (!percpu_ref_tryget_live(&c->active)) {
+	if (IS_ERR_OR_NULL(c))
+		return pcpool_client_ok(c, call);
+	if (likely(percpu_ref_tryget_live(&c->active)))
+		return true;
+	if (pcpool_client_ok(c, call))
 		pr_err_ratelimited("%s: client %s is being unregistered: call refused\n", call,
 				   c->name);
-		return false;
-	}
-	return true;
+	return false;
 }
 
 static void pcpool_client_put(struct pcpool_client *c)

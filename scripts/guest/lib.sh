@@ -50,6 +50,15 @@ kmsg_since() {
 	dmesg | sed -n "/pcpool-test: $1\$/,\$p"
 }
 
+# Waits (60 s at most) until the kernel log after marker $1 holds the text $2.
+kmsg_wait() {
+	local end=$((SECONDS + 60))
+	until kmsg_since "$1" | grep -qF -- "$2"; do
+		[ $SECONDS -lt $end ] || return 1
+		sleep 0.2
+	done
+}
+
 # Whether the kernel log after marker $1 holds lines matching each of the
 # remaining arguments, in that order.
 kmsg_in_order() {

@@ -58,15 +58,12 @@ fi
 # hotplug lock it then waits for the CPU to be up, which is the point).
 high_of() { awk -v c="$1" 'NR > 1 && $1 == c {print $3}' $DEBUGFS/pcp; }
 during_bringup() {
-	local mark="bringup-$1" end=$((SECONDS + 60))
+	local mark="bringup-$1"
 	echo 0 >$CPU/cpu3/online
 	kmsg_mark "$mark"
 	echo "cpu_prepare 60000" >$DEBUGFS/inject_delay
 	echo 1 >$CPU/cpu3/online &
-	until kmsg_since "$mark" | grep -q "pcpool: inject_delay: up to 60000 ms at cpu_prepare"; do
-		[ $SECONDS -lt $end ] || break
-		sleep 0.2
-	done
+	kmsg_wait "$mark" "pcpool: inject_delay: up to 60000 ms at cpu_prepare"
 	echo "$2" >"$DEBUGFS/$3" &
 	sleep 1
 	echo "cpu_prepare 0" >$DEBUGFS/inject_delay

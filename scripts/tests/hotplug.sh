@@ -157,24 +157,17 @@ fill_block() {
 fill_block "$gblock"
 grange=$(block_range "${gblock:-0}")
 per_block=$((0x$(cat $MEM/block_size_bytes) / 4096))
-wait_log() {
-	local end=$((SECONDS + 60))
-	until kmsg_since "$1" | grep -qF -- "$2"; do
-		[ $SECONDS -lt $end ] || return 1
-		sleep 0.2
-	done
-}
 echo "grow 60000" >$DEBUGFS/inject_delay
 kmsg_mark grow
 echo 512 >$DEBUGFS/grow &
-wait_log grow "pcpool: grow: took the chunk at pfn"
+kmsg_wait grow "pcpool: grow: took the chunk at pfn"
 gpfn=$(kmsg_since grow | sed -n 's/.*pcpool: grow: took the chunk at pfn \(0x[0-9a-f]*\).*/\1/p' | head -1)
 ktap_print_msg "memory${gblock:-?}: $grange; the grow took the chunk at pfn ${gpfn:-none}"
 offline_rc=1
 if [ -n "$gblock" ] && [ -n "$gpfn" ] && [ $((gpfn / per_block)) = "$gblock" ]; then
 	set_block_state "$gblock" offline &
 	offliner=$!
-	wait_log grow "pcpool: MEM_GOING_OFFLINE $grange"
+	kmsg_wait grow "pcpool: MEM_GOING_OFFLINE $grange"
 	echo "grow 0" >$DEBUGFS/inject_delay
 	wait $offliner && offline_rc=0
 fi
@@ -211,7 +204,7 @@ unloaded=
 if grep -q pinned /tmp/pin.out && [ "$(blocks_in "$gblock")" -gt 0 ]; then
 	set_block_state "$gblock" offline &
 	offliner=$!
-	wait_log stuck "pcpool: gave up $grange" && sleep 1
+	kmsg_wait stuck "pcpool: gave up $grange" && sleep 1
 	rmmod pcpool 2>/dev/null && unloaded=1 || unloaded=0
 	pkill -TERM -f "echo offline > $MEM/memory$gblock/state"
 	wait $offliner
