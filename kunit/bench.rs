@@ -13,16 +13,16 @@
 //!   `cond_resched()` calls. A work item waits for that call; an IPI does not.
 
 use super::fixture::{block_pfns, filled_pool};
-use crate::config::DrainStrategy;
-use crate::ffi::{
+use crate::chunk::pageblock_order;
+use crate::compat::{
     cpu::possible_cpus,
-    ipi::on_each_cpu,
     kthread::{tsc, udelay, KThread},
     kunit::{kunit_expect, kunit_expect_eq, kunit_suite},
-    page::pageblock_order,
+    smp::on_each_cpu,
 };
+use crate::config::DrainStrategy;
 use crate::page_list::PageId;
-use crate::pool::{AllocFlags, Pool};
+use crate::pool::{AllocFlags, InKernel, Pool};
 use kernel::{c_str, prelude::*, sync::Arc};
 
 const RUNS: usize = 15;
@@ -204,7 +204,7 @@ fn p5_bulk_alloc_irqsoff_bounded() {
     let t0 = tsc();
     let got = pool.alloc_bulk_sections(
         flags,
-        0,
+        &InKernel,
         &mut ids,
         |_, id| Some(id),
         tsc,

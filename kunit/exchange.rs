@@ -3,7 +3,7 @@
 //! A test helper: slots through which stress threads pass pages to each other, so that a page
 //! allocated on one CPU is often freed on another.
 
-use crate::ffi::kthread::random_u32;
+use crate::compat::kthread::random_u32;
 use crate::page_list::PageId;
 use crate::pool::Pool;
 use core::sync::atomic::{AtomicU32, Ordering::Relaxed};

@@ -4,12 +4,12 @@
 //! pagesets disabled and restored, frees into an isolated block, nesting refused.
 
 use super::fixture::{block_pfns, filled_pool};
-use crate::config::DrainStrategy;
-use crate::ffi::{
+use crate::compat::{
     cpu::num_online_cpus,
-    ipi::on_each_cpu,
     kunit::{kunit_expect, kunit_expect_eq, kunit_suite},
+    smp::on_each_cpu,
 };
+use crate::config::DrainStrategy;
 use crate::page_list::PageId;
 use crate::pool::{AllocFlags, Pool};
 use crate::verify::Visited;
@@ -24,7 +24,7 @@ const NOGROW: AllocFlags = AllocFlags {
 
 /// A pool of `BLOCKS` pageblocks, and the pfn range that covers them all.
 fn pool(drain: DrainStrategy) -> Option<(Arc<Pool>, usize, usize)> {
-    let per_block = 1usize << crate::ffi::page::pageblock_order();
+    let per_block = 1usize << crate::chunk::pageblock_order();
     let pool = filled_pool(BLOCKS * per_block, 64, 8, drain)?;
     let pfns = block_pfns(&pool);
     let (start, end) = (*pfns.first()?, *pfns.last()? + per_block);

@@ -4,8 +4,8 @@
 //! KUnit runs them once the module is live.
 
 mod bench;
+mod compat_test;
 mod exchange;
-mod ffi_test;
 mod fixture;
 mod isolation_test;
 mod offline_test;

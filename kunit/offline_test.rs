@@ -6,13 +6,13 @@
 //! (`MEM_OFFLINE` needs memory that really goes offline: scripts/tests/hotplug.sh.)
 
 use super::fixture::{block_pfns, filled_pool};
-use crate::config::DrainStrategy;
-use crate::ffi::{
+use crate::chunk::totalram_pages;
+use crate::compat::{
     cpu::CpusReadGuard,
     irq::with_irqs_off,
     kunit::{kunit_expect, kunit_expect_eq, kunit_suite},
-    page::totalram_pages,
 };
+use crate::config::DrainStrategy;
 use crate::pool::{
     offline::{PendingOffline, Refusal},
     AllocFlags, Pool,
@@ -26,7 +26,7 @@ const NOGROW: AllocFlags = AllocFlags {
 };
 
 fn pool() -> Option<(Arc<Pool>, usize, usize)> {
-    let per_block = 1usize << crate::ffi::page::pageblock_order();
+    let per_block = 1usize << crate::chunk::pageblock_order();
     let pool = filled_pool(BLOCKS * per_block, 64, 8, DrainStrategy::Ipi)?;
     let pfns = block_pfns(&pool);
     let (start, end) = (*pfns.first()?, *pfns.last()? + per_block);

@@ -5,19 +5,18 @@
 //! gives every chunk back at the end.
 
 use super::exchange::Exchange;
-use crate::config::{DrainStrategy, PoolConfig, MAX_HIGH, MAX_PAGES};
-use crate::ffi::{
-    api::{self, Exported, FreeRefused},
+use crate::chunk::{Chunk, ZoneKind, NUMA_NO_NODE};
+use crate::compat::{
     cpu::{num_online_cpus, possible_cpus},
-    ipi::on_each_cpu,
-    irq::with_irqs_off,
+    irq::{with_irqs_off, IrqDisabled},
     kthread::{msleep, random_u32, KThread},
     kunit::{kunit_expect, kunit_expect_eq, kunit_suite},
-    page::{Chunk, ZoneKind, NUMA_NO_NODE},
-    params::Params,
+    smp::on_each_cpu,
 };
+use crate::config::{DrainStrategy, PoolConfig, MAX_HIGH, MAX_PAGES};
 use crate::page_list::{PageId, PageState};
-use crate::pool::{AllocFlags, Pool};
+use crate::params::Params;
+use crate::pool::{AllocFlags, FreeRefused, Holder, Pool};
 use crate::verify::Report;
 use core::sync::atomic::{AtomicU32, AtomicUsize, Ordering::Relaxed};
 use kernel::{c_str, prelude::*, sync::Arc};
@@ -213,6 +212,21 @@ fn bad_high_batch_is_refused() {
     verify(&pool);
 }
 
+/// A holder with an id of its own, as a C API client has.
+struct Client(u16);
+
+impl Holder for Client {
+    fn id(&self) -> u16 {
+        self.0
+    }
+
+    fn admit(&self, _irqs: IrqDisabled<'_>) -> bool {
+        true
+    }
+
+    fn count(&self, _irqs: IrqDisabled<'_>, _pages: isize) {}
+}
+
 /// The C API's free refuses a page that is not the pool's, a page another client holds (naming
 /// it), and a page freed twice, and the pool stays as it was.
 fn api_free_refuses_foreign_and_double() {
@@ -221,20 +235,24 @@ fn api_free_refuses_foreign_and_double() {
         Ok(c) => c,
         Err(e) => return kunit_expect!(false, "alloc: {:?}", e),
     };
-    let Some(page) = Exported::alloc(&*pool, api::ZERO, 7) else {
+    let zero = AllocFlags {
+        zero: true,
+        ..NOGROW
+    };
+    let Some(page) = pool.alloc_for(zero, &Client(7)) else {
         return kunit_expect!(false, "alloc failed");
     };
     let before = verify(&pool);
     kunit_expect_eq!(before.allocated, 1);
     kunit_expect_eq!(
-        Exported::free(&*pool, foreign.pages().nth(0).raw(), 7),
+        pool.free_for(foreign.pages().nth(0).raw(), &Client(7)),
         Err(FreeRefused::Invalid)
     );
-    kunit_expect_eq!(Exported::free(&*pool, page, 9), Err(FreeRefused::HeldBy(7)));
+    kunit_expect_eq!(pool.free_for(page, &Client(9)), Err(FreeRefused::HeldBy(7)));
     kunit_expect_eq!(verify(&pool), before);
-    kunit_expect!(Exported::free(&*pool, page, 7).is_ok());
+    kunit_expect!(pool.free_for(page, &Client(7)).is_ok());
     let freed = verify(&pool);
-    kunit_expect_eq!(Exported::free(&*pool, page, 7), Err(FreeRefused::Invalid));
+    kunit_expect_eq!(pool.free_for(page, &Client(7)), Err(FreeRefused::Invalid));
     kunit_expect_eq!(verify(&pool), freed);
     kunit_expect_eq!(freed.allocated, 0);
 }

@@ -14,13 +14,13 @@
 
 use super::exchange::Exchange;
 use super::fixture::{block_pfns, filled_pool};
-use crate::config::DrainStrategy;
-use crate::ffi::{
+use crate::compat::{
     cpu::possible_cpus,
     irq::with_irqs_off,
     kthread::{now_ms, random_u32, KThread},
     kunit::{self, kunit_expect, kunit_expect_eq, kunit_suite},
 };
+use crate::config::DrainStrategy;
 use crate::page_list::PageId;
 use crate::pool::{AllocFlags, Pool};
 use crate::verify::Visited;

@@ -2,14 +2,12 @@
 
 //! The pool's configuration and its limits.
 
-use crate::ffi::{
-    page::{ZoneKind, NUMA_NO_NODE},
-    params::{node_online, Params},
-};
+use crate::chunk::{node_online, ZoneKind, NUMA_NO_NODE};
+use crate::params::{self, Params};
 use kernel::prelude::*;
 
 /// Largest `high` a pageset may have.
-pub(crate) const MAX_HIGH: u32 = 4096;
+pub(crate) const MAX_HIGH: u32 = params::HIGH.max;
 
 /// How `pcp_disable()` drains the pagesets before an isolation (Documentation/isolation.rst).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -29,14 +27,12 @@ impl DrainStrategy {
     /// Every strategy.
     pub(crate) const ALL: [Self; 4] = [Self::Ipi, Self::Pageblock, Self::Remote, Self::Workqueue];
 
+    /// The names the `drain` parameter and the debugfs knob take, in [`Self::ALL`]'s order.
+    pub(crate) const NAMES: [&'static str; 4] = ["ipi", "pageblock", "remote", "workqueue"];
+
     /// The name the `drain` parameter and the debugfs knob take.
     pub(crate) fn name(self) -> &'static str {
-        match self {
-            Self::Ipi => "ipi",
-            Self::Pageblock => "pageblock",
-            Self::Remote => "remote",
-            Self::Workqueue => "workqueue",
-        }
+        Self::NAMES[self as usize]
     }
 
     /// The strategy named `name`.
@@ -44,9 +40,6 @@ impl DrainStrategy {
         Self::ALL.into_iter().find(|s| s.name() == name)
     }
 }
-
-/// The names [`DrainStrategy::from_name`] takes, for error messages.
-pub(crate) const DRAIN_NAMES: &str = "allowed ipi, pageblock, remote or workqueue";
 
 /// The pool's settings, checked by [`PoolConfig::validate`].
 #[derive(Clone, Copy, Debug)]
@@ -73,19 +66,20 @@ pub(crate) struct PoolConfig {
     pub(crate) evacuate_ms: u32,
 }
 
+/// The module parameters' defaults.
 impl Default for PoolConfig {
     fn default() -> Self {
         Self {
-            initial_pages: 1024,
-            max_pages: 16384,
-            high: 256,
-            batch: 32,
+            initial_pages: params::INITIAL_PAGES.default,
+            max_pages: params::MAX_PAGES.default,
+            high: params::HIGH.default,
+            batch: params::BATCH.default,
             zone: ZoneKind::Movable,
-            nid: NUMA_NO_NODE,
+            nid: params::NODE.default,
             drain: DrainStrategy::Ipi,
-            notifier_priority: 0,
-            regrow: false,
-            evacuate_ms: 1000,
+            notifier_priority: params::NOTIFIER_PRIORITY.default,
+            regrow: params::REGROW_DEFAULT,
+            evacuate_ms: params::EVACUATE_MS.default,
         }
     }
 }
@@ -96,71 +90,39 @@ pub(crate) fn valid_high_batch(high: u32, batch: u32) -> bool {
     (1..=MAX_HIGH).contains(&batch) && high <= MAX_HIGH && (high == 0 || batch <= high)
 }
 
-/// Longest `evacuate_ms`.
-pub(crate) const MAX_EVACUATE_MS: u32 = 60_000;
-
-/// Largest magnitude of `notifier_priority`.
-pub(crate) const MAX_PRIORITY: i32 = 1000;
-
-/// Largest `max_pages` (16 GiB of 4 KiB pages): the pool's per-page tables are sized by it.
-pub(crate) const MAX_PAGES: usize = 1 << 22;
+/// Largest `max_pages`: the pool's per-page tables are sized by it.
+pub(crate) const MAX_PAGES: usize = params::MAX_PAGES.max;
 
 impl PoolConfig {
     /// Checks the module parameters: `EINVAL`, with a log line naming the parameter and its
     /// allowed range, for the first bad one.
     pub(crate) fn from_params(p: &Params) -> Result<Self> {
-        let bad = |name: &str, value: &dyn core::fmt::Display, range: &str| {
-            pr_err!("{}={} is invalid: {}\n", name, value, range);
-            Err(EINVAL)
+        let max_pages = params::MAX_PAGES.check(p.max_pages, None)?;
+        let initial_pages =
+            params::INITIAL_PAGES.check(p.initial_pages, Some(("max_pages", max_pages)))?;
+        let high = params::HIGH.check(p.high, None)?;
+        let batch = params::BATCH.check(p.batch, (high != 0).then_some(("high", high)))?;
+        let zone = match params::ZONE.check(p.zone)? {
+            "normal" => ZoneKind::Normal,
+            _ => ZoneKind::Movable,
         };
-        if !(1..=MAX_PAGES).contains(&p.max_pages) {
-            return bad("max_pages", &p.max_pages, "allowed 1..=4194304");
+        let nid = params::NODE.check(p.node, None)?;
+        if nid != NUMA_NO_NODE && !node_online(nid) {
+            pr_err!("node={} is invalid: allowed -1 or an online node\n", nid);
+            return Err(EINVAL);
         }
-        if p.initial_pages > p.max_pages {
-            return bad("initial_pages", &p.initial_pages, "allowed 0..=max_pages");
-        }
-        if p.high > MAX_HIGH {
-            return bad("high", &p.high, "allowed 0..=4096");
-        }
-        if !(1..=MAX_HIGH).contains(&p.batch) || (p.high != 0 && p.batch > p.high) {
-            return bad(
-                "batch",
-                &p.batch,
-                "allowed 1..=high (1..=4096 when high is 0)",
-            );
-        }
-        let zone = match p.zone {
-            Some("movable") => ZoneKind::Movable,
-            Some("normal") => ZoneKind::Normal,
-            _ => return bad("zone", &p.zone.unwrap_or("?"), "allowed movable or normal"),
-        };
-        if p.node != NUMA_NO_NODE && !node_online(p.node) {
-            return bad("node", &p.node, "allowed -1 or an online node");
-        }
-        let Some(drain) = p.drain.and_then(DrainStrategy::from_name) else {
-            return bad("drain", &p.drain.unwrap_or("?"), DRAIN_NAMES);
-        };
-        if p.evacuate_ms > MAX_EVACUATE_MS {
-            return bad("evacuate_ms", &p.evacuate_ms, "allowed 0..=60000");
-        }
-        if !(-MAX_PRIORITY..=MAX_PRIORITY).contains(&p.notifier_priority) {
-            return bad(
-                "notifier_priority",
-                &p.notifier_priority,
-                "allowed -1000..=1000",
-            );
-        }
+        let drain = DrainStrategy::from_name(params::DRAIN.check(p.drain)?).ok_or(EINVAL)?;
         Ok(Self {
-            initial_pages: p.initial_pages,
-            max_pages: p.max_pages,
-            high: p.high,
-            batch: p.batch,
+            initial_pages,
+            max_pages,
+            high,
+            batch,
             zone,
-            nid: p.node,
+            nid,
             drain,
-            notifier_priority: p.notifier_priority,
+            notifier_priority: params::NOTIFIER_PRIORITY.check(p.notifier_priority, None)?,
             regrow: p.regrow,
-            evacuate_ms: p.evacuate_ms,
+            evacuate_ms: params::EVACUATE_MS.check(p.evacuate_ms, None)?,
         })
     }
 }

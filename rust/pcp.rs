@@ -11,7 +11,7 @@ use core::cell::Cell;
 /// # Invariants
 ///
 /// Only the owning CPU touches a `PcpList`, with IRQs off. It is reached only through
-/// `PerCpu::local`, which takes the `IrqsOff` proof, from that CPU's own alloc and free paths
+/// `PerCpu::local`, which takes the `IrqDisabled` proof, from that CPU's own alloc and free paths
 /// and from an `on_each_cpu` callback running on it. So the IPI of an `on_each_cpu` drain
 /// cannot land inside an alloc or a free on that CPU, and when the drain has run everywhere,
 /// every alloc or free that started before it has finished: the drain is a synchronisation

@@ -3,13 +3,18 @@
 //! pcpool: a private, zone-backed page pool with per-CPU pagesets that never stands in the way
 //! of memory hot-unplug.
 
+mod callback_mutex;
+mod chunk;
+mod client;
+mod compat;
 mod config;
-mod ffi;
-mod hotplug;
+mod debugfs;
+mod mem_hotplug;
 mod page_list;
+mod params;
 mod pcp;
+mod percpu_lock;
 mod pool;
-mod stats;
 mod verify;
 mod zone;
 
@@ -17,8 +22,8 @@ mod zone;
 #[path = "../kunit/mod.rs"]
 mod kunit_tests;
 
+use compat::{debugfs::Debugfs, memory_notifier::MemoryNotifier};
 use config::PoolConfig;
-use ffi::{debugfs::Debugfs, notifier::MemoryNotifier};
 use kernel::{c_str, new_mutex, prelude::*, sync::Arc};
 use pool::Pool;
 
@@ -32,16 +37,16 @@ module! {
 
 struct Pcpool {
     // Dropped in this order: no client, event or file callback reaches the pool once it goes.
-    _api: ffi::api::ApiRegistration<Pool>,
-    _cpus: Pin<KBox<ffi::cpuhp::CpuHotplug<Arc<Pool>>>>,
-    _hotplug: Pin<KBox<MemoryNotifier<hotplug::Hotplug>>>,
-    _debugfs: Pin<KBox<Debugfs<stats::PoolFiles>>>,
+    _api: client::ApiRegistration,
+    _cpus: Pin<KBox<compat::cpuhp::CpuHotplug<Arc<Pool>>>>,
+    _hotplug: Pin<KBox<MemoryNotifier<mem_hotplug::Hotplug>>>,
+    _debugfs: Pin<KBox<Debugfs<debugfs::PoolFiles>>>,
     _pool: Arc<Pool>,
 }
 
 impl kernel::Module for Pcpool {
     fn init(_module: &'static ThisModule) -> Result<Self> {
-        let config = PoolConfig::from_params(&ffi::params::params())?;
+        let config = PoolConfig::from_params(&params::Params::read())?;
         let pool = Arc::pin_init(Pool::new(config), GFP_KERNEL)?;
         if let Err(e) = pool.fill(config.initial_pages) {
             pr_err!(
@@ -51,25 +56,28 @@ impl kernel::Module for Pcpool {
             );
             return Err(e);
         }
-        let hotplug_stats = Arc::new(hotplug::HotplugStats::default(), GFP_KERNEL)?;
-        let files = stats::PoolFiles {
+        let hotplug_stats = Arc::new(mem_hotplug::HotplugStats::default(), GFP_KERNEL)?;
+        let files = debugfs::PoolFiles {
             pool: pool.clone(),
             hotplug: hotplug_stats.clone(),
             isolation: KBox::pin_init(new_mutex!(None), GFP_KERNEL)?,
         };
         let debugfs = KBox::pin_init(
-            Debugfs::new(c_str!("pcpool"), files, &stats::FILES),
+            Debugfs::new(c_str!("pcpool"), files, &debugfs::FILES),
             GFP_KERNEL,
         )?;
         let regrow_to = config.regrow.then_some(config.initial_pages);
         let handler =
-            hotplug::Hotplug::new(pool.clone(), hotplug_stats, regrow_to, config.evacuate_ms);
+            mem_hotplug::Hotplug::new(pool.clone(), hotplug_stats, regrow_to, config.evacuate_ms);
         let hotplug = KBox::pin_init(
             MemoryNotifier::register(handler, config.notifier_priority),
             GFP_KERNEL,
         )?;
-        let cpus = KBox::pin_init(ffi::cpuhp::CpuHotplug::register(pool.clone()), GFP_KERNEL)?;
-        let api = ffi::api::ApiRegistration::new(pool.clone())?;
+        let cpus = KBox::pin_init(
+            compat::cpuhp::CpuHotplug::register(pool.clone(), c_str!("pcpool:prepare")),
+            GFP_KERNEL,
+        )?;
+        let api = client::ApiRegistration::new(pool.clone())?;
         let c = pool.zone().counters();
         pr_info!(
             "loaded; {} pages in {} chunks from ZONE_{:?}, high {} batch {}, drain {}; memory notifier at priority {}\n",

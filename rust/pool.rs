@@ -2,34 +2,65 @@
 
 //! The pool: a [`PoolZone`] served through per-CPU pagesets.
 
-use crate::config::{valid_high_batch, DrainStrategy, PoolConfig};
-use crate::ffi::{
-    api::{self, Exported, FreeRefused},
+use crate::chunk::{PageRef, RawPage};
+use crate::compat::{
     cpu::{possible_cpus, CpuId, CpusReadGuard},
-    cpuhp::{CpuHotplugHandler, NotRunning},
-    ipi::{on_each_cpu, on_each_cpu_wq},
-    irq::{with_irqs_off, IrqsOff},
+    irq::{with_irqs_off, IrqDisabled},
     kthread::{cond_resched, msleep, now_ms},
-    page::{PageRef, RawPage},
-    percpu_lock::LockablePerCpu,
     ratelimit::pr_err_ratelimited,
+    smp::{on_each_cpu, on_each_cpu_wq},
     stop_machine::stop_machine,
 };
+use crate::config::{valid_high_batch, DrainStrategy, PoolConfig};
 use crate::page_list::{PageId, PageState};
 use crate::pcp::PcpList;
+use crate::percpu_lock::LockablePerCpu;
 use crate::verify::{Report, Visited};
 use crate::zone::{MigrateType, PoolZone};
 use core::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering::Relaxed};
-use kernel::{
-    new_mutex,
-    prelude::*,
-    sync::{Arc, Mutex},
-};
+use kernel::{new_mutex, prelude::*, sync::Mutex};
 
+mod cpu_hotplug;
 mod isolation;
 pub(crate) mod offline;
 
 pub(crate) use isolation::Isolation;
+
+/// Who pages are allocated for. The pool records [`Holder::id`] with each page it hands out,
+/// and calls [`Holder::admit`] and [`Holder::count`] in the IRQs-off section that takes or
+/// frees the pages (see `rust/client.rs` for why).
+pub(crate) trait Holder {
+    /// Recorded with each page (0: the pool's in-kernel users).
+    fn id(&self) -> u16;
+    /// Whether it may take pages now.
+    fn admit(&self, irqs: IrqDisabled<'_>) -> bool;
+    /// It took (`pages > 0`) or gave back pages.
+    fn count(&self, irqs: IrqDisabled<'_>, pages: isize);
+}
+
+/// The pool's in-kernel users (KUnit, debugfs, evacuation): owner 0, never counted.
+pub(crate) struct InKernel;
+
+impl Holder for InKernel {
+    fn id(&self) -> u16 {
+        0
+    }
+
+    fn admit(&self, _irqs: IrqDisabled<'_>) -> bool {
+        true
+    }
+
+    fn count(&self, _irqs: IrqDisabled<'_>, _pages: isize) {}
+}
+
+/// Why the pool refused a free for a [`Holder`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum FreeRefused {
+    /// Not an allocated page of the pool (logged by the pool).
+    Invalid,
+    /// Another holder has the page (this is its id; 0: an in-kernel user). Not logged.
+    HeldBy(u16),
+}
 
 /// How an allocation may proceed.
 #[derive(Clone, Copy, Debug, Default)]
@@ -130,7 +161,7 @@ pub(crate) struct Pool {
 impl Pool {
     /// A pool with `config`, which the caller has validated. Takes no memory yet.
     pub(crate) fn new(config: PoolConfig) -> impl PinInit<Self, Error> {
-        let pages_per_chunk = 1usize << crate::ffi::page::pageblock_order();
+        let pages_per_chunk = 1usize << crate::chunk::pageblock_order();
         let max_chunks = config.max_pages.div_ceil(pages_per_chunk);
         let (high, batch, drain) = (config.high, config.batch, config.drain);
         try_pin_init!(Self {
@@ -178,8 +209,8 @@ impl Pool {
     }
 
     /// Takes a page from this CPU's pageset, refilling it from the zone when it is empty
-    /// (`rmqueue_pcplist()`), for C API client `owner` (0: none).
-    fn pcp_alloc(&self, irqs: &IrqsOff, owner: u16) -> Option<PageId> {
+    /// (`rmqueue_pcplist()`), for holder `owner`.
+    fn pcp_alloc(&self, irqs: IrqDisabled<'_>, owner: u16) -> Option<PageId> {
         let pcp = self.pcp.local(irqs);
         let links = self.zone.links();
         pcp.with_list(|list| {
@@ -213,7 +244,46 @@ impl Pool {
 
     /// Allocates one page, by id.
     pub(crate) fn alloc(&self, flags: AllocFlags) -> Result<PageId> {
-        self.alloc_with(flags, 0, |_, id| Some(id)).ok_or(ENOMEM)
+        self.alloc_with(flags, &InKernel, |_, id| Some(id))
+            .ok_or(ENOMEM)
+    }
+
+    /// Allocates one page for `holder`.
+    pub(crate) fn alloc_for(&self, flags: AllocFlags, holder: &impl Holder) -> Option<RawPage> {
+        self.alloc_with(flags, holder, |irqs, id| {
+            Some(self.zone.page(irqs, id)?.raw())
+        })
+    }
+
+    /// Allocates up to `out.len()` pages for `holder` into `out`; returns how many.
+    pub(crate) fn alloc_bulk_for(
+        &self,
+        flags: AllocFlags,
+        holder: &impl Holder,
+        out: &mut [Option<RawPage>],
+    ) -> usize {
+        self.alloc_bulk_with(flags, holder, out, |irqs, id| {
+            Some(Some(self.zone.page(irqs, id)?.raw()))
+        })
+    }
+
+    /// Frees `page` for `holder`, if it is an allocated page of the pool that `holder` has:
+    /// the page's owner is the one record of who holds it.
+    pub(crate) fn free_for(&self, page: RawPage, holder: &impl Holder) -> Result<(), FreeRefused> {
+        with_irqs_off(|irqs| {
+            let Some(id) = self.zone.id_of(irqs, page) else {
+                pr_err_ratelimited!("free of {:?} refused: not a page of the pool\n", page);
+                return Err(FreeRefused::Invalid);
+            };
+            let links = self.zone.links();
+            let owner = links.owner(id);
+            if links.state(id) == PageState::Allocated && owner != holder.id() {
+                return Err(FreeRefused::HeldBy(owner));
+            }
+            self.free_one(irqs, id).map_err(|_| FreeRefused::Invalid)?;
+            holder.count(irqs, -1);
+            Ok(())
+        })
     }
 
     /// Allocates one page and returns `f(irqs, id)`, run in the same IRQs-off section (where
@@ -221,22 +291,30 @@ impl Pool {
     fn alloc_with<R>(
         &self,
         flags: AllocFlags,
-        owner: u16,
-        f: impl Fn(&IrqsOff, PageId) -> Option<R>,
+        holder: &impl Holder,
+        f: impl Fn(IrqDisabled<'_>, PageId) -> Option<R>,
     ) -> Option<R> {
         loop {
-            let r = with_irqs_off(|irqs| {
-                let id = self.pcp_alloc(irqs, owner)?;
-                self.prepare(irqs, id, flags);
-                f(irqs, id)
+            let (r, admitted) = with_irqs_off(|irqs| {
+                if !holder.admit(irqs) {
+                    return (None, false);
+                }
+                let r = self.pcp_alloc(irqs, holder.id()).and_then(|id| {
+                    self.prepare(irqs, id, flags);
+                    f(irqs, id)
+                });
+                if r.is_some() {
+                    holder.count(irqs, 1);
+                }
+                (r, true)
             });
-            if r.is_some() || !flags.may_grow || self.grow().is_err() {
+            if r.is_some() || !admitted || !flags.may_grow || self.grow().is_err() {
                 return r;
             }
         }
     }
 
-    fn prepare(&self, irqs: &IrqsOff, id: PageId, flags: AllocFlags) {
+    fn prepare(&self, irqs: IrqDisabled<'_>, id: PageId, flags: AllocFlags) {
         if flags.zero {
             if let Some(page) = self.zone.page(irqs, id) {
                 page.zero();
@@ -247,17 +325,17 @@ impl Pool {
     /// Allocates up to `out.len()` pages into `out`; returns how many. Stops early only when
     /// the pool is out of pages (and may not, or cannot, grow).
     pub(crate) fn alloc_bulk(&self, flags: AllocFlags, out: &mut [PageId]) -> usize {
-        self.alloc_bulk_with(flags, 0, out, |_, id| Some(id))
+        self.alloc_bulk_with(flags, &InKernel, out, |_, id| Some(id))
     }
 
     fn alloc_bulk_with<T>(
         &self,
         flags: AllocFlags,
-        owner: u16,
+        holder: &impl Holder,
         out: &mut [T],
-        f: impl Fn(&IrqsOff, PageId) -> Option<T>,
+        f: impl Fn(IrqDisabled<'_>, PageId) -> Option<T>,
     ) -> usize {
-        self.alloc_bulk_sections(flags, owner, out, f, || 0, |_| {})
+        self.alloc_bulk_sections(flags, holder, out, f, || 0, |_| {})
     }
 
     /// [`Pool::alloc_bulk_with`], in IRQs-off sections of at most one pcp batch each (zeroing
@@ -267,9 +345,9 @@ impl Pool {
     pub(crate) fn alloc_bulk_sections<T>(
         &self,
         flags: AllocFlags,
-        owner: u16,
+        holder: &impl Holder,
         out: &mut [T],
-        f: impl Fn(&IrqsOff, PageId) -> Option<T>,
+        f: impl Fn(IrqDisabled<'_>, PageId) -> Option<T>,
         clock: impl Fn() -> u64,
         mut section: impl FnMut(u64),
     ) -> usize {
@@ -277,10 +355,13 @@ impl Pool {
         while done < out.len() {
             let (n, ticks) = with_irqs_off(|irqs| {
                 let t0 = clock();
+                if !holder.admit(irqs) {
+                    return (None, clock() - t0);
+                }
                 let cap = self.pcp.local(irqs).batch().max(1) as usize;
                 let mut n = 0;
                 for slot in out[done..].iter_mut().take(cap) {
-                    let Some(id) = self.pcp_alloc(irqs, owner) else {
+                    let Some(id) = self.pcp_alloc(irqs, holder.id()) else {
                         break;
                     };
                     self.prepare(irqs, id, flags);
@@ -290,8 +371,11 @@ impl Pool {
                     }
                     n += 1;
                 }
-                (n, clock() - t0)
+                holder.count(irqs, n as isize);
+                (Some(n), clock() - t0)
             });
+            // Not admitted: the holder is going away.
+            let Some(n) = n else { break };
             section(ticks);
             done += n;
             if n == 0 && (!flags.may_grow || self.grow().is_err()) {
@@ -325,7 +409,7 @@ impl Pool {
         Ok(())
     }
 
-    fn free_one(&self, irqs: &IrqsOff, id: PageId) -> Result {
+    fn free_one(&self, irqs: IrqDisabled<'_>, id: PageId) -> Result {
         let links = self.zone.links();
         if id as usize >= links.len() {
             pr_err_ratelimited!("free of page id {} outside the pool\n", id);
@@ -367,7 +451,7 @@ impl Pool {
     /// `Pageblock`, whose difference is how many rounds it runs), a work item per CPU, or, from
     /// this CPU, under each pageset's lock (every possible CPU's: an offline CPU's list is
     /// empty). Returns once `f` has run everywhere. Sleeps.
-    fn on_each_pcp(&self, drain: DrainStrategy, f: &(impl Fn(&IrqsOff, &PcpList) + Sync)) {
+    fn on_each_pcp(&self, drain: DrainStrategy, f: &(impl Fn(IrqDisabled<'_>, &PcpList) + Sync)) {
         match drain {
             DrainStrategy::Ipi | DrainStrategy::Pageblock => {
                 on_each_cpu(&|irqs| f(irqs, &self.pcp.local(irqs)));
@@ -518,7 +602,7 @@ impl Pool {
     }
 
     /// A snapshot of this CPU's pageset.
-    pub(crate) fn local_pcp(&self, irqs: &IrqsOff) -> PcpSnapshot {
+    pub(crate) fn local_pcp(&self, irqs: IrqDisabled<'_>) -> PcpSnapshot {
         let pcp = self.pcp.local(irqs);
         PcpSnapshot {
             count: pcp.count(),
@@ -622,76 +706,5 @@ impl Pool {
             r
         });
         report.ok_or(EAGAIN)
-    }
-}
-
-impl AllocFlags {
-    fn from_api(flags: u32) -> Self {
-        Self {
-            zero: flags & api::ZERO != 0,
-            may_grow: flags & api::MAY_GROW != 0,
-        }
-    }
-}
-
-/// The pool behind the exported C API.
-impl Exported for Pool {
-    fn alloc(&self, flags: u32, owner: u16) -> Option<RawPage> {
-        self.alloc_with(AllocFlags::from_api(flags), owner, |irqs, id| {
-            Some(self.zone.page(irqs, id)?.raw())
-        })
-    }
-
-    fn alloc_bulk(&self, flags: u32, owner: u16, out: &mut [Option<RawPage>]) -> usize {
-        self.alloc_bulk_with(AllocFlags::from_api(flags), owner, out, |irqs, id| {
-            Some(Some(self.zone.page(irqs, id)?.raw()))
-        })
-    }
-
-    fn free(&self, page: RawPage, owner: u16) -> Result<(), FreeRefused> {
-        with_irqs_off(|irqs| {
-            let Some(id) = self.zone.id_of(irqs, page) else {
-                pr_err_ratelimited!("free of {:?} refused: not a page of the pool\n", page);
-                return Err(FreeRefused::Invalid);
-            };
-            // The page's owner is the one record of who holds it: a client's held count
-            // follows it, so a free through another client's handle must not count.
-            let links = self.zone.links();
-            let holder = links.owner(id);
-            if links.state(id) == PageState::Allocated && holder != owner {
-                return Err(FreeRefused::HeldBy(holder));
-            }
-            self.free_one(irqs, id).map_err(|_| FreeRefused::Invalid)
-        })
-    }
-}
-
-/// The pool's pagesets across CPU hotplug (`page_alloc_cpu_dead()`): a dead CPU's pageset goes
-/// back to the zone, since `on_each_cpu` cannot reach it; a CPU about to boot gets the current
-/// marks, which an update made while it was down did not reach.
-impl CpuHotplugHandler for Arc<Pool> {
-    fn prepare(&self, cpu: &NotRunning) {
-        // CPU hotplug is held from here until the CPU is online, and every update of the marks
-        // holds it off (`cpus_read_lock()`, or memory hotplug's) from its change to its
-        // `on_each_cpu` round: so an update either ran before (we read its marks, under the pcp
-        // mutex) or runs after (its round reaches this CPU). While the pagesets are disabled,
-        // the CPU starts disabled too, so `pcp_disable`'s promise covers it.
-        let config = self.pcp_lock.lock();
-        let (high, batch) = if config.disabled {
-            (0, 1)
-        } else {
-            (config.high, config.batch)
-        };
-        with_irqs_off(|irqs| self.pcp.not_running(cpu, irqs).set_high_batch(high, batch));
-        drop(config);
-        self.injected_delay(DelayPoint::CpuPrepare, || true);
-    }
-
-    fn dead(&self, cpu: &NotRunning) {
-        with_irqs_off(|irqs| {
-            self.pcp
-                .not_running(cpu, irqs)
-                .with_list(|list| self.zone.free_pcppages_bulk(irqs, list, list.len()));
-        });
     }
 }

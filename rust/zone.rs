@@ -13,11 +13,9 @@
 //! `move_freepages_block()` moves a wholly free pageblock as one buddy page, and the cost of an
 //! isolation is its drain, not the number of free pages it holds.
 
-use crate::ffi::{
-    chunks::{ChunkTable, Slot},
-    irq::IrqsOff,
-    page::{pageblock_order, Chunk, PageRef, RawPage, ZoneKind},
-};
+use crate::chunk::{pageblock_order, Chunk, PageRef, RawPage, ZoneKind};
+use crate::chunk::{ChunkTable, Slot};
+use crate::compat::irq::IrqDisabled;
 use crate::page_list::{PageId, PageLinks, PageList, PageState};
 use crate::verify::{Report, Visited};
 use core::sync::atomic::{AtomicBool, AtomicU8, Ordering::Relaxed};
@@ -163,7 +161,10 @@ impl PoolZone {
     }
 
     /// Takes the zone lock; IRQs are off, as for `spin_lock_irqsave()`.
-    pub(crate) fn lock<'a>(&'a self, _irqs: &'a IrqsOff) -> Guard<'a, ZoneInner, SpinLockBackend> {
+    pub(crate) fn lock<'a>(
+        &'a self,
+        _irqs: IrqDisabled<'a>,
+    ) -> Guard<'a, ZoneInner, SpinLockBackend> {
         self.inner.lock()
     }
 
@@ -179,7 +180,7 @@ impl PoolZone {
     /// could not get it back. It is held aside while the next one is taken, so that the
     /// allocator does not hand it out again, and freed at the end.
     pub(crate) fn grow(&self, taken: impl FnOnce(usize, u64)) -> Result<Slot> {
-        let epoch = crate::ffi::irq::with_irqs_off(|irqs| {
+        let epoch = crate::compat::irq::with_irqs_off(|irqs| {
             let mut zone = self.lock(irqs);
             let epoch = zone.epoch;
             zone.grows_in_flight[(epoch & 1) as usize] += 1;
@@ -190,7 +191,7 @@ impl PoolZone {
             // A full table gives the chunk back, and dropping it frees it.
             self.insert_chunk(chunk).map_err(|_| ENOSPC)
         });
-        crate::ffi::irq::with_irqs_off(|irqs| {
+        crate::compat::irq::with_irqs_off(|irqs| {
             self.lock(irqs).grows_in_flight[(epoch & 1) as usize] -= 1;
         });
         result
@@ -222,7 +223,7 @@ impl PoolZone {
     /// Puts `chunk` in the table and its pages on the movable free list, under the zone lock;
     /// gives it back if the table is full.
     fn insert_chunk(&self, chunk: Chunk) -> Result<Slot, Chunk> {
-        crate::ffi::irq::with_irqs_off(|irqs| {
+        crate::compat::irq::with_irqs_off(|irqs| {
             let mut zone = self.lock(irqs);
             let inner = &mut *zone;
             let n = chunk.pages().nr_pages();
@@ -250,27 +251,33 @@ impl PoolZone {
     /// yet in the books (PageOffline with refcount 1, which the offline could neither migrate
     /// nor see handed over), so this waits until those have finished. Sleeps.
     pub(crate) fn begin_offline(&self, start: usize, end: usize) -> usize {
-        let old = crate::ffi::irq::with_irqs_off(|irqs| {
+        let old = crate::compat::irq::with_irqs_off(|irqs| {
             let mut zone = self.lock(irqs);
             zone.epoch += 1;
             (zone.epoch - 1) & 1
         });
-        while crate::ffi::irq::with_irqs_off(|irqs| self.lock(irqs).grows_in_flight[old as usize])
-            > 0
+        while crate::compat::irq::with_irqs_off(|irqs| {
+            self.lock(irqs).grows_in_flight[old as usize]
+        }) > 0
         {
-            crate::ffi::kthread::msleep(1);
+            crate::compat::kthread::msleep(1);
         }
-        crate::ffi::irq::with_irqs_off(|irqs| self.slots_in(irqs, start, end).count())
+        crate::compat::irq::with_irqs_off(|irqs| self.slots_in(irqs, start, end).count())
     }
 
     /// Whether an offline has begun since offline epoch `epoch` (for a test's injected delay).
     pub(crate) fn offline_since(&self, epoch: u64) -> bool {
-        crate::ffi::irq::with_irqs_off(|irqs| self.lock(irqs).epoch != epoch)
+        crate::compat::irq::with_irqs_off(|irqs| self.lock(irqs).epoch != epoch)
     }
 
     /// Moves up to `count` free movable pages onto `list` as pcp pages, in one pass under the
     /// lock (`rmqueue_bulk()`). Returns how many it moved.
-    pub(crate) fn rmqueue_bulk(&self, irqs: &IrqsOff, count: u32, list: &mut PageList) -> u32 {
+    pub(crate) fn rmqueue_bulk(
+        &self,
+        irqs: IrqDisabled<'_>,
+        count: u32,
+        list: &mut PageList,
+    ) -> u32 {
         let mut zone = self.lock(irqs);
         let ZoneInner {
             block_free,
@@ -304,7 +311,12 @@ impl PoolZone {
 
     /// Gives `count` pages from the cold end of `list` back to the free lists, in one pass
     /// under the lock (`free_pcppages_bulk()`).
-    pub(crate) fn free_pcppages_bulk(&self, irqs: &IrqsOff, list: &mut PageList, count: u32) {
+    pub(crate) fn free_pcppages_bulk(
+        &self,
+        irqs: IrqDisabled<'_>,
+        list: &mut PageList,
+        count: u32,
+    ) {
         let mut zone = self.lock(irqs);
         for _ in 0..count {
             let Some(id) = list.pop_tail(&self.links) else {
@@ -316,7 +328,7 @@ impl PoolZone {
     }
 
     /// Frees one page straight to its pageblock's free list (`free_one_page()`).
-    pub(crate) fn free_one(&self, irqs: &IrqsOff, id: PageId) {
+    pub(crate) fn free_one(&self, irqs: IrqDisabled<'_>, id: PageId) {
         let mut zone = self.lock(irqs);
         self.free_one_locked(&mut zone, id);
     }
@@ -340,7 +352,7 @@ impl PoolZone {
     /// The pageblocks (chunk slots) with a page in the pfn range `[start, end)`. Sleeps.
     pub(crate) fn blocks_in(&self, start: usize, end: usize) -> Result<KVec<Slot>> {
         let mut slots = KVec::with_capacity(self.max_chunks(), GFP_KERNEL)?;
-        crate::ffi::irq::with_irqs_off(|irqs| {
+        crate::compat::irq::with_irqs_off(|irqs| {
             for slot in self.slots_in(irqs, start, end) {
                 // Within the capacity reserved above: no allocation here.
                 slots.push(slot, GFP_ATOMIC)?;
@@ -352,7 +364,7 @@ impl PoolZone {
     /// Sets pageblock `slot`'s migratetype to `mt` and moves its free pages, in one step
     /// (`set_migratetype_isolate()` for one pageblock). Returns whether it changed.
     pub(crate) fn set_block_migratetype(&self, slot: Slot, mt: MigrateType) -> bool {
-        crate::ffi::irq::with_irqs_off(|irqs| {
+        crate::compat::irq::with_irqs_off(|irqs| {
             let mut zone = self.lock(irqs);
             self.chunks.get(slot, irqs).is_some() && self.move_block(&mut zone, slot, mt)
         })
@@ -363,7 +375,7 @@ impl PoolZone {
     /// exact (`set_pageblock_migratetype()` + `move_freepages_block()`). Returns the pageblocks
     /// changed.
     pub(crate) fn set_migratetype_range(&self, start: usize, end: usize, mt: MigrateType) -> usize {
-        crate::ffi::irq::with_irqs_off(|irqs| {
+        crate::compat::irq::with_irqs_off(|irqs| {
             let mut zone = self.lock(irqs);
             let inner = &mut *zone;
             let mut changed = 0;
@@ -405,8 +417,8 @@ impl PoolZone {
             for id in base..base + self.pages_per_chunk() {
                 if self.links.state(id) != PageState::Free {
                     n += 1;
-                    first =
-                        first.or_else(|| crate::ffi::irq::with_irqs_off(|irqs| self.pfn(irqs, id)));
+                    first = first
+                        .or_else(|| crate::compat::irq::with_irqs_off(|irqs| self.pfn(irqs, id)));
                 }
             }
         }
@@ -427,7 +439,7 @@ impl PoolZone {
         // One IRQs-off section per pageblock, as `move_freepages_block()` takes the zone lock.
         for &slot in slots {
             self.handed_over[slot as usize].store(true, Relaxed);
-            crate::ffi::irq::with_irqs_off(|irqs| {
+            crate::compat::irq::with_irqs_off(|irqs| {
                 if let Some(chunk) = self.chunks.get(slot, irqs) {
                     for page in chunk.iter() {
                         n += 1;
@@ -444,7 +456,7 @@ impl PoolZone {
     /// the pages in the kernel's `managed` and totalram counts (`MEM_CANCEL_OFFLINE`).
     pub(crate) fn take_back(&self, slots: &[Slot]) {
         for &slot in slots {
-            crate::ffi::irq::with_irqs_off(|irqs| {
+            crate::compat::irq::with_irqs_off(|irqs| {
                 if let Some(chunk) = self.chunks.get(slot, irqs) {
                     chunk.iter().for_each(|page| page.ref_inc());
                     chunk.adjust_managed(chunk.nr_pages() as isize);
@@ -463,7 +475,7 @@ impl PoolZone {
         let mut removed = 0;
         // One zone-lock section per pageblock.
         for &slot in slots {
-            removed += crate::ffi::irq::with_irqs_off(|irqs| {
+            removed += crate::compat::irq::with_irqs_off(|irqs| {
                 let mut zone = self.lock(irqs);
                 let inner = &mut *zone;
                 let mt = MigrateType::from_u8(self.block_mt[slot as usize].load(Relaxed));
@@ -516,7 +528,7 @@ impl PoolZone {
     /// Free pages of `mt` pageblocks with a page in `[start, end)`, under the lock (for checks).
     pub(crate) fn free_in_range(
         &self,
-        irqs: &IrqsOff,
+        irqs: IrqDisabled<'_>,
         inner: &ZoneInner,
         start: usize,
         end: usize,
@@ -532,7 +544,7 @@ impl PoolZone {
     /// checks).
     pub(crate) fn count_in_range(
         &self,
-        irqs: &IrqsOff,
+        irqs: IrqDisabled<'_>,
         start: usize,
         end: usize,
         state: PageState,
@@ -548,7 +560,7 @@ impl PoolZone {
     }
 
     /// The pfn of page `id`, while IRQs stay off.
-    pub(crate) fn pfn(&self, irqs: &IrqsOff, id: PageId) -> Option<usize> {
+    pub(crate) fn pfn(&self, irqs: IrqDisabled<'_>, id: PageId) -> Option<usize> {
         self.page(irqs, id).map(|p| p.pfn())
     }
 
@@ -556,31 +568,31 @@ impl PoolZone {
     /// on the free path, so that an isolation's IPI drain cannot fall between the read and the
     /// use (the 2014 fix).
     #[inline]
-    pub(crate) fn migratetype(&self, _irqs: &IrqsOff, id: PageId) -> MigrateType {
+    pub(crate) fn migratetype(&self, _irqs: IrqDisabled<'_>, id: PageId) -> MigrateType {
         MigrateType::from_u8(self.block_mt[self.split(id).0 as usize].load(Relaxed))
     }
 
     /// The page `id`, while IRQs stay off.
-    pub(crate) fn page<'a>(&'a self, irqs: &'a IrqsOff, id: PageId) -> Option<PageRef<'a>> {
+    pub(crate) fn page<'a>(&'a self, irqs: IrqDisabled<'a>, id: PageId) -> Option<PageRef<'a>> {
         let (slot, offset) = self.split(id);
         Some(self.chunks.get(slot, irqs)?.nth(offset))
     }
 
     /// The id of a page a client passed in, if it is a page of this zone.
-    pub(crate) fn id_of(&self, irqs: &IrqsOff, page: RawPage) -> Option<PageId> {
+    pub(crate) fn id_of(&self, irqs: IrqDisabled<'_>, page: RawPage) -> Option<PageId> {
         let (slot, offset) = self.chunks.find(page, irqs)?;
         Some((slot << self.chunks.order()) + offset as PageId)
     }
 
     /// A snapshot of the counters.
     pub(crate) fn counters(&self) -> ZoneCounters {
-        crate::ffi::irq::with_irqs_off(|irqs| self.lock(irqs).counters)
+        crate::compat::irq::with_irqs_off(|irqs| self.lock(irqs).counters)
     }
 
     /// Calls `f(start_pfn, migratetype, free pages)` for each pageblock, under the lock with
     /// IRQs off: `f` must not sleep (nor allocate with `GFP_KERNEL`).
     pub(crate) fn for_each_pageblock(&self, mut f: impl FnMut(usize, MigrateType, u32)) {
-        crate::ffi::irq::with_irqs_off(|irqs| {
+        crate::compat::irq::with_irqs_off(|irqs| {
             let zone = self.lock(irqs);
             for slot in self.slots(irqs) {
                 if let Some(chunk) = self.chunks.get(slot, irqs) {
@@ -594,7 +606,7 @@ impl PoolZone {
     /// The slots whose chunk has a page in the pfn range `[start, end)`.
     fn slots_in<'a>(
         &'a self,
-        irqs: &'a IrqsOff,
+        irqs: IrqDisabled<'a>,
         start: usize,
         end: usize,
     ) -> impl Iterator<Item = Slot> + 'a {
@@ -606,7 +618,7 @@ impl PoolZone {
     }
 
     /// The slots that hold a chunk.
-    pub(crate) fn slots<'a>(&'a self, irqs: &'a IrqsOff) -> impl Iterator<Item = Slot> + 'a {
+    pub(crate) fn slots<'a>(&'a self, irqs: IrqDisabled<'a>) -> impl Iterator<Item = Slot> + 'a {
         (0..self.max_chunks() as Slot).filter(move |&s| self.chunks.get(s, irqs).is_some())
     }
 }
@@ -616,7 +628,7 @@ impl PoolZone {
     /// marks the pages it finds on free lists.
     pub(crate) fn verify_locked(
         &self,
-        irqs: &IrqsOff,
+        irqs: IrqDisabled<'_>,
         inner: &ZoneInner,
         visited: &mut Visited,
         r: &mut Report,

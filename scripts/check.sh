@@ -55,7 +55,7 @@ export KDIR
 
 # The static checks end with a clean build of pcpool.ko and the samples,
 # which the VMs load.
-step "check 3/7: static checks (warning-free build, Clippy, rustfmt, unsafe only in rust/ffi)"
+step "check 3/7: static checks (warning-free build, Clippy, rustfmt, unsafe only where listed)"
 static() {
 	bash scripts/static-checks.sh >"$OUT/shell-static.ktap" 2>"$OUT/shell-static.stderr"
 	echo $? >"$OUT/shell-static.rc"
@@ -79,7 +79,7 @@ grep -rhoPz 'kunit_suite!\(\s*\K\w+' kunit/ | tr '\0' '\n' | grep -vx pcpool_ben
 step "check 5/7: boot $(basename "$KDIR") under virtme-ng, load pcpool, run the tests"
 check_vm() {
 	local rc=0
-	PCPOOL_VM_TIMEOUT=${PCPOOL_CHECK_TIMEOUT:-1800} run_vm "$OUT" scripts/guest/check.sh "$KDIR" || rc=$?
+	PCPOOL_VM_TIMEOUT=${PCPOOL_CHECK_TIMEOUT:-3000} run_vm "$OUT" scripts/guest/check.sh "$KDIR" || rc=$?
 	grep '^guest:' "$OUT/console.log" | sed 's/^/    /'
 	if [ $rc -ne 0 ]; then
 		echo "the VM run did not complete (exit $rc); see $OUT/console.log" >"$OUT/vm-failed"
@@ -98,7 +98,7 @@ step "check 6/7: the race suite and scripts/tests/cores/ in a VM with $race_cpus
 RACE="$OUT/race"
 race_vm() {
 	local rc=0
-	PCPOOL_VM_TIMEOUT=${PCPOOL_RACE_TIMEOUT:-1500} PCPOOL_VM_CPUS=$race_cpus PCPOOL_VM_PAGEALLOC=off \
+	PCPOOL_VM_TIMEOUT=${PCPOOL_RACE_TIMEOUT:-2400} PCPOOL_VM_CPUS=$race_cpus PCPOOL_VM_PAGEALLOC=off \
 		run_vm "$RACE" scripts/guest/race.sh "$KDIR" || rc=$?
 	grep '^guest:' "$RACE/console.log" | sed 's/^/    /'
 	cp "$RACE"/kunit-*.ktap "$RACE"/shell-* "$OUT/" 2>/dev/null

@@ -3,7 +3,7 @@
 #
 # Static checks, printed as a KTAP suite: the module builds warning-free
 # under CONFIG_WERROR, with and without Clippy; rustfmt is clean; `unsafe`
-# and raw bindings stay in the abstraction layer, each with a SAFETY comment.
+# and raw bindings stay in the files listed below, each with a SAFETY comment.
 set -u
 . "$KDIR/tools/testing/selftests/kselftest/ktap_helpers.sh"
 cd "$(dirname "$0")/.."
@@ -36,14 +36,31 @@ else
 	ktap_test_fail rustfmt_clean
 fi
 
-# Outside the abstraction layers (rust/ffi, and a sample's own ffi.rs) no Rust
-# code uses `unsafe` or raw bindings.
-leaks=$(grep -nE '\bunsafe\b|bindings::' $rs_files | grep -vE '^rust/ffi(\.rs|/)|^samples/[a-z_]+/ffi\.rs:')
+# `unsafe` and raw bindings only in these files, each for the reason given
+# (Documentation/layout.rst); everything else is safe Rust.
+unsafe_allowed=(
+	"rust/compat/*.rs"       # generic kernel abstractions, in upstream's shapes
+	rust/chunk.rs            # struct pages: chunks from the buddy allocator, PageOffline, refcounts
+	rust/client.rs           # the exported C API: handles and pages that come from C
+	rust/params.rs           # the statics that C's module_param() writes at load
+	rust/percpu_lock.rs      # per-CPU data with a spinlock that can be switched on
+	rust/callback_mutex.rs   # a mutex held from one memory notifier callback to the next
+	"samples/*/ffi.rs"       # a Rust sample client's own bindings to pcpool.h
+)
+leaks=
+for f in $(grep -lE '\bunsafe\b|bindings::' $rs_files); do
+	ok=
+	for pat in "${unsafe_allowed[@]}"; do
+		# shellcheck disable=SC2053 # a glob on purpose
+		[[ $f == $pat ]] && ok=1
+	done
+	[ -n "$ok" ] || leaks+="$f: $(grep -cE '\bunsafe\b|bindings::' "$f") lines"$'\n'
+done
 if [ -z "$leaks" ]; then
-	ktap_test_pass unsafe_only_in_ffi
+	ktap_test_pass unsafe_only_in_listed_files
 else
-	sed 's/^/# /' <<<"$leaks"
-	ktap_test_fail unsafe_only_in_ffi
+	sed 's/^/# /' <<<"${leaks%$'\n'}"
+	ktap_test_fail unsafe_only_in_listed_files
 fi
 
 # Every unsafe block or impl has a SAFETY comment on one of the 6 lines above.

@@ -12,8 +12,8 @@
 //! afterwards needs no further drain.
 
 use super::{PcpConfig, Pool};
+use crate::compat::{cpu::CpusReadGuard, smp::on_each_cpu};
 use crate::config::DrainStrategy;
-use crate::ffi::{cpu::CpusReadGuard, ipi::on_each_cpu};
 use crate::zone::MigrateType;
 use core::sync::atomic::Ordering::Relaxed;
 use kernel::{prelude::*, sync::Arc};
@@ -199,7 +199,7 @@ impl Pool {
         });
         visited.clear();
         let mut r = crate::verify::Report::default();
-        crate::ffi::irq::with_irqs_off(|irqs| {
+        crate::compat::irq::with_irqs_off(|irqs| {
             let zone = self.zone.lock(irqs);
             self.zone.verify_locked(irqs, &zone, visited, &mut r);
         });

@@ -4,7 +4,9 @@
 //! `MEM_GOING_OFFLINE`, `MEM_CANCEL_OFFLINE` and `MEM_OFFLINE` (Documentation/hotplug.rst).
 
 use super::{isolation::Isolation, AllocFlags, Pool};
-use crate::ffi::{api, chunks::Slot, irq::with_irqs_off, kthread::now_ms};
+use crate::chunk::Slot;
+use crate::client;
+use crate::compat::{irq::with_irqs_off, kthread::now_ms};
 use crate::page_list::PageState;
 use kernel::{prelude::*, sync::Arc};
 
@@ -139,7 +141,7 @@ impl Pool {
                     continue;
                 }
                 if last.0 != owner {
-                    last = (owner, api::can_migrate(owner));
+                    last = (owner, client::can_migrate(owner));
                 }
                 if !last.1 {
                     continue;
@@ -152,7 +154,7 @@ impl Pool {
                 };
                 links.set_owner(new_id, owner);
                 let moved_one = match (raw(id), raw(new_id)) {
-                    (Some(old), Some(new)) => api::migrate(owner, old, new).is_ok(),
+                    (Some(old), Some(new)) => client::migrate(owner, old, new).is_ok(),
                     _ => false,
                 };
                 // The client uses `new` now and gave `old` up, or kept `old`: free the other.

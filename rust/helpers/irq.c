@@ -1,0 +1,27 @@
+// SPDX-License-Identifier: GPL-2.0
+#include <linux/irqflags.h>
+#include <linux/preempt.h>
+
+/* Local IRQs and preemption. */
+unsigned long pcpool_local_irq_save(void)
+{
+	unsigned long flags;
+
+	local_irq_save(flags);
+	return flags;
+}
+
+void pcpool_local_irq_restore(unsigned long flags)
+{
+	local_irq_restore(flags);
+}
+
+bool pcpool_irqs_disabled(void)
+{
+	return irqs_disabled();
+}
+
+bool pcpool_preemptible(void)
+{
+	return preemptible();
+}

@@ -1,0 +1,40 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! CPU hotplug: the pool's pagesets follow CPUs going down and coming up.
+
+use super::{DelayPoint, Pool};
+use crate::compat::{
+    cpuhp::{CpuHotplugHandler, NotRunning},
+    irq::with_irqs_off,
+};
+use kernel::sync::Arc;
+
+/// The pool's pagesets across CPU hotplug (`page_alloc_cpu_dead()`): a dead CPU's pageset goes
+/// back to the zone, since `on_each_cpu` cannot reach it; a CPU about to boot gets the current
+/// marks, which an update made while it was down did not reach.
+impl CpuHotplugHandler for Arc<Pool> {
+    fn prepare(&self, cpu: &NotRunning) {
+        // CPU hotplug is held from here until the CPU is online, and every update of the marks
+        // holds it off (`cpus_read_lock()`, or memory hotplug's) from its change to its
+        // `on_each_cpu` round: so an update either ran before (we read its marks, under the pcp
+        // mutex) or runs after (its round reaches this CPU). While the pagesets are disabled,
+        // the CPU starts disabled too, so `pcp_disable`'s promise covers it.
+        let config = self.pcp_lock.lock();
+        let (high, batch) = if config.disabled {
+            (0, 1)
+        } else {
+            (config.high, config.batch)
+        };
+        with_irqs_off(|irqs| self.pcp.not_running(cpu, irqs).set_high_batch(high, batch));
+        drop(config);
+        self.injected_delay(DelayPoint::CpuPrepare, || true);
+    }
+
+    fn dead(&self, cpu: &NotRunning) {
+        with_irqs_off(|irqs| {
+            self.pcp
+                .not_running(cpu, irqs)
+                .with_list(|list| self.zone.free_pcppages_bulk(irqs, list, list.len()));
+        });
+    }
+}
