@@ -311,18 +311,22 @@ fn alloc_flags(client: &Client, call: &str, flags: c_uint) -> Option<AllocFlags>
         );
         return None;
     }
+    Some(AllocFlags {
+        zero: flags & ZERO != 0,
+        may_grow: flags & MAY_GROW != 0,
+    })
+}
+
+/// After an allocation came back short: says so if it was because `client` is being
+/// unregistered (the pool asked [`Holder::admit`], in the section that would have taken a page).
+fn log_if_unregistering(client: &Client, call: &str) {
     if client.state() != State::Live {
         pr_err_ratelimited!(
             "{}: client {} is being unregistered: call refused\n",
             call,
             client.name()
         );
-        return None;
     }
-    Some(AllocFlags {
-        zero: flags & ZERO != 0,
-        may_grow: flags & MAY_GROW != 0,
-    })
 }
 
 /// Logs a free through `client` of `page`, which client `holder` holds.
@@ -528,13 +532,7 @@ unsafe extern "C" fn pcpool_alloc_page(c: *mut Client, flags: c_uint) -> *mut bi
     match api.pool.alloc_for(flags, client) {
         Some(page) => page.as_ptr(),
         None => {
-            if client.state() != State::Live {
-                pr_err_ratelimited!(
-                    "{}: client {} is being unregistered: call refused\n",
-                    CALL,
-                    client.name()
-                );
-            }
+            log_if_unregistering(client, CALL);
             ptr::null_mut()
         }
     }
@@ -583,7 +581,11 @@ unsafe extern "C" fn pcpool_alloc_bulk(
     // layout of a nullable `struct page *`.
     let out =
         unsafe { core::slice::from_raw_parts_mut(pages.cast::<Option<RawPage>>(), nr as usize) };
-    api.pool.alloc_bulk_for(flags, client, out) as c_uint
+    let n = api.pool.alloc_bulk_for(flags, client, out);
+    if n < out.len() {
+        log_if_unregistering(client, CALL);
+    }
+    n as c_uint
 }
 
 /// # Safety

@@ -77,9 +77,8 @@ def pool_block():
 class Offlining:
     """A memory block holding pool pages going offline, held up in pcpool's
     evacuation by a client whose migrate callback sleeps, so that writes can
-    be made while it is in progress: for evacuate_ms (LOAD_ARGS), 30 s, which
-    the offlining rows fit in with room to spare on a slow TCG host (they
-    took 3 s each on one, where 8 s did not do)."""
+    be made while it is in progress: for evacuate_ms (LOAD_ARGS), 30 s. With
+    8 s, a slow TCG host ran only two of the six offlining rows in it."""
 
     def __init__(self):
         self.block = pool_block()
