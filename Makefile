@@ -30,7 +30,7 @@ PCPOOL_FLAVOUR ?= lean
 export PCPOOL_FLAVOUR
 endif
 
-RUST_SOURCES = $(shell find rust kunit samples -name '*.rs' 2>/dev/null)
+RUST_SOURCES = $(shell find rust kunit samples -name '*.rs' ! -name '*_generated.rs' 2>/dev/null)
 KMAKE = $(MAKE) -C "$(KDIR_CMD)" M=$(TOP) LLVM=1
 
 .PHONY: all module clippy fmt fmt-check setup kernel check demo bench soak model clean

@@ -7,7 +7,7 @@
 //! isolation, blocks isolated, a consistent pool), never a time.
 //!
 //! - P2: isolate + unisolate of 1, 8 and 64 pageblocks with one drain (`ipi`) and with a drain
-//!   per pageblock (`pageblock`, 2014).
+//!   per pageblock (`pageblock`).
 //! - P3: one drain round by IPI, by remote locking and by work items, with the vCPUs idle and
 //!   with a spinning kthread on every vCPU, busy in the kernel for `SPIN_US` between
 //!   `cond_resched()` calls. A work item waits for that call; an IPI does not.
@@ -62,7 +62,7 @@ fn pool(blocks: usize, drain: DrainStrategy) -> Option<Arc<Pool>> {
 /// Puts pages on every CPU's pageset, as a pool in use has.
 fn warm_pagesets(pool: &Pool) {
     on_each_cpu(&|_| {
-        let mut ids = [0 as PageId; 64];
+        let mut ids = [PageId::default(); 64];
         let got = pool.alloc_bulk(NOGROW, &mut ids);
         let _ = pool.free_bulk(&ids[..got]);
     });
@@ -192,7 +192,7 @@ fn p5_bulk_alloc_irqsoff_bounded() {
         return;
     };
     let pages = 64usize << pageblock_order();
-    let Ok(mut ids) = KVVec::from_elem(0 as PageId, pages, GFP_KERNEL) else {
+    let Ok(mut ids) = KVVec::from_elem(PageId::default(), pages, GFP_KERNEL) else {
         kunit_expect!(false, "no memory for {} ids", pages);
         return;
     };

@@ -1,9 +1,14 @@
 // SPDX-License-Identifier: GPL-2.0
 
-//! Test helpers: a pool filled from the kernel, and its pageblocks in pfn order.
+//! The helpers the suites share: a pool filled from the kernel, its pageblocks in pfn order,
+//! and slots through which stress threads pass pages to each other, so that a page allocated on
+//! one CPU is often freed on another.
 
+use crate::compat::kthread::random_u32;
 use crate::config::{DrainStrategy, PoolConfig};
+use crate::page_list::{Entry, PageId};
 use crate::pool::Pool;
+use core::sync::atomic::{AtomicU32, Ordering::Relaxed};
 use kernel::{prelude::*, sync::Arc};
 
 /// A pool holding `pages` pages (its maximum), with the given marks and drain strategy.
@@ -45,4 +50,43 @@ pub(crate) fn block_pfns(pool: &Pool) -> KVec<usize> {
         }
     }
     pfns
+}
+
+const EMPTY: u32 = u32::MAX;
+
+/// 64 slots of page ids.
+pub(crate) struct Exchange([AtomicU32; 64]);
+
+impl Exchange {
+    /// All slots empty.
+    pub(crate) const fn new() -> Self {
+        Self([const { AtomicU32::new(EMPTY) }; 64])
+    }
+
+    /// Frees each of `ids` here, or swaps it into a random slot and frees the page that was
+    /// there instead. Returns how many frees the pool refused.
+    pub(crate) fn free_or_pass(&self, pool: &Pool, ids: &[PageId]) -> usize {
+        let mut refused = 0;
+        for &id in ids {
+            let slot = &self.0[random_u32() as usize % self.0.len()];
+            let id = if random_u32() % 2 == 0 {
+                slot.swap(id.index() as u32, Relaxed)
+            } else {
+                id.index() as u32
+            };
+            if id != EMPTY && pool.free(PageId::at(id)).is_err() {
+                refused += 1;
+            }
+        }
+        refused
+    }
+
+    /// Frees every page left in the slots. Returns how many frees the pool refused.
+    pub(crate) fn drain(&self, pool: &Pool) -> usize {
+        self.0
+            .iter()
+            .map(|s| s.swap(EMPTY, Relaxed))
+            .filter(|&id| id != EMPTY && pool.free(PageId::at(id)).is_err())
+            .count()
+    }
 }

@@ -59,7 +59,7 @@ fn isolation_counts_and_drains() {
             }
         }
         on_each_cpu(&|_| {
-            let mut pages = [0 as PageId; 20];
+            let mut pages = [PageId::default(); 20];
             let got = pool.alloc_bulk(NOGROW, &mut pages);
             let _ = pool.free_bulk(&pages[..got]);
         });
@@ -145,7 +145,7 @@ fn drain_switch_at_run_time() {
             kunit_expect!(pool.set_drain(drain).is_ok());
             kunit_expect_eq!(pool.pcp_config().drain, drain);
             on_each_cpu(&|_| {
-                let mut pages = [0 as PageId; 16];
+                let mut pages = [PageId::default(); 16];
                 let got = pool.alloc_bulk(NOGROW, &mut pages);
                 let _ = pool.free_bulk(&pages[..got]);
             });

@@ -5,7 +5,6 @@
 
 mod bench;
 mod compat_test;
-mod exchange;
 mod fixture;
 mod isolation_test;
 mod offline_test;

@@ -6,13 +6,14 @@
 //! (`MEM_OFFLINE` needs memory that really goes offline: scripts/tests/hotplug.sh.)
 
 use super::fixture::{block_pfns, filled_pool};
-use crate::chunk::totalram_pages;
+use crate::chunk::{pageblock_order, totalram_pages};
 use crate::compat::{
     cpu::CpusReadGuard,
     irq::with_irqs_off,
     kunit::{kunit_expect, kunit_expect_eq, kunit_suite},
 };
 use crate::config::DrainStrategy;
+use crate::page_list::PageId;
 use crate::pool::{
     offline::{PendingOffline, Refusal},
     AllocFlags, Pool,
@@ -96,7 +97,7 @@ fn prepare_then_cancel_restores_exactly() {
 fn kernel_figures(pool: &Pool) -> (usize, usize, usize) {
     let per_chunk = pool.zone().pages_per_chunk();
     with_irqs_off(|irqs| {
-        let Some(first) = pool.zone().page(irqs, 0) else {
+        let Some(first) = pool.zone().page(irqs, PageId::default()) else {
             return (totalram_pages(), 0, 0);
         };
         let in_zone = pool
@@ -104,7 +105,7 @@ fn kernel_figures(pool: &Pool) -> (usize, usize, usize) {
             .slots(irqs)
             .filter(|&s| {
                 pool.zone()
-                    .page(irqs, s * per_chunk)
+                    .page(irqs, PageId::new(s, pageblock_order(), 0))
                     .is_some_and(|p| p.zone() == first.zone())
             })
             .count();

@@ -4,7 +4,7 @@
 //! accounting under concurrency, bad marks and double frees. Each test makes its own pool and
 //! gives every chunk back at the end.
 
-use super::exchange::Exchange;
+use super::fixture::Exchange;
 use crate::chunk::{Chunk, ZoneKind, NUMA_NO_NODE};
 use crate::compat::{
     cpu::{num_online_cpus, possible_cpus},
@@ -14,7 +14,7 @@ use crate::compat::{
     smp::on_each_cpu,
 };
 use crate::config::{DrainStrategy, PoolConfig, MAX_HIGH, MAX_PAGES};
-use crate::page_list::{PageId, PageState};
+use crate::page_list::{Entry, PageId, PageState};
 use crate::params::Params;
 use crate::pool::{AllocFlags, FreeRefused, Holder, Pool};
 use crate::verify::Report;
@@ -110,22 +110,22 @@ fn round_trip_on_every_cpu() {
 fn refill_and_flush_at_boundaries() {
     let Some(pool) = pool(8, 3, 512) else { return };
     let zone = pool.zone();
-    let mut ids = [0 as PageId; 8];
+    let mut ids = [PageId::default(); 8];
     let failures = with_irqs_off(|irqs| {
         let mut failures = 0u32;
         let mut check = |ok: bool| failures += u32::from(!ok);
         let before = zone.counters();
         check(pool.local_pcp(irqs).count == 0);
         // First alloc: refill 3, hand out 1.
-        ids[0] = pool.alloc(NOGROW).unwrap_or(PageId::MAX);
+        ids[0] = pool.alloc(NOGROW).unwrap_or(PageId::at(u32::MAX));
         check(pool.local_pcp(irqs).count == 2 && zone.counters().refills == before.refills + 1);
         check(zone.counters().nr_free == before.nr_free - 3);
-        ids[1] = pool.alloc(NOGROW).unwrap_or(PageId::MAX);
-        ids[2] = pool.alloc(NOGROW).unwrap_or(PageId::MAX);
+        ids[1] = pool.alloc(NOGROW).unwrap_or(PageId::at(u32::MAX));
+        ids[2] = pool.alloc(NOGROW).unwrap_or(PageId::at(u32::MAX));
         check(pool.local_pcp(irqs).count == 0 && zone.counters().refills == before.refills + 1);
         // Empty again: the next alloc refills.
         for id in ids[3..8].iter_mut() {
-            *id = pool.alloc(NOGROW).unwrap_or(PageId::MAX);
+            *id = pool.alloc(NOGROW).unwrap_or(PageId::at(u32::MAX));
         }
         // 8 allocated: refills after 0, 3 and 6 allocations.
         check(zone.counters().refills == before.refills + 3 && pool.local_pcp(irqs).count == 1);
@@ -157,7 +157,7 @@ fn high_zero_flushes_every_free() {
         let ok = pool.local_pcp(irqs).count == 0
             && pool.local_pcp(irqs).high == 0
             && pool.local_pcp(irqs).batch == 1;
-        let mut ids = [0 as PageId; 4];
+        let mut ids = [PageId::default(); 4];
         let got = pool.alloc_bulk(NOGROW, &mut ids);
         let after_alloc = pool.local_pcp(irqs).count;
         let mut freed = pool.free(ids[0]).is_ok() && pool.local_pcp(irqs).count == 0;
@@ -182,7 +182,7 @@ fn double_free_is_refused() {
     kunit_expect!(pool.free(id).is_ok());
     let before = verify(&pool);
     kunit_expect_eq!(pool.free(id), Err(EINVAL));
-    kunit_expect_eq!(pool.free(PageId::MAX), Err(EINVAL));
+    kunit_expect_eq!(pool.free(PageId::at(u32::MAX)), Err(EINVAL));
     let after = verify(&pool);
     kunit_expect_eq!(before, after);
 }
@@ -290,7 +290,7 @@ fn stats_agree_with_scan() {
     let Some(pool) = pool(24, 6, 1024) else {
         return;
     };
-    let mut ids = [0 as PageId; 100];
+    let mut ids = [PageId::default(); 100];
     let got = pool.alloc_bulk(NOGROW, &mut ids);
     kunit_expect_eq!(got, ids.len());
     kunit_expect!(pool.free_bulk(&ids[..37]).is_ok());
@@ -409,7 +409,7 @@ impl Stress {
     /// swapped into an exchange slot, whose previous page is freed here instead: a page
     /// allocated on one CPU is often freed on another.
     fn round(&self) {
-        let mut ids = [0 as PageId; 16];
+        let mut ids = [PageId::default(); 16];
         let n = 1 + random_u32() as usize % ids.len();
         let got = self.pool.alloc_bulk(NOGROW, &mut ids[..n]);
         let refused = self.exchange.free_or_pass(&self.pool, &ids[..got]);

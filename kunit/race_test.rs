@@ -12,7 +12,7 @@
 //! core. With more vCPUs than host cores, an IPI waits for the host to schedule its target, and
 //! an iteration costs 35 ms instead of 1.
 
-use super::exchange::Exchange;
+use super::fixture::Exchange;
 use super::fixture::{block_pfns, filled_pool};
 use crate::compat::{
     cpu::possible_cpus,
@@ -51,7 +51,7 @@ struct Race {
 
 impl Race {
     fn round(&self) {
-        let mut ids = [0 as PageId; 8];
+        let mut ids = [PageId::default(); 8];
         let n = 1 + random_u32() as usize % ids.len();
         let before = self.epoch.load(Acquire);
         let got = self.pool.alloc_bulk(AllocFlags::default(), &mut ids[..n]);
@@ -176,7 +176,7 @@ fn race_ipi() {
     race_is_clean(DrainStrategy::Ipi);
 }
 
-/// The 2014 ordering: each pageblock isolated, then drained.
+/// Each pageblock isolated, then drained.
 fn race_pageblock() {
     race_is_clean(DrainStrategy::Pageblock);
 }

@@ -12,6 +12,7 @@
 //! the callback returns, while the memmap is still there); the others leave with the table.
 
 use crate::compat::{irq::IrqDisabled, sys};
+use crate::page_list::{BlockId, Entry};
 use core::{
     marker::PhantomData,
     ptr::NonNull,
@@ -374,9 +375,6 @@ impl PageRef<'_> {
     }
 }
 
-/// A slot of the table.
-pub(crate) type Slot = u32;
-
 /// Fixed-size table of chunks of one order.
 ///
 /// # Invariants
@@ -412,7 +410,7 @@ impl ChunkTable {
 
     /// Puts `chunk` into the first free slot and returns the slot, or gives the chunk back when
     /// the table is full or the chunk is of another order.
-    pub(crate) fn insert(&self, chunk: Chunk) -> Result<Slot, Chunk> {
+    pub(crate) fn insert(&self, chunk: Chunk) -> Result<BlockId, Chunk> {
         if chunk.pages().nr_pages() != 1 << self.order {
             return Err(chunk);
         }
@@ -434,7 +432,7 @@ impl ChunkTable {
             Ordering::Release,
             Ordering::Relaxed,
         ) {
-            Ok(_) => Ok(slot as Slot),
+            Ok(_) => Ok(BlockId::at(slot as u32)),
             // Another insert took the slot first; try the next one.
             // SAFETY: `first` came from `into_raw` just above and was not published.
             Err(_) => self.insert(unsafe { Chunk::from_raw(first, self.order) }),
@@ -443,8 +441,8 @@ impl ChunkTable {
 
     /// The chunk in `slot`, for as long as IRQs stay off (an RCU read-side section).
     #[inline]
-    pub(crate) fn get<'a>(&'a self, slot: Slot, _irqs: IrqDisabled<'a>) -> Option<ChunkRef<'a>> {
-        let first = NonNull::new(self.slots.get(slot as usize)?.load(Ordering::Acquire))?;
+    pub(crate) fn get<'a>(&'a self, slot: BlockId, _irqs: IrqDisabled<'a>) -> Option<ChunkRef<'a>> {
+        let first = NonNull::new(self.slots.get(slot.index())?.load(Ordering::Acquire))?;
         // SAFETY: a non-null slot holds a chunk of `order` (type invariant). A chunk leaves
         // the table only in `MEM_OFFLINE`, whose callback waits for every IRQs-off section
         // (`wait_for_readers`) before its memmap can go, and chunks are freed only when the
@@ -458,8 +456,8 @@ impl ChunkTable {
     /// memory hotplug has taken them offline (`MEM_OFFLINE`), so their `struct page`s are the
     /// core's now, and the chunk is not freed. Returns whether the slot held a chunk. Readers
     /// may still see it until [`ChunkTable::wait_for_readers`] returns.
-    pub(crate) fn forget_offline(&self, slot: Slot) -> bool {
-        self.slots.get(slot as usize).is_some_and(|s| {
+    pub(crate) fn forget_offline(&self, slot: BlockId) -> bool {
+        self.slots.get(slot.index()).is_some_and(|s| {
             // INVARIANT: the slot becomes empty; its chunk's pages keep their tag, which no
             // page of a chunk in the table carries (a new chunk in this slot is checked
             // against its own range by `find`).
@@ -480,11 +478,11 @@ impl ChunkTable {
     /// be a `struct page` (of any owner), as for `__free_page()`; whether it is one of ours is
     /// read from its `private` tag and checked against the chunk's range.
     #[inline]
-    pub(crate) fn find(&self, page: RawPage, irqs: IrqDisabled<'_>) -> Option<(Slot, usize)> {
+    pub(crate) fn find(&self, page: RawPage, irqs: IrqDisabled<'_>) -> Option<(BlockId, usize)> {
         // SAFETY: `page` is a `struct page` (the caller's contract); reading a word of it is
         // fine whoever owns it.
         let private = unsafe { sys::pcpool_page_private(page.0.as_ptr()) };
-        let slot = Slot::try_from(private.checked_sub(1)?).ok()?;
+        let slot = BlockId::at(u32::try_from(private.checked_sub(1)?).ok()?);
         let offset = self.get(slot, irqs)?.index_of(page)?;
         Some((slot, offset))
     }

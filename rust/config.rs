@@ -14,7 +14,7 @@ pub(crate) const MAX_HIGH: u32 = params::HIGH.max;
 pub(crate) enum DrainStrategy {
     /// One `on_each_cpu` round sets `high = 0` and drains (`zone_pcp_disable()`): the default.
     Ipi,
-    /// One such round per pageblock, after isolating it: the 2014 design.
+    /// One such round per pageblock, after isolating it (`set_migratetype_isolate()` drained so).
     Pageblock,
     /// Each CPU's pageset locked and drained from the isolating CPU, as 6.x's
     /// `drain_all_pages()` does with `pcp->lock`.

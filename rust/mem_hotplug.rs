@@ -4,9 +4,21 @@
 //! takes them back when the offline is cancelled, and keeps the books right
 //! (Documentation/hotplug.rst).
 //!
-//! Lock order: the hotplug mutex (held from `MEM_GOING_OFFLINE` to `MEM_OFFLINE` or
-//! `MEM_CANCEL_OFFLINE`), then `pending`, then the pcp mutex, then a pageset's spinlock, then
-//! the zone spinlock.
+//! # Lock order
+//!
+//! pcpool's locks, outermost first; none is taken while one below it is held:
+//!
+//! 1. `cpu_hotplug_lock`: the kernel holds it around memory and CPU hotplug callbacks, and
+//!    pcpool's other paths take it as `CpusReadGuard`. Only the debugfs `isolate` file's mutex
+//!    (`debugfs.rs`) comes before it.
+//! 2. [`Hotplug::lock`], held from `MEM_GOING_OFFLINE` to `MEM_OFFLINE` or `MEM_CANCEL_OFFLINE`
+//!    (a [`CallbackMutex`], out of lockdep's sight, so this list is its only check).
+//! 3. The client registry's mutex (`client.rs`), held across a client's migrate callback;
+//!    [`Hotplug::pending`] is a leaf at this level.
+//! 4. The pcp mutex (`Pool::pcp_lock`), then the remote drain's switch (`percpu_lock.rs`) or
+//!    the workqueue drain's work items (`compat/workqueue.rs`).
+//! 5. With IRQs off: a pageset's spinlock (`percpu_lock.rs`), then the zone's spinlock
+//!    (`zone.rs`).
 
 use crate::callback_mutex::CallbackMutex;
 use crate::compat::{
@@ -57,6 +69,7 @@ pub(crate) struct Hotplug {
     stats: Arc<HotplugStats>,
     /// Held from an accepted `MEM_GOING_OFFLINE` until `MEM_OFFLINE` or `MEM_CANCEL_OFFLINE`,
     /// as virtio-mem holds its `hotplug_mutex`; unloading waits for it.
+    #[pin]
     lock: CallbackMutex,
     /// The offline in progress, set while `lock` is held across callbacks, with a reference
     /// to pcpool.ko: while the core holds the pool's pages, `rmmod` fails at once with `EBUSY`
@@ -85,7 +98,7 @@ impl Hotplug {
         try_pin_init!(Self {
             pool,
             stats,
-            lock: CallbackMutex::new()?,
+            lock <- CallbackMutex::new(),
             pending <- new_mutex!(None, "pcpool_hotplug_pending"),
             removing: AtomicBool::new(false),
             regrow_to,

@@ -2,19 +2,95 @@
 
 //! Lists of pool pages, linked through a per-page link table: pcpool's `page->lru`.
 //!
-//! Pages are named by [`PageId`] (chunk slot and offset). Their links and state live in
-//! [`PageLinks`], one entry per page the pool can hold. A list is a small `Copy` head; whoever
-//! owns the head (the zone under its lock, a CPU with IRQs off for its pcp list) owns the links
-//! of the pages on it. The links are relaxed atomics only so that Rust sees no data race; the
-//! lock or the IRQs-off section orders them.
+//! Pages are named by [`PageId`], pageblocks by [`BlockId`]. Their links (and a page's state)
+//! live in a [`PageLinks`] table, one entry per page or pageblock the pool can hold. A list is a
+//! small head; whoever owns the head (the zone under its lock, a CPU with IRQs off for its pcp
+//! list) owns the links of the entries on it. The links are relaxed atomics only so that Rust
+//! sees no data race; the lock or the IRQs-off section orders them.
 
-use core::sync::atomic::{AtomicU16, AtomicU32, AtomicU8, Ordering::Relaxed};
+use core::{
+    fmt,
+    marker::PhantomData,
+    sync::atomic::{AtomicU16, AtomicU32, AtomicU8, Ordering::Relaxed},
+};
 use kernel::prelude::*;
 
-/// A page of the pool: `slot * pages_per_chunk + offset`.
-pub(crate) type PageId = u32;
+/// What a link table is indexed by.
+pub(crate) trait Entry: Copy + Eq {
+    /// The entry's index in its table.
+    fn index(self) -> usize;
+    /// The entry at `index`.
+    fn at(index: u32) -> Self;
+}
 
-const NIL: PageId = PageId::MAX;
+/// A page of the pool: `block * pages_per_chunk + offset`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord)]
+pub(crate) struct PageId(u32);
+
+/// A pageblock of the pool: its chunk's slot in the chunk table.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub(crate) struct BlockId(u32);
+
+impl PageId {
+    /// Page `offset` of pageblock `block`, whose chunks have `2^order` pages.
+    pub(crate) fn new(block: BlockId, order: u32, offset: usize) -> Self {
+        Self((block.0 << order) + offset as u32)
+    }
+
+    /// The page's pageblock, and its offset there.
+    pub(crate) fn split(self, order: u32) -> (BlockId, usize) {
+        (
+            BlockId(self.0 >> order),
+            (self.0 & ((1 << order) - 1)) as usize,
+        )
+    }
+
+    /// The pages of pageblock `block`.
+    pub(crate) fn of_block(block: BlockId, order: u32) -> impl DoubleEndedIterator<Item = Self> {
+        let first = block.0 << order;
+        (first..first + (1 << order)).map(Self)
+    }
+}
+
+impl BlockId {
+    /// Pageblocks `0..n`.
+    pub(crate) fn all(n: usize) -> impl Iterator<Item = Self> {
+        (0..n as u32).map(Self)
+    }
+}
+
+impl Entry for PageId {
+    fn index(self) -> usize {
+        self.0 as usize
+    }
+    fn at(index: u32) -> Self {
+        Self(index)
+    }
+}
+
+impl Entry for BlockId {
+    fn index(self) -> usize {
+        self.0 as usize
+    }
+    fn at(index: u32) -> Self {
+        Self(index)
+    }
+}
+
+impl fmt::Display for PageId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
+impl fmt::Display for BlockId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
+/// No entry: the end of a list.
+const NIL: u32 = u32::MAX;
 
 /// Where a page is. Every page of a chunk is in exactly one of these states.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -49,15 +125,14 @@ struct Link {
     owner: AtomicU16,
 }
 
-/// The link table: one entry per page the pool can hold. The zone also keeps one with an entry
-/// per pageblock, to chain pageblocks the same way.
-pub(crate) struct PageLinks(KVVec<Link>);
+/// The link table: one entry per page (or pageblock) the pool can hold.
+pub(crate) struct PageLinks<I = PageId>(KVVec<Link>, PhantomData<I>);
 
-impl PageLinks {
-    /// A table for `nr_pages` pages (or pageblocks), all [`PageState::Unused`].
-    pub(crate) fn new(nr_pages: usize) -> Result<Self> {
-        let mut links = KVVec::with_capacity(nr_pages, GFP_KERNEL)?;
-        for _ in 0..nr_pages {
+impl<I: Entry> PageLinks<I> {
+    /// A table for `n` entries, all [`PageState::Unused`].
+    pub(crate) fn new(n: usize) -> Result<Self> {
+        let mut links = KVVec::with_capacity(n, GFP_KERNEL)?;
+        for _ in 0..n {
             let link = Link {
                 next: AtomicU32::new(NIL),
                 prev: AtomicU32::new(NIL),
@@ -66,7 +141,7 @@ impl PageLinks {
             };
             links.push(link, GFP_KERNEL)?;
         }
-        Ok(Self(links))
+        Ok(Self(links, PhantomData))
     }
 
     /// Number of entries.
@@ -74,30 +149,53 @@ impl PageLinks {
         self.0.len()
     }
 
+    fn next(&self, id: I) -> u32 {
+        self.0[id.index()].next.load(Relaxed)
+    }
+
+    fn prev(&self, id: I) -> u32 {
+        self.0[id.index()].prev.load(Relaxed)
+    }
+
+    fn set_next(&self, id: I, next: u32) {
+        self.0[id.index()].next.store(next, Relaxed);
+    }
+
+    fn set_prev(&self, id: I, prev: u32) {
+        self.0[id.index()].prev.store(prev, Relaxed);
+    }
+}
+
+impl PageLinks<PageId> {
+    /// Whether `id` names an entry of the table.
+    pub(crate) fn contains(&self, id: PageId) -> bool {
+        id.index() < self.len()
+    }
+
     /// The state of page `id`.
     pub(crate) fn state(&self, id: PageId) -> PageState {
-        PageState::from_u8(self.0[id as usize].state.load(Relaxed))
+        PageState::from_u8(self.0[id.index()].state.load(Relaxed))
     }
 
     /// Sets the state of page `id`; the caller owns the page.
     pub(crate) fn set_state(&self, id: PageId, state: PageState) {
-        self.0[id as usize].state.store(state as u8, Relaxed);
+        self.0[id.index()].state.store(state as u8, Relaxed);
     }
 
     /// The client that allocated page `id` (0: none).
     pub(crate) fn owner(&self, id: PageId) -> u16 {
-        self.0[id as usize].owner.load(Relaxed)
+        self.0[id.index()].owner.load(Relaxed)
     }
 
     /// Records the client that allocated page `id`; the caller owns the page.
     pub(crate) fn set_owner(&self, id: PageId, owner: u16) {
-        self.0[id as usize].owner.store(owner, Relaxed);
+        self.0[id.index()].owner.store(owner, Relaxed);
     }
 
     /// Marks page `id` allocated, for client `owner` (0: none), in one step; the caller owns
     /// the page.
     pub(crate) fn set_allocated(&self, id: PageId, owner: u16) {
-        let link = &self.0[id as usize];
+        let link = &self.0[id.index()];
         link.state.store(PageState::Allocated as u8, Relaxed);
         link.owner.store(owner, Relaxed);
     }
@@ -110,48 +208,42 @@ impl PageLinks {
         from: PageState,
         to: PageState,
     ) -> Result<(), PageState> {
-        self.0[id as usize]
+        self.0[id.index()]
             .state
             .compare_exchange(from as u8, to as u8, Relaxed, Relaxed)
             .map(|_| ())
             .map_err(PageState::from_u8)
     }
-
-    fn next(&self, id: PageId) -> PageId {
-        self.0[id as usize].next.load(Relaxed)
-    }
-
-    fn prev(&self, id: PageId) -> PageId {
-        self.0[id as usize].prev.load(Relaxed)
-    }
-
-    fn set_next(&self, id: PageId, next: PageId) {
-        self.0[id as usize].next.store(next, Relaxed);
-    }
-
-    fn set_prev(&self, id: PageId, prev: PageId) {
-        self.0[id as usize].prev.store(prev, Relaxed);
-    }
 }
 
 /// A doubly linked list of pages (or of pageblocks, over the zone's pageblock link table): the
 /// head, its tail and its length.
-#[derive(Clone, Copy, Debug)]
-pub(crate) struct PageList {
-    head: PageId,
-    tail: PageId,
+#[derive(Debug)]
+pub(crate) struct PageList<I = PageId> {
+    head: u32,
+    tail: u32,
     len: u32,
+    _entry: PhantomData<I>,
 }
 
-impl PageList {
+impl<I> Clone for PageList<I> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+
+impl<I> Copy for PageList<I> {}
+
+impl<I: Entry> PageList<I> {
     /// The empty list.
     pub(crate) const EMPTY: Self = Self {
         head: NIL,
         tail: NIL,
         len: 0,
+        _entry: PhantomData,
     };
 
-    /// Number of pages on the list.
+    /// Number of entries on the list.
     pub(crate) fn len(&self) -> u32 {
         self.len
     }
@@ -161,68 +253,67 @@ impl PageList {
         self.len == 0
     }
 
-    /// The page at the head, left on the list.
-    pub(crate) fn first(&self) -> Option<PageId> {
-        (self.head != NIL).then_some(self.head)
+    /// The entry at the head, left on the list.
+    pub(crate) fn first(&self) -> Option<I> {
+        (self.head != NIL).then(|| I::at(self.head))
     }
 
     /// Adds `id` at the head (the hot end, as the kernel's pcp lists do).
-    pub(crate) fn push_head(&mut self, links: &PageLinks, id: PageId) {
+    pub(crate) fn push_head(&mut self, links: &PageLinks<I>, id: I) {
         links.set_prev(id, NIL);
         links.set_next(id, self.head);
         if self.head == NIL {
-            self.tail = id;
+            self.tail = id.index() as u32;
         } else {
-            links.set_prev(self.head, id);
+            links.set_prev(I::at(self.head), id.index() as u32);
         }
-        self.head = id;
+        self.head = id.index() as u32;
         self.len += 1;
     }
 
-    /// Takes the page at the head.
-    pub(crate) fn pop_head(&mut self, links: &PageLinks) -> Option<PageId> {
-        let id = self.head;
-        (id != NIL).then(|| {
-            self.remove(links, id);
-            id
-        })
+    /// Takes the entry at the head.
+    pub(crate) fn pop_head(&mut self, links: &PageLinks<I>) -> Option<I> {
+        let id = self.first()?;
+        self.remove(links, id);
+        Some(id)
     }
 
-    /// Takes the page at the tail (the cold end, which a flush gives back first).
-    pub(crate) fn pop_tail(&mut self, links: &PageLinks) -> Option<PageId> {
-        let id = self.tail;
-        (id != NIL).then(|| {
-            self.remove(links, id);
-            id
-        })
+    /// Takes the entry at the tail (the cold end, which a flush gives back first).
+    pub(crate) fn pop_tail(&mut self, links: &PageLinks<I>) -> Option<I> {
+        let id = (self.tail != NIL).then(|| I::at(self.tail))?;
+        self.remove(links, id);
+        Some(id)
     }
 
     /// Unlinks `id`, which must be on this list.
-    pub(crate) fn remove(&mut self, links: &PageLinks, id: PageId) {
+    pub(crate) fn remove(&mut self, links: &PageLinks<I>, id: I) {
         let (prev, next) = (links.prev(id), links.next(id));
         if prev == NIL {
             self.head = next;
         } else {
-            links.set_next(prev, next);
+            links.set_next(I::at(prev), next);
         }
         if next == NIL {
             self.tail = prev;
         } else {
-            links.set_prev(next, prev);
+            links.set_prev(I::at(next), prev);
         }
         links.set_next(id, NIL);
         links.set_prev(id, NIL);
         self.len -= 1;
     }
 
-    /// The pages on the list, head first. At most `len` steps, so a corrupted link cannot
+    /// The entries on the list, head first. At most `len` steps, so a corrupted link cannot
     /// make it loop.
-    pub(crate) fn iter<'a>(&self, links: &'a PageLinks) -> impl Iterator<Item = PageId> + 'a {
-        let mut id = self.head;
+    pub(crate) fn iter<'a>(&self, links: &'a PageLinks<I>) -> impl Iterator<Item = I> + 'a
+    where
+        I: 'a,
+    {
+        let mut next = self.head;
         (0..self.len).map_while(move |_| {
-            (id != NIL).then(|| {
-                let cur = id;
-                id = links.next(cur);
+            (next != NIL).then(|| {
+                let cur = I::at(next);
+                next = links.next(cur);
                 cur
             })
         })

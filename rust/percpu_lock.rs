@@ -17,7 +17,7 @@ use crate::compat::{
 use core::{
     cell::UnsafeCell,
     marker::PhantomData,
-    ops::Deref,
+    ops::{Deref, DerefMut},
     sync::atomic::{AtomicBool, Ordering::Relaxed, Ordering::SeqCst},
 };
 use kernel::{
@@ -33,12 +33,15 @@ use kernel::{
 ///
 /// # Invariants
 ///
-/// `data` is used only by the CPU the slot belongs to, with IRQs off, while remote access is
-/// off; and only under `lock`, with IRQs off, while it is on (see [`LockablePerCpu`]).
+/// `data` is used only by the CPU the slot belongs to, with IRQs off, through one guard at a
+/// time (`busy` is set while it lives), while remote access is off; and only under `lock`, with
+/// IRQs off, while it is on (see [`LockablePerCpu`]).
 #[pin_data]
 struct Slot<T> {
     #[pin]
     lock: SpinLock<()>,
+    /// A lock-free guard is live: another one on this CPU would alias its `&mut T`.
+    busy: AtomicBool,
     data: UnsafeCell<T>,
 }
 
@@ -65,9 +68,15 @@ pub(crate) struct LockablePerCpu<T> {
 }
 
 /// This CPU's `T`, locked if remote access is on, for as long as IRQs stay off.
+///
+/// # Invariants
+///
+/// The guard holds the slot's lock (`lock` is `Some`), or remote access was off when it was
+/// made and it set the slot's `busy` flag, in a section with IRQs off still running on the
+/// slot's CPU: either way nobody else uses `data` while the guard lives.
 pub(crate) struct LocalGuard<'a, T> {
     slot: &'a Slot<T>,
-    _lock: Option<Guard<'a, (), SpinLockBackend>>,
+    lock: Option<Guard<'a, (), SpinLockBackend>>,
     /// Not `Send`: the guard speaks for this CPU only.
     _not_send: PhantomData<*mut ()>,
 }
@@ -76,10 +85,24 @@ impl<T> Deref for LocalGuard<'_, T> {
     type Target = T;
 
     fn deref(&self) -> &T {
-        // SAFETY: the guard holds the slot's lock, or remote access was off when it was made, in
-        // a section with IRQs off that is still running on the slot's CPU: either way nobody else
-        // uses `data` while the guard lives (type invariant of `Slot`).
+        // SAFETY: nobody else uses `data` while the guard lives (type invariant).
         unsafe { &*self.slot.data.get() }
+    }
+}
+
+impl<T> DerefMut for LocalGuard<'_, T> {
+    fn deref_mut(&mut self) -> &mut T {
+        // SAFETY: nobody else uses `data` while the guard lives (type invariant), and `&mut self`
+        // makes this the only reference through the guard.
+        unsafe { &mut *self.slot.data.get() }
+    }
+}
+
+impl<T> Drop for LocalGuard<'_, T> {
+    fn drop(&mut self) {
+        if self.lock.is_none() {
+            self.slot.busy.store(false, Relaxed);
+        }
     }
 }
 
@@ -92,13 +115,13 @@ pub(crate) struct Remote<'a, T> {
 impl<T: Send> Remote<'_, T> {
     /// Runs `f` on `cpu`'s `T`, under its lock, with IRQs off here (the lock is also taken by
     /// that CPU's sections, which may run in IRQ context).
-    pub(crate) fn with<R>(&self, cpu: CpuId, f: impl FnOnce(IrqDisabled<'_>, &T) -> R) -> R {
+    pub(crate) fn with<R>(&self, cpu: CpuId, f: impl FnOnce(IrqDisabled<'_>, &mut T) -> R) -> R {
         with_irqs_off(|irqs| {
             let slot = self.slots.remote(cpu);
             let _lock = slot.lock.lock();
             // SAFETY: remote access is on while `self` holds `switch`, and we hold the slot's
             // lock, so nobody else uses `data` until `_lock` drops (type invariant of `Slot`).
-            f(irqs, unsafe { &*slot.data.get() })
+            f(irqs, unsafe { &mut *slot.data.get() })
         })
     }
 }
@@ -111,6 +134,7 @@ impl<T: Send> LockablePerCpu<T> {
                 let data = UnsafeCell::new(init(cpu));
                 try_pin_init!(Slot {
                     lock <- new_spinlock!((), "pcpool_pcp_slot"),
+                    busy: AtomicBool::new(false),
                     data,
                 }? Error)
             })?,
@@ -120,15 +144,25 @@ impl<T: Send> LockablePerCpu<T> {
         }? Error)
     }
 
-    /// This CPU's `T`, for as long as IRQs stay off; locked when remote access is on.
+    /// This CPU's `T`, for as long as IRQs stay off; locked when remote access is on. A second
+    /// guard on this CPU while the first lives is a bug: it deadlocks on the lock, or, lock-free,
+    /// panics rather than alias the first one's `&mut T`.
     #[inline]
     pub(crate) fn local<'a>(&'a self, irqs: IrqDisabled<'a>) -> LocalGuard<'a, T> {
         let slot = self.slots.local(irqs);
         // Read with IRQs off: the switch's `on_each_cpu` cannot run until this section ends.
-        let lock = self.remote.load(Relaxed).then(|| slot.lock.lock());
+        let lock = if self.remote.load(Relaxed) {
+            Some(slot.lock.lock())
+        } else {
+            // Only this CPU, with IRQs off, touches `busy` here: load and store cannot race.
+            assert!(!slot.busy.load(Relaxed), "nested per-CPU guard");
+            slot.busy.store(true, Relaxed);
+            None
+        };
+        // INVARIANT: locked, or lock-free with `busy` set, with IRQs off on the slot's CPU.
         LocalGuard {
             slot,
-            _lock: lock,
+            lock,
             _not_send: PhantomData,
         }
     }
@@ -141,9 +175,10 @@ impl<T: Send> LockablePerCpu<T> {
         _irqs: IrqDisabled<'a>,
     ) -> LocalGuard<'a, T> {
         let slot = self.slots.remote(cpu.cpu());
+        // INVARIANT: locked.
         LocalGuard {
             slot,
-            _lock: Some(slot.lock.lock()),
+            lock: Some(slot.lock.lock()),
             _not_send: PhantomData,
         }
     }

@@ -8,14 +8,15 @@ use crate::compat::{
     irq::{with_irqs_off, IrqDisabled},
     kthread::{cond_resched, msleep, now_ms},
     ratelimit::pr_err_ratelimited,
-    smp::{on_each_cpu, on_each_cpu_wq},
+    smp::on_each_cpu,
     stop_machine::stop_machine,
+    workqueue::CpuWorks,
 };
 use crate::config::{valid_high_batch, DrainStrategy, PoolConfig};
 use crate::page_list::{PageId, PageState};
 use crate::pcp::PcpList;
 use crate::percpu_lock::LockablePerCpu;
-use crate::verify::{Report, Visited};
+use crate::verify::{self, Report, Visited};
 use crate::zone::{MigrateType, PoolZone};
 use core::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering::Relaxed};
 use kernel::{new_mutex, prelude::*, sync::Mutex};
@@ -150,6 +151,9 @@ pub(crate) struct Pool {
     /// analog of `pcp_batch_high_lock`.
     #[pin]
     pcp_lock: Mutex<PcpConfig>,
+    /// The work items of the `workqueue` drain.
+    #[pin]
+    cpu_works: CpuWorks,
     /// Drain rounds: an `on_each_cpu` (or work item, or remote) pass over every pageset.
     drains: AtomicU64,
     /// Test-only weakened drain (see `isolation.rs`).
@@ -176,6 +180,7 @@ impl Pool {
                 },
                 "pcpool_pcp_lock"
             ),
+            cpu_works <- CpuWorks::new(),
             drains: AtomicU64::new(0),
             weak_drain: AtomicBool::new(false),
             delays: [AtomicU32::new(0), AtomicU32::new(0)],
@@ -211,16 +216,16 @@ impl Pool {
     /// Takes a page from this CPU's pageset, refilling it from the zone when it is empty
     /// (`rmqueue_pcplist()`), for holder `owner`.
     fn pcp_alloc(&self, irqs: IrqDisabled<'_>, owner: u16) -> Option<PageId> {
-        let pcp = self.pcp.local(irqs);
+        let mut guard = self.pcp.local(irqs);
+        let pcp = &mut *guard;
         let links = self.zone.links();
-        pcp.with_list(|list| {
-            if list.is_empty() {
-                self.zone.rmqueue_bulk(irqs, pcp.batch().max(1), list);
-            }
-            let id = list.pop_head(links)?;
-            links.set_allocated(id, owner);
-            Some(id)
-        })
+        if pcp.list.is_empty() {
+            self.zone
+                .rmqueue_bulk(irqs, pcp.batch.max(1), &mut pcp.list);
+        }
+        let id = pcp.list.pop_head(links)?;
+        links.set_allocated(id, owner);
+        Some(id)
     }
 
     /// Allocates one page, as a handle.
@@ -358,7 +363,7 @@ impl Pool {
                 if !holder.admit(irqs) {
                     return (None, clock() - t0);
                 }
-                let cap = self.pcp.local(irqs).batch().max(1) as usize;
+                let cap = self.pcp.local(irqs).batch.max(1) as usize;
                 let mut n = 0;
                 for slot in out[done..].iter_mut().take(cap) {
                     let Some(id) = self.pcp_alloc(irqs, holder.id()) else {
@@ -398,7 +403,7 @@ impl Pool {
         let mut done = 0;
         while done < ids.len() {
             done += with_irqs_off(|irqs| {
-                let cap = self.pcp.local(irqs).batch().max(1) as usize;
+                let cap = self.pcp.local(irqs).batch.max(1) as usize;
                 let section = &ids[done..(done + cap).min(ids.len())];
                 section
                     .iter()
@@ -411,7 +416,7 @@ impl Pool {
 
     fn free_one(&self, irqs: IrqDisabled<'_>, id: PageId) -> Result {
         let links = self.zone.links();
-        if id as usize >= links.len() {
+        if !links.contains(id) {
             pr_err_ratelimited!("free of page id {} outside the pool\n", id);
             return Err(EINVAL);
         }
@@ -431,19 +436,18 @@ impl Pool {
             self.zone.free_one(irqs, id);
             return Ok(());
         }
-        let pcp = self.pcp.local(irqs);
-        pcp.with_list(|list| {
-            list.push_head(links, id);
-            let (count, high) = (list.len(), pcp.high());
-            if count >= high {
-                let n = if high == 0 {
-                    count
-                } else {
-                    pcp.batch().min(count)
-                };
-                self.zone.free_pcppages_bulk(irqs, list, n);
-            }
-        });
+        let mut guard = self.pcp.local(irqs);
+        let pcp = &mut *guard;
+        pcp.list.push_head(links, id);
+        let (count, high) = (pcp.list.len(), pcp.high);
+        if count >= high {
+            let n = if high == 0 {
+                count
+            } else {
+                pcp.batch.min(count)
+            };
+            self.zone.free_pcppages_bulk(irqs, &mut pcp.list, n);
+        }
         Ok(())
     }
 
@@ -451,12 +455,18 @@ impl Pool {
     /// `Pageblock`, whose difference is how many rounds it runs), a work item per CPU, or, from
     /// this CPU, under each pageset's lock (every possible CPU's: an offline CPU's list is
     /// empty). Returns once `f` has run everywhere. Sleeps.
-    fn on_each_pcp(&self, drain: DrainStrategy, f: &(impl Fn(IrqDisabled<'_>, &PcpList) + Sync)) {
+    fn on_each_pcp(
+        &self,
+        drain: DrainStrategy,
+        f: &(impl Fn(IrqDisabled<'_>, &mut PcpList) + Sync),
+    ) {
         match drain {
             DrainStrategy::Ipi | DrainStrategy::Pageblock => {
-                on_each_cpu(&|irqs| f(irqs, &self.pcp.local(irqs)));
+                on_each_cpu(&|irqs| f(irqs, &mut self.pcp.local(irqs)));
             }
-            DrainStrategy::Workqueue => on_each_cpu_wq(&|irqs| f(irqs, &self.pcp.local(irqs))),
+            DrainStrategy::Workqueue => self
+                .cpu_works
+                .on_each_cpu(&|irqs| f(irqs, &mut self.pcp.local(irqs))),
             DrainStrategy::Remote => match self.pcp.remote() {
                 Some(remote) => {
                     for cpu in possible_cpus() {
@@ -465,7 +475,7 @@ impl Pool {
                 }
                 // Only `drain_all` can get here, racing with a strategy change (the rest hold
                 // the pcp mutex): the IPI is as good.
-                None => on_each_cpu(&|irqs| f(irqs, &self.pcp.local(irqs))),
+                None => on_each_cpu(&|irqs| f(irqs, &mut self.pcp.local(irqs))),
             },
         }
     }
@@ -481,7 +491,8 @@ impl Pool {
         let drain = self.pcp_lock.lock().drain;
         self.on_each_pcp(drain, &|irqs, pcp| {
             if pcp.count() != 0 {
-                pcp.with_list(|list| self.zone.free_pcppages_bulk(irqs, list, list.len()));
+                let n = pcp.count();
+                self.zone.free_pcppages_bulk(irqs, &mut pcp.list, n);
             }
         });
     }
@@ -548,12 +559,10 @@ impl Pool {
         }
         self.on_each_pcp(config.drain, &|irqs, pcp| {
             pcp.set_high_batch(high, batch);
-            pcp.with_list(|list| {
-                let excess = list.len().saturating_sub(high);
-                if excess > 0 {
-                    self.zone.free_pcppages_bulk(irqs, list, excess);
-                }
-            });
+            let excess = pcp.count().saturating_sub(high);
+            if excess > 0 {
+                self.zone.free_pcppages_bulk(irqs, &mut pcp.list, excess);
+            }
         });
         *config = new;
         Ok(())
@@ -597,7 +606,7 @@ impl Pool {
     pub(crate) fn for_each_pcp(&self, f: &(impl Fn(CpuId, u32, u32, u32) + Sync)) {
         on_each_cpu(&|irqs| {
             let pcp = self.pcp.local(irqs);
-            f(irqs.cpu(), pcp.count(), pcp.high(), pcp.batch());
+            f(irqs.cpu(), pcp.count(), pcp.high, pcp.batch);
         });
     }
 
@@ -606,8 +615,8 @@ impl Pool {
         let pcp = self.pcp.local(irqs);
         PcpSnapshot {
             count: pcp.count(),
-            high: pcp.high(),
-            batch: pcp.batch(),
+            high: pcp.high,
+            batch: pcp.batch,
         }
     }
 
@@ -628,75 +637,18 @@ impl Pool {
             let irqs = stopped.irqs_off();
             let mut r = Report::default();
             let zone = self.zone.lock(irqs);
-            self.zone.verify_locked(irqs, &zone, &mut visited, &mut r);
+            verify::free_lists(&self.zone, &zone, &mut visited, &mut r);
+            verify::chunks(&self.zone, irqs, &zone, &mut r);
             for cpu in possible_cpus() {
-                let pcp = self.pcp.stopped(cpu, stopped);
-                pcp.with_list(|list| {
-                    let mut n = 0;
-                    for id in list.iter(links) {
-                        n += 1;
-                        if visited.mark(id) {
-                            r.error(format_args!(
-                                "page {} on CPU {}'s pcp list and another",
-                                id,
-                                cpu.as_u32()
-                            ));
-                        }
-                        if links.state(id) != PageState::Pcp {
-                            r.error(format_args!(
-                                "page {} on CPU {}'s pcp list is {:?}",
-                                id,
-                                cpu.as_u32(),
-                                links.state(id)
-                            ));
-                        }
-                    }
-                    if n != list.len() as usize {
-                        r.error(format_args!(
-                            "CPU {}'s pcp list has {} pages, says {}",
-                            cpu.as_u32(),
-                            n,
-                            list.len()
-                        ));
-                    }
-                    r.pcp += n;
-                    if !cpu.is_online() {
-                        r.offline_pcp += n;
-                    }
-                });
+                verify::pageset(
+                    &self.zone,
+                    cpu,
+                    self.pcp.stopped(cpu, stopped),
+                    &mut visited,
+                    &mut r,
+                );
             }
-            let per_chunk = self.zone.pages_per_chunk();
-            for slot in self.zone.slots(irqs) {
-                let refs = self.zone.expected_refcount(slot);
-                for id in (slot * per_chunk)..(slot + 1) * per_chunk {
-                    if let Some(page) = self.zone.page(irqs, id) {
-                        if page.ref_count() != refs || !page.is_offline() {
-                            r.error(format_args!(
-                                "page {} has refcount {} (expected {}), PageOffline {}",
-                                id,
-                                page.ref_count(),
-                                refs,
-                                page.is_offline()
-                            ));
-                        }
-                    }
-                    match (links.state(id), visited.get(id)) {
-                        (PageState::Allocated, false) => r.allocated += 1,
-                        (PageState::Free | PageState::Pcp, true) => {}
-                        (state, seen) => r.error(format_args!(
-                            "page {} is {:?} but {} a list",
-                            id,
-                            state,
-                            if seen { "on" } else { "not on" }
-                        )),
-                    }
-                }
-            }
-            let total = r.free_movable + r.free_isolate + r.pcp + r.allocated;
-            let pages = r.pages;
-            if total != pages {
-                r.error(format_args!("{} pages, {} accounted for", pages, total));
-            }
+            verify::pages(&self.zone, irqs, &visited, &mut r);
             if let Some((start, end)) = range {
                 r.isolated_leaks = self.zone.count_in_range(irqs, start, end, PageState::Pcp)
                     + self

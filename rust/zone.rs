@@ -13,11 +13,10 @@
 //! `move_freepages_block()` moves a wholly free pageblock as one buddy page, and the cost of an
 //! isolation is its drain, not the number of free pages it holds.
 
+use crate::chunk::ChunkTable;
 use crate::chunk::{pageblock_order, Chunk, PageRef, RawPage, ZoneKind};
-use crate::chunk::{ChunkTable, Slot};
 use crate::compat::irq::IrqDisabled;
-use crate::page_list::{PageId, PageLinks, PageList, PageState};
-use crate::verify::{Report, Visited};
+use crate::page_list::{BlockId, Entry, PageId, PageLinks, PageList, PageState};
 use core::sync::atomic::{AtomicBool, AtomicU8, Ordering::Relaxed};
 use kernel::{
     new_spinlock,
@@ -68,13 +67,30 @@ pub(crate) struct ZoneCounters {
     pub(crate) offlined: u64,
 }
 
+impl ZoneInner {
+    /// The pageblocks of migratetype `mt` that have free pages.
+    pub(crate) fn free_blocks(&self, mt: MigrateType) -> &PageList<BlockId> {
+        &self.free_blocks[mt as usize]
+    }
+
+    /// Pageblock `slot`'s free pages.
+    pub(crate) fn block_free(&self, slot: BlockId) -> &PageList {
+        &self.block_free[slot.index()]
+    }
+
+    /// The counters.
+    pub(crate) fn counters(&self) -> &ZoneCounters {
+        &self.counters
+    }
+}
+
 /// What the zone lock protects.
 pub(crate) struct ZoneInner {
     /// Each pageblock's free pages (by chunk slot).
     block_free: KVec<PageList>,
     /// The pageblocks that have free pages, one list per migratetype (the zone's `free_area`
     /// lists, at pageblock granularity), linked through `PoolZone::block_links`.
-    free_blocks: [PageList; 2],
+    free_blocks: [PageList<BlockId>; 2],
     counters: ZoneCounters,
     /// Offlines begun (`MEM_GOING_OFFLINE`), and the grows in flight that began in an even
     /// and an odd such epoch (offlines run one at a time, so two epochs are all there are).
@@ -84,7 +100,7 @@ pub(crate) struct ZoneInner {
 
 /// The pool's zone.
 ///
-/// Pages are named by [`PageId`]: `slot * pages_per_chunk + offset`.
+/// Pages are named by [`PageId`], pageblocks by [`BlockId`] (their chunk's slot).
 #[pin_data]
 pub(crate) struct PoolZone {
     #[pin]
@@ -92,7 +108,7 @@ pub(crate) struct PoolZone {
     chunks: ChunkTable,
     links: PageLinks,
     /// Links of the pageblock lists `ZoneInner::free_blocks`, one entry per chunk slot.
-    block_links: PageLinks,
+    block_links: PageLinks<BlockId>,
     /// Pageblock migratetypes, written under the lock, read locklessly on the free path
     /// (`get_pfnblock_migratetype()`).
     block_mt: KVec<AtomicU8>,
@@ -153,11 +169,28 @@ impl PoolZone {
         &self.links
     }
 
-    fn split(&self, id: PageId) -> (Slot, usize) {
-        (
-            id >> self.chunks.order(),
-            (id & (self.pages_per_chunk() - 1)) as usize,
-        )
+    fn split(&self, id: PageId) -> (BlockId, usize) {
+        id.split(self.chunks.order())
+    }
+
+    /// The pages of pageblock `slot`, lowest first.
+    pub(crate) fn pages_of(&self, slot: BlockId) -> impl DoubleEndedIterator<Item = PageId> {
+        PageId::of_block(slot, self.chunks.order())
+    }
+
+    /// The pageblock of page `id`.
+    pub(crate) fn block_of(&self, id: PageId) -> BlockId {
+        self.split(id).0
+    }
+
+    /// Links of the pageblock lists [`ZoneInner::free_blocks`].
+    pub(crate) fn block_links(&self) -> &PageLinks<BlockId> {
+        &self.block_links
+    }
+
+    /// The migratetype of pageblock `slot`.
+    pub(crate) fn block_migratetype(&self, slot: BlockId) -> MigrateType {
+        MigrateType::from_u8(self.block_mt[slot.index()].load(Relaxed))
     }
 
     /// Takes the zone lock; IRQs are off, as for `spin_lock_irqsave()`.
@@ -179,7 +212,7 @@ impl PoolZone {
     /// A chunk of a CMA area (a movable allocation may get one) is never kept: `cma_alloc()`
     /// could not get it back. It is held aside while the next one is taken, so that the
     /// allocator does not hand it out again, and freed at the end.
-    pub(crate) fn grow(&self, taken: impl FnOnce(usize, u64)) -> Result<Slot> {
+    pub(crate) fn grow(&self, taken: impl FnOnce(usize, u64)) -> Result<BlockId> {
         let epoch = crate::compat::irq::with_irqs_off(|irqs| {
             let mut zone = self.lock(irqs);
             let epoch = zone.epoch;
@@ -222,17 +255,16 @@ impl PoolZone {
 
     /// Puts `chunk` in the table and its pages on the movable free list, under the zone lock;
     /// gives it back if the table is full.
-    fn insert_chunk(&self, chunk: Chunk) -> Result<Slot, Chunk> {
+    fn insert_chunk(&self, chunk: Chunk) -> Result<BlockId, Chunk> {
         crate::compat::irq::with_irqs_off(|irqs| {
             let mut zone = self.lock(irqs);
             let inner = &mut *zone;
             let n = chunk.pages().nr_pages();
             let slot = self.chunks.insert(chunk)?;
-            let first = slot << self.chunks.order();
-            self.block_mt[slot as usize].store(MigrateType::Movable as u8, Relaxed);
-            let block = &mut inner.block_free[slot as usize];
+            self.block_mt[slot.index()].store(MigrateType::Movable as u8, Relaxed);
+            let block = &mut inner.block_free[slot.index()];
             // Highest first, so that allocation hands the lowest pfn out first.
-            for id in (first..first + self.pages_per_chunk()).rev() {
+            for id in self.pages_of(slot).rev() {
                 self.links.set_state(id, PageState::Free);
                 block.push_head(&self.links, id);
             }
@@ -291,7 +323,7 @@ impl PoolZone {
             let Some(slot) = movable.first() else {
                 break;
             };
-            let block = &mut block_free[slot as usize];
+            let block = &mut block_free[slot.index()];
             while moved < count {
                 let Some(id) = block.pop_head(&self.links) else {
                     break;
@@ -336,9 +368,9 @@ impl PoolZone {
     fn free_one_locked(&self, inner: &mut ZoneInner, id: PageId) {
         let slot = self.split(id).0;
         // Under the lock the migratetype is stable: isolation changes it under the lock.
-        let mt = MigrateType::from_u8(self.block_mt[slot as usize].load(Relaxed));
+        let mt = MigrateType::from_u8(self.block_mt[slot.index()].load(Relaxed));
         self.links.set_state(id, PageState::Free);
-        let block = &mut inner.block_free[slot as usize];
+        let block = &mut inner.block_free[slot.index()];
         if block.is_empty() {
             inner.free_blocks[mt as usize].push_head(&self.block_links, slot);
         }
@@ -350,7 +382,7 @@ impl PoolZone {
     }
 
     /// The pageblocks (chunk slots) with a page in the pfn range `[start, end)`. Sleeps.
-    pub(crate) fn blocks_in(&self, start: usize, end: usize) -> Result<KVec<Slot>> {
+    pub(crate) fn blocks_in(&self, start: usize, end: usize) -> Result<KVec<BlockId>> {
         let mut slots = KVec::with_capacity(self.max_chunks(), GFP_KERNEL)?;
         crate::compat::irq::with_irqs_off(|irqs| {
             for slot in self.slots_in(irqs, start, end) {
@@ -363,7 +395,7 @@ impl PoolZone {
 
     /// Sets pageblock `slot`'s migratetype to `mt` and moves its free pages, in one step
     /// (`set_migratetype_isolate()` for one pageblock). Returns whether it changed.
-    pub(crate) fn set_block_migratetype(&self, slot: Slot, mt: MigrateType) -> bool {
+    pub(crate) fn set_block_migratetype(&self, slot: BlockId, mt: MigrateType) -> bool {
         crate::compat::irq::with_irqs_off(|irqs| {
             let mut zone = self.lock(irqs);
             self.chunks.get(slot, irqs).is_some() && self.move_block(&mut zone, slot, mt)
@@ -387,13 +419,13 @@ impl PoolZone {
     }
 
     /// Moves pageblock `slot` to migratetype `mt`, with its free pages; false if it was `mt`.
-    fn move_block(&self, inner: &mut ZoneInner, slot: Slot, mt: MigrateType) -> bool {
-        let old = MigrateType::from_u8(self.block_mt[slot as usize].load(Relaxed));
+    fn move_block(&self, inner: &mut ZoneInner, slot: BlockId, mt: MigrateType) -> bool {
+        let old = MigrateType::from_u8(self.block_mt[slot.index()].load(Relaxed));
         if old == mt {
             return false;
         }
-        self.block_mt[slot as usize].store(mt as u8, Relaxed);
-        let moved = inner.block_free[slot as usize].len() as usize;
+        self.block_mt[slot.index()].store(mt as u8, Relaxed);
+        let moved = inner.block_free[slot.index()].len() as usize;
         if moved > 0 {
             inner.free_blocks[old as usize].remove(&self.block_links, slot);
             inner.free_blocks[mt as usize].push_head(&self.block_links, slot);
@@ -410,11 +442,10 @@ impl PoolZone {
 
     /// Pages of pageblocks `slots` that are not free (allocated, or on a pcp list): after an
     /// isolation, the pages clients hold. Returns their number and the first one's pfn.
-    pub(crate) fn busy_in(&self, slots: &[Slot]) -> (usize, Option<usize>) {
+    pub(crate) fn busy_in(&self, slots: &[BlockId]) -> (usize, Option<usize>) {
         let (mut n, mut first) = (0, None);
         for &slot in slots {
-            let base = slot << self.chunks.order();
-            for id in base..base + self.pages_per_chunk() {
+            for id in self.pages_of(slot) {
                 if self.links.state(id) != PageState::Free {
                     n += 1;
                     first = first
@@ -434,11 +465,11 @@ impl PoolZone {
     /// The pages also leave the zone's `managed` count and totalram here: `offline_pages()`
     /// takes out of them only the pages it offlines itself, and counts PageOffline ones as
     /// offline already, as virtio-mem's are (it adjusts when it takes them).
-    pub(crate) fn hand_over(&self, slots: &[Slot]) -> (usize, usize) {
+    pub(crate) fn hand_over(&self, slots: &[BlockId]) -> (usize, usize) {
         let (mut n, mut stuck) = (0, 0);
         // One IRQs-off section per pageblock, as `move_freepages_block()` takes the zone lock.
         for &slot in slots {
-            self.handed_over[slot as usize].store(true, Relaxed);
+            self.handed_over[slot.index()].store(true, Relaxed);
             crate::compat::irq::with_irqs_off(|irqs| {
                 if let Some(chunk) = self.chunks.get(slot, irqs) {
                     for page in chunk.iter() {
@@ -454,7 +485,7 @@ impl PoolZone {
 
     /// Takes back what [`PoolZone::hand_over`] gave: each page's reference, from 0 to 1, and
     /// the pages in the kernel's `managed` and totalram counts (`MEM_CANCEL_OFFLINE`).
-    pub(crate) fn take_back(&self, slots: &[Slot]) {
+    pub(crate) fn take_back(&self, slots: &[BlockId]) {
         for &slot in slots {
             crate::compat::irq::with_irqs_off(|irqs| {
                 if let Some(chunk) = self.chunks.get(slot, irqs) {
@@ -462,7 +493,7 @@ impl PoolZone {
                     chunk.adjust_managed(chunk.nr_pages() as isize);
                 }
             });
-            self.handed_over[slot as usize].store(false, Relaxed);
+            self.handed_over[slot.index()].store(false, Relaxed);
         }
     }
 
@@ -470,7 +501,7 @@ impl PoolZone {
     /// their free pages leave the isolate list and the counters, their chunks leave the table,
     /// and their `struct page`s are never touched again. Each must be isolated and wholly
     /// free. Returns the pageblocks dropped. Sleeps (it waits for lockless readers).
-    pub(crate) fn remove_offline(&self, slots: &[Slot]) -> usize {
+    pub(crate) fn remove_offline(&self, slots: &[BlockId]) -> usize {
         let per_chunk = self.pages_per_chunk();
         let mut removed = 0;
         // One zone-lock section per pageblock.
@@ -478,8 +509,8 @@ impl PoolZone {
             removed += crate::compat::irq::with_irqs_off(|irqs| {
                 let mut zone = self.lock(irqs);
                 let inner = &mut *zone;
-                let mt = MigrateType::from_u8(self.block_mt[slot as usize].load(Relaxed));
-                let free = inner.block_free[slot as usize].len();
+                let mt = MigrateType::from_u8(self.block_mt[slot.index()].load(Relaxed));
+                let free = inner.block_free[slot.index()].len();
                 if self.chunks.get(slot, irqs).is_none()
                     || mt != MigrateType::Isolate
                     || free != per_chunk
@@ -494,13 +525,12 @@ impl PoolZone {
                     return 0;
                 }
                 inner.free_blocks[mt as usize].remove(&self.block_links, slot);
-                inner.block_free[slot as usize] = PageList::EMPTY;
-                let base = slot << self.chunks.order();
-                for id in base..base + per_chunk {
+                inner.block_free[slot.index()] = PageList::EMPTY;
+                for id in self.pages_of(slot) {
                     self.links.set_state(id, PageState::Unused);
                 }
-                self.block_mt[slot as usize].store(MigrateType::Movable as u8, Relaxed);
-                self.handed_over[slot as usize].store(false, Relaxed);
+                self.block_mt[slot.index()].store(MigrateType::Movable as u8, Relaxed);
+                self.handed_over[slot.index()].store(false, Relaxed);
                 let c = &mut inner.counters;
                 c.nr_isolated_free -= per_chunk as usize;
                 c.nr_pages -= per_chunk as usize;
@@ -517,8 +547,8 @@ impl PoolZone {
 
     /// The reference count every page of pageblock `slot` should have: 1 (the pool's), or 0
     /// while memory offlining holds it.
-    pub(crate) fn expected_refcount(&self, slot: Slot) -> i32 {
-        if self.handed_over[slot as usize].load(Relaxed) {
+    pub(crate) fn expected_refcount(&self, slot: BlockId) -> i32 {
+        if self.handed_over[slot.index()].load(Relaxed) {
             0
         } else {
             1
@@ -535,8 +565,8 @@ impl PoolZone {
         mt: MigrateType,
     ) -> usize {
         self.slots_in(irqs, start, end)
-            .filter(|&slot| MigrateType::from_u8(self.block_mt[slot as usize].load(Relaxed)) == mt)
-            .map(|slot| inner.block_free[slot as usize].len() as usize)
+            .filter(|&slot| MigrateType::from_u8(self.block_mt[slot.index()].load(Relaxed)) == mt)
+            .map(|slot| inner.block_free[slot.index()].len() as usize)
             .sum()
     }
 
@@ -551,8 +581,7 @@ impl PoolZone {
     ) -> usize {
         let mut count = 0;
         for slot in self.slots_in(irqs, start, end) {
-            let base = slot << self.chunks.order();
-            count += (base..base + self.pages_per_chunk())
+            count += (self.pages_of(slot))
                 .filter(|&id| self.links.state(id) == state)
                 .count();
         }
@@ -566,10 +595,10 @@ impl PoolZone {
 
     /// The migratetype of page `id`'s pageblock, read without the lock. Read it with IRQs off
     /// on the free path, so that an isolation's IPI drain cannot fall between the read and the
-    /// use (the 2014 fix).
+    /// use.
     #[inline]
     pub(crate) fn migratetype(&self, _irqs: IrqDisabled<'_>, id: PageId) -> MigrateType {
-        MigrateType::from_u8(self.block_mt[self.split(id).0 as usize].load(Relaxed))
+        MigrateType::from_u8(self.block_mt[self.split(id).0.index()].load(Relaxed))
     }
 
     /// The page `id`, while IRQs stay off.
@@ -581,7 +610,7 @@ impl PoolZone {
     /// The id of a page a client passed in, if it is a page of this zone.
     pub(crate) fn id_of(&self, irqs: IrqDisabled<'_>, page: RawPage) -> Option<PageId> {
         let (slot, offset) = self.chunks.find(page, irqs)?;
-        Some((slot << self.chunks.order()) + offset as PageId)
+        Some(PageId::new(slot, self.chunks.order(), offset))
     }
 
     /// A snapshot of the counters.
@@ -596,8 +625,8 @@ impl PoolZone {
             let zone = self.lock(irqs);
             for slot in self.slots(irqs) {
                 if let Some(chunk) = self.chunks.get(slot, irqs) {
-                    let mt = MigrateType::from_u8(self.block_mt[slot as usize].load(Relaxed));
-                    f(chunk.start_pfn(), mt, zone.block_free[slot as usize].len());
+                    let mt = MigrateType::from_u8(self.block_mt[slot.index()].load(Relaxed));
+                    f(chunk.start_pfn(), mt, zone.block_free[slot.index()].len());
                 }
             }
         })
@@ -609,8 +638,8 @@ impl PoolZone {
         irqs: IrqDisabled<'a>,
         start: usize,
         end: usize,
-    ) -> impl Iterator<Item = Slot> + 'a {
-        (0..self.max_chunks() as Slot).filter(move |&s| {
+    ) -> impl Iterator<Item = BlockId> + 'a {
+        BlockId::all(self.max_chunks()).filter(move |&s| {
             self.chunks
                 .get(s, irqs)
                 .is_some_and(|c| c.start_pfn() < end && start < c.start_pfn() + c.nr_pages())
@@ -618,114 +647,8 @@ impl PoolZone {
     }
 
     /// The slots that hold a chunk.
-    pub(crate) fn slots<'a>(&'a self, irqs: IrqDisabled<'a>) -> impl Iterator<Item = Slot> + 'a {
-        (0..self.max_chunks() as Slot).filter(move |&s| self.chunks.get(s, irqs).is_some())
-    }
-}
-
-impl PoolZone {
-    /// Checks the free lists and the counters against the pages' states, with the lock held;
-    /// marks the pages it finds on free lists.
-    pub(crate) fn verify_locked(
-        &self,
-        irqs: IrqDisabled<'_>,
-        inner: &ZoneInner,
-        visited: &mut Visited,
-        r: &mut Report,
-    ) {
-        let mut listed_blocks = 0;
-        for mt in [MigrateType::Movable, MigrateType::Isolate] {
-            let blocks = &inner.free_blocks[mt as usize];
-            let mut n = 0;
-            for slot in blocks.iter(&self.block_links) {
-                listed_blocks += 1;
-                let block_mt = MigrateType::from_u8(self.block_mt[slot as usize].load(Relaxed));
-                if block_mt != mt {
-                    r.error(format_args!(
-                        "pageblock {} on the {:?} list is {:?}",
-                        slot, mt, block_mt
-                    ));
-                }
-                let list = &inner.block_free[slot as usize];
-                if list.is_empty() {
-                    r.error(format_args!("pageblock {} listed with no free page", slot));
-                }
-                let mut k = 0;
-                for id in list.iter(&self.links) {
-                    k += 1;
-                    if visited.mark(id) {
-                        r.error(format_args!("page {} twice on free lists", id));
-                    }
-                    if self.links.state(id) != PageState::Free {
-                        r.error(format_args!(
-                            "page {} on a free list is {:?}",
-                            id,
-                            self.links.state(id)
-                        ));
-                    }
-                    if self.split(id).0 != slot {
-                        r.error(format_args!("page {} on pageblock {}'s list", id, slot));
-                    }
-                }
-                if k != list.len() as usize {
-                    r.error(format_args!(
-                        "pageblock {} list has {} pages, says {}",
-                        slot,
-                        k,
-                        list.len()
-                    ));
-                }
-                n += k;
-            }
-            match mt {
-                MigrateType::Movable => r.free_movable = n,
-                MigrateType::Isolate => r.free_isolate = n,
-            }
-        }
-        let (movable, isolate) = (r.free_movable, r.free_isolate);
-        if movable != inner.counters.nr_free {
-            r.error(format_args!(
-                "nr_free {} but {} free movable pages",
-                inner.counters.nr_free, movable
-            ));
-        }
-        if isolate != inner.counters.nr_isolated_free {
-            r.error(format_args!(
-                "nr_isolated_free {} but {} free isolated pages",
-                inner.counters.nr_isolated_free, isolate
-            ));
-        }
-        let (mut chunks, mut with_free) = (0, 0);
-        for slot in self.slots(irqs) {
-            chunks += 1;
-            let first = slot << self.chunks.order();
-            let free = (first..first + self.pages_per_chunk())
-                .filter(|&id| self.links.state(id) == PageState::Free)
-                .count();
-            let listed = inner.block_free[slot as usize].len() as usize;
-            if free != listed {
-                r.error(format_args!(
-                    "pageblock {} lists {} free pages, has {}",
-                    slot, listed, free
-                ));
-            }
-            with_free += usize::from(listed > 0);
-        }
-        // Each pageblock with free pages on exactly one list (a second listing would show here).
-        if with_free != listed_blocks {
-            r.error(format_args!(
-                "{} pageblocks have free pages, {} are listed",
-                with_free, listed_blocks
-            ));
-        }
-        let pages = chunks * self.pages_per_chunk() as usize;
-        r.pages = pages;
-        if chunks != inner.counters.nr_chunks || pages != inner.counters.nr_pages {
-            r.error(format_args!(
-                "{} chunks / {} pages counted, {} / {} found",
-                inner.counters.nr_chunks, inner.counters.nr_pages, chunks, pages
-            ));
-        }
+    pub(crate) fn slots<'a>(&'a self, irqs: IrqDisabled<'a>) -> impl Iterator<Item = BlockId> + 'a {
+        BlockId::all(self.max_chunks()).filter(move |&s| self.chunks.get(s, irqs).is_some())
     }
 }
 

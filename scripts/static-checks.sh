@@ -11,7 +11,7 @@ cd "$(dirname "$0")/.."
 ktap_print_header
 ktap_set_plan 5
 
-rs_files=$(find rust kunit samples -name '*.rs' 2>/dev/null)
+rs_files=$(find rust kunit samples -name '*.rs' ! -name '*_generated.rs' 2>/dev/null)
 kmake() { make -s -C "$KDIR" M="$PWD" LLVM=1 "$@"; }
 
 # A clean build, so every file is compiled and every warning shows.

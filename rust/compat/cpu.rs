@@ -59,6 +59,11 @@ pub(crate) fn possible_cpus() -> impl Iterator<Item = CpuId> {
         .map(|cpu| unsafe { CpuId::from_u32_unchecked(cpu) })
 }
 
+/// Iterates over the CPUs online at each step (`for_each_online_cpu`, without the hotplug lock).
+pub(crate) fn online_cpus() -> impl Iterator<Item = CpuId> {
+    possible_cpus().filter(|cpu| cpu.is_online())
+}
+
 /// Holds CPU hotplug off (`cpus_read_lock()`) until dropped: no CPU comes online or goes
 /// offline meanwhile, so an `on_each_cpu` reaches every CPU that will run.
 pub(crate) struct CpusReadGuard(());

@@ -10,9 +10,13 @@
 //! Tests are plain `fn()`s that check with [`kunit_expect!`] and [`kunit_expect_eq!`]; a failed
 //! check marks the running test failed (`KUNIT_FAIL`) and the test goes on.
 
-use super::sys;
 use core::fmt;
-use kernel::{bindings, ffi::c_char, prelude::*, str::CStr};
+use kernel::{
+    bindings, c_str,
+    ffi::{c_char, c_void},
+    prelude::*,
+    str::CStr,
+};
 
 /// A `kunit_case` running `run` under the name `name`, marked slow if `slow`.
 #[doc(hidden)]
@@ -66,13 +70,29 @@ pub(crate) const fn suite(
 /// Marks the running test failed, with `file:line` and a message (`KUNIT_FAIL`).
 #[doc(hidden)]
 pub(crate) fn fail(file: &CStr, line: u32, args: fmt::Arguments<'_>) {
-    // SAFETY: `file` is NUL-terminated, and `%pA` in the shim's format takes the
-    // `fmt::Arguments` we pass, alive for the call.
+    let test = current_test();
+    if test.is_null() {
+        pr_err!("{}:{}: {} (not in a KUnit test)\n", file, line, args);
+        return;
+    }
+    let loc = bindings::kunit_loc {
+        file: file.as_char_ptr(),
+        line: line as i32,
+    };
+    let assert = bindings::kunit_fail_assert {
+        assert: bindings::kunit_assert {},
+    };
+    // SAFETY: `test` is the running test; `loc`, `assert`, the format and the `fmt::Arguments`
+    // that its `%pA` takes live for the call. A failed expectation returns here.
     unsafe {
-        sys::pcpool_kunit_fail(
-            file.as_char_ptr(),
-            line as i32,
-            (&args as *const fmt::Arguments<'_>).cast(),
+        bindings::__kunit_do_failed_assertion(
+            test,
+            &loc,
+            bindings::kunit_assert_type_KUNIT_EXPECTATION,
+            &assert.assert,
+            Some(bindings::kunit_fail_assert_format),
+            c_str!("%pA").as_char_ptr(),
+            (&args as *const fmt::Arguments<'_>).cast::<c_void>(),
         )
     };
 }
@@ -80,14 +100,51 @@ pub(crate) fn fail(file: &CStr, line: u32, args: fmt::Arguments<'_>) {
 /// Writes a diagnostic line (`# test: ...`) into the running test's KTAP output
 /// (`kunit_info()`), or to the log outside a test.
 pub(crate) fn info(args: fmt::Arguments<'_>) {
-    // SAFETY: `%pA` in the shim's format takes the `fmt::Arguments` we pass, alive for the call.
-    unsafe { sys::pcpool_kunit_info((&args as *const fmt::Arguments<'_>).cast()) };
+    let test = current_test();
+    if test.is_null() {
+        pr_info!("{}\n", args);
+        return;
+    }
+    let args = (&args as *const fmt::Arguments<'_>).cast::<c_void>();
+    // `kunit_info(test, "%pA", args)`: the kernel log, then the test's own log.
+    // SAFETY: `test` is the running test; the formats' `%s` takes its name and `%pA` the
+    // `fmt::Arguments`, alive for the calls.
+    unsafe {
+        bindings::_printk(
+            c_str!("\x016    # %s: %pA").as_char_ptr(),
+            (*test).name,
+            args,
+        );
+        bindings::kunit_log_append(
+            (*test).log,
+            c_str!("    # %s: %pA").as_char_ptr(),
+            (*test).name,
+            args,
+        );
+    }
 }
 
-/// Marks the running test skipped, with a reason; the test should return.
+/// Marks the running test skipped, with a reason (`kunit_mark_skipped()`); the test should
+/// return. Outside a test it does nothing.
 pub(crate) fn skip(reason: &CStr) {
-    // SAFETY: `reason` is NUL-terminated; outside a test this does nothing.
-    unsafe { sys::pcpool_kunit_skip(reason.as_char_ptr()) };
+    let test = current_test();
+    if test.is_null() {
+        return;
+    }
+    // SAFETY: `test` is the running test, whose status only its own thread writes.
+    let test = unsafe { &mut *test };
+    test.status = bindings::kunit_status_KUNIT_SKIPPED;
+    let n = reason.len().min(test.status_comment.len() - 1);
+    for (to, &from) in test.status_comment.iter_mut().zip(&reason.as_bytes()[..n]) {
+        *to = from as c_char;
+    }
+    test.status_comment[n] = 0;
+}
+
+/// The running KUnit test of this thread, or null.
+fn current_test() -> *mut bindings::kunit {
+    // SAFETY: no requirement.
+    unsafe { bindings::kunit_get_current_test() }
 }
 
 /// Writes `data` to the file at `path` from the kernel (tests drive real sysfs files with it).

@@ -3,32 +3,43 @@
 //! Superseded by nothing upstream yet.
 //!
 //! Memory hotplug notifiers (`register_memory_notifier()`), absent from 6.12's `kernel` crate.
-//!
-//! The constants and `struct memory_notify` are mirrored by hand; `rust/helpers/memory_notifier.c` asserts the
-//! kernel's values against the same literals as the `const` assertions here.
+//! Their constants and `struct memory_notify` come from `linux/memory.h` itself, through
+//! bindings generated at build time (Kbuild).
 
-use super::sys;
 use core::mem::offset_of;
 use kernel::{
-    bindings,
     ffi::{c_int, c_ulong, c_void},
     init::{self, PinInit},
     prelude::*,
     types::Opaque,
 };
 
-/// A memory block state change, `enum memory_block_state` in 6.12.117 (values, not bit flags).
+/// Bindings to `linux/memory.h`: `memory_block_state`, `memory_notify`, the notifier's
+/// registration, `memory_block_size_bytes()` and three `NOTIFY_*` values.
+#[allow(
+    non_camel_case_types,
+    non_upper_case_globals,
+    dead_code,
+    unreachable_pub,
+    clippy::all,
+    clippy::undocumented_unsafe_blocks
+)]
+mod memory {
+    include!("memory_bindings_generated.rs");
+}
+
+/// A memory block state change (`enum memory_block_state`: values, not bit flags).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-#[repr(u8)]
+#[repr(u32)]
 pub(crate) enum MemAction {
-    Online = 0,
-    GoingOffline = 1,
-    Offline = 2,
-    GoingOnline = 3,
-    CancelOnline = 4,
-    CancelOffline = 5,
-    PrepareOnline = 6,
-    FinishOffline = 7,
+    Online = memory::memory_block_state_MEM_ONLINE,
+    GoingOffline = memory::memory_block_state_MEM_GOING_OFFLINE,
+    Offline = memory::memory_block_state_MEM_OFFLINE,
+    GoingOnline = memory::memory_block_state_MEM_GOING_ONLINE,
+    CancelOnline = memory::memory_block_state_MEM_CANCEL_ONLINE,
+    CancelOffline = memory::memory_block_state_MEM_CANCEL_OFFLINE,
+    PrepareOnline = memory::memory_block_state_MEM_PREPARE_ONLINE,
+    FinishOffline = memory::memory_block_state_MEM_FINISH_OFFLINE,
 }
 
 impl MemAction {
@@ -45,17 +56,7 @@ impl MemAction {
     ];
 
     fn from_raw(action: c_ulong) -> Option<Self> {
-        Some(match action {
-            0 => Self::Online,
-            1 => Self::GoingOffline,
-            2 => Self::Offline,
-            3 => Self::GoingOnline,
-            4 => Self::CancelOnline,
-            5 => Self::CancelOffline,
-            6 => Self::PrepareOnline,
-            7 => Self::FinishOffline,
-            _ => return None,
-        })
+        Self::ALL.into_iter().find(|&a| a as c_ulong == action)
     }
 
     /// The kernel's name for the action.
@@ -73,29 +74,9 @@ impl MemAction {
     }
 }
 
-/// `struct memory_notify`: the range a memory notifier event is about.
-#[repr(C)]
-#[derive(Clone, Copy, Debug)]
-pub(crate) struct MemoryNotify {
-    altmap_start_pfn: c_ulong,
-    altmap_nr_pages: c_ulong,
-    /// First pfn of the range.
-    pub(crate) start_pfn: c_ulong,
-    /// Number of pages in the range.
-    pub(crate) nr_pages: c_ulong,
-    status_change_nid_normal: c_int,
-    status_change_nid: c_int,
-}
-
-const _: () = {
-    assert!(offset_of!(MemoryNotify, altmap_start_pfn) == 0);
-    assert!(offset_of!(MemoryNotify, altmap_nr_pages) == 8);
-    assert!(offset_of!(MemoryNotify, start_pfn) == 16);
-    assert!(offset_of!(MemoryNotify, nr_pages) == 24);
-    assert!(offset_of!(MemoryNotify, status_change_nid_normal) == 32);
-    assert!(offset_of!(MemoryNotify, status_change_nid) == 36);
-    assert!(core::mem::size_of::<MemoryNotify>() == 40);
-};
+/// `struct memory_notify`: the range a memory notifier event is about (`start_pfn`,
+/// `nr_pages`).
+pub(crate) type MemoryNotify = memory::memory_notify;
 
 impl MemoryNotify {
     /// One past the last pfn of the range.
@@ -104,10 +85,9 @@ impl MemoryNotify {
     }
 }
 
-// include/linux/notifier.h, asserted in rust/helpers/memory_notifier.c.
-const NOTIFY_DONE: c_int = 0x0000;
-const NOTIFY_OK: c_int = 0x0001;
-const NOTIFY_STOP_MASK: c_int = 0x8000;
+const NOTIFY_DONE: c_int = memory::NOTIFY_DONE as c_int;
+const NOTIFY_OK: c_int = memory::NOTIFY_OK as c_int;
+const NOTIFY_STOP_MASK: c_int = memory::NOTIFY_STOP_MASK as c_int;
 
 /// `notifier_from_errno()`.
 fn notifier_from_result(r: Result) -> c_int {
@@ -138,7 +118,7 @@ pub(crate) struct MemoryNotifier<H: MemoryHotplugHandler> {
     #[pin]
     handler: H,
     #[pin]
-    nb: Opaque<bindings::notifier_block>,
+    nb: Opaque<memory::notifier_block>,
 }
 
 // SAFETY: the notifier block is only touched by the notifier chain, under its own lock.
@@ -159,12 +139,12 @@ impl<H: MemoryHotplugHandler> MemoryNotifier<H> {
         })
     }
 
-    fn register_nb(priority: i32) -> impl PinInit<Opaque<bindings::notifier_block>, Error> {
-        let init = move |slot: *mut Opaque<bindings::notifier_block>| {
+    fn register_nb(priority: i32) -> impl PinInit<Opaque<memory::notifier_block>, Error> {
+        let init = move |slot: *mut Opaque<memory::notifier_block>| {
             let nb = Opaque::raw_get(slot);
             // SAFETY: `slot` is valid for writes; the block is pinned inside `Self`.
             unsafe {
-                nb.write(bindings::notifier_block {
+                nb.write(memory::notifier_block {
                     notifier_call: Some(Self::notifier_call),
                     next: core::ptr::null_mut(),
                     priority,
@@ -172,7 +152,7 @@ impl<H: MemoryHotplugHandler> MemoryNotifier<H> {
             };
             // SAFETY: `nb` is initialised and pinned; on success it stays registered until
             // `drop` unregisters it (the type invariant).
-            kernel::error::to_result(unsafe { sys::register_memory_notifier(nb) })
+            kernel::error::to_result(unsafe { memory::register_memory_notifier(nb) })
         };
         // SAFETY: on success the slot is initialised; on failure nothing is registered and the
         // slot needs no drop.
@@ -191,7 +171,7 @@ impl<H: MemoryHotplugHandler> MemoryNotifier<H> {
     /// `nb` is the `nb` field of a registered `Self`, and `data` a `struct memory_notify`: the
     /// memory notifier chain calls it only so.
     unsafe extern "C" fn notifier_call(
-        nb: *mut bindings::notifier_block,
+        nb: *mut memory::notifier_block,
         action: c_ulong,
         data: *mut c_void,
     ) -> c_int {
@@ -213,12 +193,12 @@ impl<H: MemoryHotplugHandler> PinnedDrop for MemoryNotifier<H> {
         self.handler.unregistering();
         // SAFETY: `nb` is registered (type invariant). Unregistering waits for running
         // callbacks, so none uses `self` after this.
-        unsafe { sys::unregister_memory_notifier(self.nb.get()) };
+        unsafe { memory::unregister_memory_notifier(self.nb.get()) };
     }
 }
 
 /// The size of a memory block, the unit of `/sys/devices/system/memory/memoryN`.
 pub(crate) fn memory_block_size_bytes() -> usize {
     // SAFETY: reads a value fixed at boot.
-    unsafe { sys::pcpool_memory_block_size_bytes() }
+    unsafe { memory::memory_block_size_bytes() as usize }
 }

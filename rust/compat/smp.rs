@@ -2,8 +2,7 @@
 
 //! Superseded by nothing upstream yet (`on_each_cpu()`).
 //!
-//! `on_each_cpu()`: a function run synchronously on every online CPU, by IPI or, as the kernel
-//! did before 6.0, by a work item per CPU.
+//! `on_each_cpu()`: a function run synchronously on every online CPU, by IPI.
 
 use super::{irq::IrqDisabled, sys};
 use kernel::ffi::c_void;
@@ -13,25 +12,13 @@ use kernel::ffi::c_void;
 ///
 /// Because each run holds [`IrqDisabled`] on its CPU, it excludes every other `IrqDisabled` holder on
 /// that CPU. So when this returns, every section that began on any CPU before the call has
-/// ended: the synchronisation point pcpool's drain is built on.
+/// ended.
 ///
 /// The caller must be able to sleep (process context, IRQs on). `f` must not sleep.
 pub(crate) fn on_each_cpu<F: Fn(IrqDisabled<'_>) + Sync>(f: &F) {
     // SAFETY: the trampoline matches `smp_call_func_t`, and `f` outlives the call since it
     // waits (`wait = 1`). `F: Sync` because several CPUs run it at once.
     unsafe { sys::pcpool_on_each_cpu(Some(trampoline::<F>), (f as *const F).cast_mut().cast()) };
-}
-
-/// Runs `f` on every online CPU from a work item queued on that CPU, with IRQs off there, and
-/// returns once all of them have finished: `drain_all_pages()` before 6.0 (`queue_work_on()`
-/// per CPU, then `flush_work()`). The same synchronisation as [`on_each_cpu`], paid for with a
-/// context switch to a kworker on every CPU, which waits for a busy CPU's running task.
-///
-/// The caller must be able to sleep. `f` must not sleep.
-pub(crate) fn on_each_cpu_wq<F: Fn(IrqDisabled<'_>) + Sync>(f: &F) {
-    // SAFETY: the trampoline matches the shim's callback type and is called with IRQs off, and
-    // `f` outlives the call since the shim flushes every work item before returning.
-    unsafe { sys::pcpool_on_each_cpu_wq(Some(trampoline::<F>), (f as *const F).cast_mut().cast()) };
 }
 
 /// Calls the `&F` in `info` with the proof that IRQs are off.
@@ -43,7 +30,6 @@ unsafe extern "C" fn trampoline<F: Fn(IrqDisabled<'_>)>(info: *mut c_void) {
     // SAFETY: `info` is the `&F` our callers pass, alive until every CPU has returned, because
     // they wait.
     let f = unsafe { &*info.cast::<F>() };
-    // SAFETY: IPI functions run with IRQs off, and so do the local call and the shim's work
-    // function.
+    // SAFETY: IPI functions run with IRQs off, and so does `on_each_cpu()`'s local call.
     f(unsafe { IrqDisabled::new() });
 }

@@ -35,12 +35,6 @@ extern "C" {
         info: *mut c_void,
     );
 
-    pub(crate) fn pcpool_alloc_ordered_wq(name: *const c_char) -> *mut bindings::workqueue_struct;
-    pub(crate) fn pcpool_on_each_cpu_wq(
-        func: Option<unsafe extern "C" fn(info: *mut c_void)>,
-        info: *mut c_void,
-    );
-
     pub(crate) fn pcpool_pageblock_order() -> c_uint;
     pub(crate) fn pcpool_alloc_chunk(
         nid: c_int,
@@ -63,13 +57,8 @@ extern "C" {
     pub(crate) fn pcpool_page_zone_managed_pages(page: *mut bindings::page) -> c_ulong;
     pub(crate) fn pcpool_totalram_pages() -> c_ulong;
 
-    pub(crate) fn pcpool_memory_block_size_bytes() -> c_ulong;
-
-    pub(crate) fn pcpool_cb_mutex_new() -> *mut c_void;
-    pub(crate) fn pcpool_cb_mutex_free(m: *mut c_void);
-    pub(crate) fn pcpool_cb_mutex_lock(m: *mut c_void);
-    pub(crate) fn pcpool_cb_mutex_unlock(m: *mut c_void) -> c_int;
-    pub(crate) fn pcpool_cb_mutex_held_by_current(m: *mut c_void) -> bool;
+    pub(crate) fn pcpool_mutex_lock_untracked(lock: *mut bindings::mutex);
+    pub(crate) fn pcpool_mutex_unlock_untracked(lock: *mut bindings::mutex);
 
     pub(crate) fn pcpool_rdtsc() -> u64;
 
@@ -92,15 +81,14 @@ extern "C" {
         cpus: *const c_void,
     ) -> c_int;
 
-    // Exported by drivers/base/memory.c, absent from 6.12's bindings.
-    pub(crate) fn register_memory_notifier(nb: *mut bindings::notifier_block) -> c_int;
-    pub(crate) fn unregister_memory_notifier(nb: *mut bindings::notifier_block);
 }
 
-// Only in a kernel with KUnit: the shim builds these under `IS_ENABLED(CONFIG_KUNIT)`.
-#[cfg(CONFIG_KUNIT)]
-extern "C" {
-    pub(crate) fn pcpool_kunit_fail(file: *const c_char, line: c_int, args: *const c_void);
-    pub(crate) fn pcpool_kunit_skip(reason: *const c_char);
-    pub(crate) fn pcpool_kunit_info(args: *const c_void);
+/// The C `lock_class_key` of a static [`LockClassKey`](kernel::sync::LockClassKey) (6.12 keeps
+/// its `as_ptr()` crate-private).
+pub(crate) fn lock_class_ptr(
+    key: &'static kernel::sync::LockClassKey,
+) -> *mut bindings::lock_class_key {
+    // `LockClassKey` is a transparent `Opaque<lock_class_key>`, which a C key may be written
+    // through (its own synchronisation).
+    (key as *const kernel::sync::LockClassKey).cast_mut().cast()
 }

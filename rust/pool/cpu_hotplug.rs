@@ -32,9 +32,9 @@ impl CpuHotplugHandler for Arc<Pool> {
 
     fn dead(&self, cpu: &NotRunning) {
         with_irqs_off(|irqs| {
-            self.pcp
-                .not_running(cpu, irqs)
-                .with_list(|list| self.zone.free_pcppages_bulk(irqs, list, list.len()));
+            let mut pcp = self.pcp.not_running(cpu, irqs);
+            let n = pcp.count();
+            self.zone.free_pcppages_bulk(irqs, &mut pcp.list, n);
         });
     }
 }

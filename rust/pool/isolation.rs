@@ -1,15 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 
-//! Pageblock isolation: `pcp_disable()` plus ONE `on_each_cpu` drain, then ISOLATE, mirroring
-//! `zone_pcp_disable()`/`zone_pcp_enable()` and `start_isolate_page_range()`.
-//!
-//! Why one drain is enough (Documentation/isolation.rst has the timelines): a pageset is
-//! touched only by its CPU with IRQs off, and the drain's IPI runs on each CPU with IRQs off.
-//! The IPI sets `high = 0` and empties the list in one step, so every alloc or free on that CPU
-//! either finished before it or starts after it and sees `high == 0`: a free then goes
-//! straight to the zone, whose free path re-reads the pageblock's migratetype under the zone
-//! lock. No page can stay on a pageset from then on, so isolating any number of pageblocks
-//! afterwards needs no further drain.
+//! Pageblock isolation: [`Pool::pcp_disable_cpuslocked`] (one drain, the argument is there),
+//! then ISOLATE, mirroring `zone_pcp_disable()`/`zone_pcp_enable()` and
+//! `start_isolate_page_range()`.
 
 use super::{PcpConfig, Pool};
 use crate::compat::{cpu::CpusReadGuard, smp::on_each_cpu};
@@ -66,8 +59,14 @@ impl Drop for Isolation {
 impl Pool {
     /// Disables every CPU's pageset (`zone_pcp_disable()`): under the pcp mutex, marks the
     /// pagesets disabled, then one round sets `high = 0`, `batch = 1` and drains, forced on
-    /// every online CPU. No CPU is skipped for `count == 0`: that read could race with a free
-    /// on its way to the list (the 2020 bug). `EBUSY` if they are disabled already.
+    /// every online CPU. `EBUSY` if they are disabled already.
+    ///
+    /// Why one drain is enough: the round runs on each CPU with IRQs off, as every alloc and
+    /// free on that CPU does, so a free about to put a page on a pageset either finishes before
+    /// the round, and the round drains the page, or starts after it, sees `high == 0` and sends
+    /// the page to the zone, whose free path reads the pageblock's migratetype under the zone
+    /// lock. No CPU may be skipped for `count == 0`: that read can race with such a free.
+    /// Documentation/isolation.rst has the timelines, `model/pcpool.pml` the proof.
     ///
     /// Until [`Pool::pcp_enable_cpuslocked`], whatever would take the pcp mutex to change the pagesets (a
     /// `high`/`batch`/`drain` update, another isolation) gets `EBUSY`, so the mutex is in effect
@@ -76,7 +75,7 @@ impl Pool {
     /// because a guard cannot be kept from one notifier callback to the next.)
     ///
     /// The strategy picks how the round reaches the CPUs (IPI, work items, or remote locking);
-    /// with `Pageblock`, the 2014 design, no round runs here, and `isolate_range` runs one
+    /// with `Pageblock` no round runs here, and `isolate_range` runs one
     /// after each pageblock instead.
     ///
     /// The caller holds CPU hotplug off, so that no CPU comes online between its `prepare`
@@ -115,7 +114,8 @@ impl Pool {
         } = *config;
         self.on_each_pcp(drain, &|irqs, pcp| {
             pcp.set_high_batch(0, 1);
-            pcp.with_list(|list| self.zone.free_pcppages_bulk(irqs, list, list.len()));
+            let n = pcp.count();
+            self.zone.free_pcppages_bulk(irqs, &mut pcp.list, n);
             if weak {
                 // Test-only weakened variant: drained, but `high` is back, so pages freed
                 // after the drain stay on the pagesets.
@@ -153,7 +153,7 @@ impl Pool {
             cpuslocked,
         };
         if config.drain == DrainStrategy::Pageblock {
-            // 2014's `set_migratetype_isolate()`: each pageblock is isolated, then drained.
+            // As `set_migratetype_isolate()` drained: each pageblock is isolated, then drained.
             // (On an error `iso` drops: the blocks go back and the pagesets come back.)
             for slot in self.zone.blocks_in(start, end)? {
                 if self.zone.set_block_migratetype(slot, MigrateType::Isolate) {
@@ -185,23 +185,21 @@ impl Pool {
         let on_pcp = AtomicUsize::new(0);
         let links = self.zone.links();
         on_each_cpu(&|irqs| {
-            self.pcp.local(irqs).with_list(|list| {
-                let n = list
-                    .iter(links)
-                    .filter(|&id| {
-                        self.zone
-                            .pfn(irqs, id)
-                            .is_some_and(|p| (start..end).contains(&p))
-                    })
-                    .count();
-                on_pcp.fetch_add(n, Relaxed);
-            });
+            let n = (self.pcp.local(irqs).list.iter(links))
+                .filter(|&id| {
+                    self.zone
+                        .pfn(irqs, id)
+                        .is_some_and(|p| (start..end).contains(&p))
+                })
+                .count();
+            on_pcp.fetch_add(n, Relaxed);
         });
         visited.clear();
         let mut r = crate::verify::Report::default();
         crate::compat::irq::with_irqs_off(|irqs| {
             let zone = self.zone.lock(irqs);
-            self.zone.verify_locked(irqs, &zone, visited, &mut r);
+            crate::verify::free_lists(&self.zone, &zone, visited, &mut r);
+            crate::verify::chunks(&self.zone, irqs, &zone, &mut r);
         });
         (on_pcp.load(Relaxed), r.errors)
     }

@@ -4,9 +4,9 @@
 //! `MEM_GOING_OFFLINE`, `MEM_CANCEL_OFFLINE` and `MEM_OFFLINE` (Documentation/hotplug.rst).
 
 use super::{isolation::Isolation, AllocFlags, Pool};
-use crate::chunk::Slot;
 use crate::client;
 use crate::compat::{irq::with_irqs_off, kthread::now_ms};
+use crate::page_list::BlockId;
 use crate::page_list::PageState;
 use kernel::{prelude::*, sync::Arc};
 
@@ -17,7 +17,7 @@ use kernel::{prelude::*, sync::Arc};
 /// freed with pages at refcount 0.
 pub(crate) struct PendingOffline {
     iso: Isolation,
-    slots: KVec<Slot>,
+    slots: KVec<BlockId>,
     pages: usize,
     evacuated: usize,
     committed: bool,
@@ -125,9 +125,8 @@ impl Pool {
     /// [`now_ms`] time) passes. The replacement comes from a pageblock that is not isolated
     /// (only those serve allocations), growing the pool if need be; the old page, which the
     /// client no longer uses, goes to the isolate list. Returns the pages moved. Sleeps.
-    fn evacuate(&self, slots: &[Slot], deadline: u64) -> usize {
+    fn evacuate(&self, slots: &[BlockId], deadline: u64) -> usize {
         let links = self.zone.links();
-        let per_chunk = self.zone.pages_per_chunk();
         let movable = AllocFlags {
             zero: false,
             may_grow: true,
@@ -135,7 +134,7 @@ impl Pool {
         let raw = |id| with_irqs_off(|irqs| self.zone.page(irqs, id).map(|p| p.raw()));
         let (mut moved, mut last) = (0, (0, false));
         for &slot in slots {
-            for id in slot * per_chunk..(slot + 1) * per_chunk {
+            for id in self.zone.pages_of(slot) {
                 let owner = links.owner(id);
                 if links.state(id) != PageState::Allocated || owner == 0 {
                     continue;
