@@ -41,28 +41,20 @@ impl DrainStrategy {
     }
 }
 
-/// The pool's settings, checked by [`PoolConfig::validate`].
+/// The pool's settings, checked by [`PoolConfig::validate`]: the module parameters of the
+/// same names (`rust/params.rs` describes each).
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct PoolConfig {
-    /// Pages taken from the kernel at load.
     pub(crate) initial_pages: usize,
-    /// Most pages the pool may hold.
     pub(crate) max_pages: usize,
-    /// Pageset high mark.
     pub(crate) high: u32,
-    /// Pageset batch.
     pub(crate) batch: u32,
-    /// Zone the chunks come from.
     pub(crate) zone: ZoneKind,
-    /// NUMA node, or `NUMA_NO_NODE`.
+    /// `node`, or `NUMA_NO_NODE` for any.
     pub(crate) nid: i32,
-    /// How isolation drains the pagesets.
     pub(crate) drain: DrainStrategy,
-    /// Memory notifier priority.
     pub(crate) notifier_priority: i32,
-    /// Grow back to `initial_pages` after an offline took pool pages, and on `MEM_ONLINE`.
     pub(crate) regrow: bool,
-    /// How long an offline may spend evacuating held pages, in ms.
     pub(crate) evacuate_ms: u32,
 }
 

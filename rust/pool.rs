@@ -66,20 +66,17 @@ pub(crate) enum FreeRefused {
 /// How an allocation may proceed.
 #[derive(Clone, Copy, Debug, Default)]
 pub(crate) struct AllocFlags {
-    /// Zero the page.
+    /// Clear the page before handing it out.
     pub(crate) zero: bool,
     /// The caller may sleep, so an empty pool may take another chunk from the kernel.
     pub(crate) may_grow: bool,
 }
 
-/// The pagesets' marks and drain strategy, under the pcp mutex.
+/// The pagesets' marks ([`PcpList`]'s) and drain strategy, under the pcp mutex.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) struct PcpConfig {
-    /// High mark.
     pub(crate) high: u32,
-    /// Batch.
     pub(crate) batch: u32,
-    /// How isolation drains.
     pub(crate) drain: DrainStrategy,
     /// Between `pcp_disable` and `pcp_enable`: the CPUs run with `high = 0`, `batch = 1`.
     pub(crate) disabled: bool,
@@ -112,14 +109,11 @@ impl DelayPoint {
 /// The longest delay `inject_delay` takes.
 pub(crate) const MAX_INJECTED_DELAY_MS: u32 = 60_000;
 
-/// A snapshot of one CPU's pageset.
+/// A snapshot of one CPU's pageset: [`PcpList::count`] and its marks.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) struct PcpSnapshot {
-    /// Pages on the list.
     pub(crate) count: u32,
-    /// High mark.
     pub(crate) high: u32,
-    /// Batch.
     pub(crate) batch: u32,
 }
 
