@@ -32,7 +32,7 @@ fi
 export PCPOOL_VM_CPUS=${PCPOOL_BENCH_CPUS:-4}
 
 step "bench: boot $(basename "$KDIR") (${unit}: ${PCPOOL_VM_QEMU_OPTS:-KVM})"
-run_vm "$OUT" scripts/guest/bench.sh "$unit" || exit 1
+run_vm "$OUT" scripts/guest/bench.py "$unit" || exit 1
 grep '^guest:' "$OUT/console.log" | sed 's/^/    /'
 [ "$(wc -l <"$OUT/bench.csv")" -gt 1 ] || die "the bench produced no figures (see $OUT/console.log)"
 

@@ -14,7 +14,7 @@ export KDIR
 OUT="$PCPOOL_CACHE/runs/demo-$(date +%Y%m%d-%H%M%S)"
 
 step "demo: boot $(basename "$KDIR") ($PCPOOL_VM_CPUS vCPUs, $PCPOOL_VM_MEMORY, $PCPOOL_VM_APPEND)"
-run_vm "$OUT" scripts/guest/demo.sh || exit 1
+run_vm "$OUT" scripts/guest/demo.py || exit 1
 grep '^guest' "$OUT/console.log" | sed 's/^guest//'
 grep -q 'pcpool: .* is offline: [0-9]* pool pageblocks dropped' "$OUT/console.log" ||
 	{ echo "demo: no block with pool pages went offline"; exit 1; }

@@ -29,7 +29,7 @@ cpus=${PCPOOL_SOAK_CPUS:-$(nproc)}
 step "soak: $(basename "$KDIR"), $cpus vCPUs, $secs s${SEED:+, seed $SEED}"
 vm_rc=0
 PCPOOL_VM_TIMEOUT=$((secs + 900)) PCPOOL_VM_CPUS=$cpus \
-	run_vm "$OUT" scripts/guest/soak.sh "$KDIR" "$secs" "${SEED:-}" || vm_rc=$?
+	run_vm "$OUT" scripts/guest/soak.py "$KDIR" "$secs" "${SEED:-}" || vm_rc=$?
 grep '^guest:' "$OUT/console.log" | sed 's/^guest: //'
 [ $vm_rc -eq 0 ] || echo "the soak VM did not complete (exit $vm_rc); see $OUT/console.log" >"$OUT/vm-failed"
 step "soak: results ($OUT)"
