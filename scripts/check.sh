@@ -10,13 +10,8 @@
 # The budget (Documentation/testing.rst): 60 minutes from an empty
 # PCPOOL_CACHE on a 2-core machine, 30 with the kernel cached. A phase past
 # its share prints a warning naming it; it does not fail the run.
-set -uo pipefail
 . "$(dirname "$0")/lib.sh"
-. "$PCPOOL_TOP/scripts/vm.sh"
-cd "$PCPOOL_TOP"
-
-OUT="$PCPOOL_CACHE/runs/check-$(date +%Y%m%d-%H%M%S)"
-mkdir -p "$OUT"
+host_init check nokernel
 : >"$OUT/phases.tsv"
 
 # phase NAME SHARE COMMAND...: runs COMMAND as one phase of the run, and
