@@ -11,7 +11,7 @@ import re
 import sys
 import time
 
-from pcpool_guest import (blocks_in, consistent, guest_start, insmod, kmsg_mark, kmsg_since, kunit_skip_suites,
+from pcpool_guest import (blocks_in, cat, consistent, guest_start, insmod, kmsg_mark, kmsg_since, kunit_skip_suites,
                           offlinable_blocks, pool_block, rmmod, say, set_block_state, write)
 
 BIG_POOL = ("initial_pages=110000", "max_pages=131072")
@@ -39,7 +39,7 @@ def main():
     kmsg_mark("bench-p2p3")
     write("/sys/module/kunit/parameters/filter_glob", "pcpool_bench")
     insmod("pcpool.ko", "initial_pages=0")
-    results = open("/sys/kernel/debug/kunit/pcpool_bench/results").read()
+    results = cat("/sys/kernel/debug/kunit/pcpool_bench/results")
     with open(f"{out}/kunit-pcpool_bench.ktap", "w") as f:
         f.write(results)
     rmmod("pcpool")

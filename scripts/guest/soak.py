@@ -50,7 +50,7 @@ import time
 from pcpool_guest import (BLOCKS, CPU, DEBUGFS, INJECT, KDIR, MEM, MODULE, TOP, Ktap, block_state, export_blocks,
                           guest_finish, guest_start, kernel_accounting, kernel_view, kmemleak_check, kmemleak_start,
                           kmsg_mark, kmsg_since, kunit_skip_suites, load, loaded, mem_total_mib, memfree, nproc,
-                          pcp_slack, pool_blocks, read, run_tests, say, unload, write, zone)
+                          pcp_slack, pool_blocks, pool_pfns, read, run_tests, say, unload, write, zone)
 
 SEED = int(os.environ.get("PCPOOL_SEED") or time.time())
 LOAD_ARGS = "initial_pages=60000 max_pages=262144 regrow=1 evacuate_ms=2000 high=64 batch=16"
@@ -89,10 +89,6 @@ def verify(after):
         fail(after, f"books: chunks {z['chunks']} != grows {z['grows']} - offlined {z['offlined']} - shrinks {z['shrinks']}")
         return False
     return True
-
-
-def pool_pfns():
-    return [int(l.split()[0], 16) for l in read("pageblocks").splitlines()[1:]]
 
 
 def online(b, op):
