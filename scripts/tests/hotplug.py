@@ -269,7 +269,7 @@ def main():
                                   "pcpool: client pcpool_client holds", f"pcpool: MEM_CANCEL_OFFLINE {hrange}")):
             ktap.ok("refused_while_held")
         else:
-            ktap.msg(f"state: {pool_state().splitlines()[0]}; log: {pcpool_lines('held')}")
+            ktap.msg(f"state: {pool_state().split("\n")[0]}; log: {pcpool_lines('held')}")
             ktap.fail("refused_while_held")
     else:
         ktap.msg(f"block {'none' if hblock is None else hblock}: offline did not fail")
@@ -305,7 +305,7 @@ def main():
         if ok:
             ktap.ok(f"enomem_injected_{where}")
         else:
-            ktap.msg(f"block {'none' if iblock is None else iblock}; state: {pool_state().splitlines()[0]}; "
+            ktap.msg(f"block {'none' if iblock is None else iblock}; state: {pool_state().split("\n")[0]}; "
                      f"log: {pcpool_lines(mark)}")
             ktap.fail(f"enomem_injected_{where}")
         kernel_accounting(f"enomem_{where}")
