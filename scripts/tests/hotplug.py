@@ -43,6 +43,10 @@ def pool_state():
     return "\n".join([line] + blocks)
 
 
+def first_line(text):
+    return text.split("\n", 1)[0]
+
+
 def hotplug_value(key):
     return next((l.split()[1] for l in cat(f"{DEBUGFS}/hotplug").splitlines() if l.split()[:1] == [key]), "")
 
@@ -269,7 +273,7 @@ def main():
                                   "pcpool: client pcpool_client holds", f"pcpool: MEM_CANCEL_OFFLINE {hrange}")):
             ktap.ok("refused_while_held")
         else:
-            ktap.msg(f"state: {pool_state().split("\n")[0]}; log: {pcpool_lines('held')}")
+            ktap.msg(f"state: {first_line(pool_state())}; log: {pcpool_lines('held')}")
             ktap.fail("refused_while_held")
     else:
         ktap.msg(f"block {'none' if hblock is None else hblock}: offline did not fail")
@@ -305,7 +309,7 @@ def main():
         if ok:
             ktap.ok(f"enomem_injected_{where}")
         else:
-            ktap.msg(f"block {'none' if iblock is None else iblock}; state: {pool_state().split("\n")[0]}; "
+            ktap.msg(f"block {'none' if iblock is None else iblock}; state: {first_line(pool_state())}; "
                      f"log: {pcpool_lines(mark)}")
             ktap.fail(f"enomem_injected_{where}")
         kernel_accounting(f"enomem_{where}")
