@@ -14,13 +14,8 @@
 # the VM runs with QEMU's -icount shift=0,sleep=off, so rdtsc deltas count
 # guest instructions (unit "insn"); with a working KVM they are cycles.
 # Prints a table and writes build/bench.csv (metric,value,unit).
-set -uo pipefail
 . "$(dirname "$0")/lib.sh"
-. "$PCPOOL_TOP/scripts/vm.sh"
-cd "$PCPOOL_TOP"
-KDIR=${KDIR:-$(bash scripts/build-kernel.sh --dir)} || exit 1
-export KDIR
-OUT="$PCPOOL_CACHE/runs/bench-$(date +%Y%m%d-%H%M%S)"
+host_init bench
 
 VM_KERNEL="$KDIR/arch/x86/boot/bzImage"
 if [ -n "$(vm_accel_args 2>/dev/null)" ]; then
@@ -32,7 +27,7 @@ fi
 export PCPOOL_VM_CPUS=${PCPOOL_BENCH_CPUS:-4}
 
 step "bench: boot $(basename "$KDIR") (${unit}: ${PCPOOL_VM_QEMU_OPTS:-KVM})"
-run_vm "$OUT" scripts/guest/bench.sh "$unit" || exit 1
+run_vm "$OUT" scripts/guest/bench.py "$unit" || exit 1
 grep '^guest:' "$OUT/console.log" | sed 's/^/    /'
 [ "$(wc -l <"$OUT/bench.csv")" -gt 1 ] || die "the bench produced no figures (see $OUT/console.log)"
 

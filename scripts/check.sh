@@ -10,13 +10,8 @@
 # The budget (Documentation/testing.rst): 60 minutes from an empty
 # PCPOOL_CACHE on a 2-core machine, 30 with the kernel cached. A phase past
 # its share prints a warning naming it; it does not fail the run.
-set -uo pipefail
 . "$(dirname "$0")/lib.sh"
-. "$PCPOOL_TOP/scripts/vm.sh"
-cd "$PCPOOL_TOP"
-
-OUT="$PCPOOL_CACHE/runs/check-$(date +%Y%m%d-%H%M%S)"
-mkdir -p "$OUT"
+host_init check nokernel
 : >"$OUT/phases.tsv"
 
 # phase NAME SHARE COMMAND...: runs COMMAND as one phase of the run, and
@@ -79,7 +74,7 @@ grep -rhoPz 'kunit_suite!\(\s*\K\w+' kunit/ | tr '\0' '\n' | grep -vx pcpool_ben
 step "check 5/7: boot $(basename "$KDIR") under virtme-ng, load pcpool, run the tests"
 check_vm() {
 	local rc=0
-	PCPOOL_VM_TIMEOUT=${PCPOOL_CHECK_TIMEOUT:-3000} run_vm "$OUT" scripts/guest/check.sh "$KDIR" || rc=$?
+	PCPOOL_VM_TIMEOUT=${PCPOOL_CHECK_TIMEOUT:-3000} run_vm "$OUT" scripts/guest/check.py "$KDIR" || rc=$?
 	grep '^guest:' "$OUT/console.log" | sed 's/^/    /'
 	if [ $rc -ne 0 ]; then
 		echo "the VM run did not complete (exit $rc); see $OUT/console.log" >"$OUT/vm-failed"
@@ -99,7 +94,7 @@ RACE="$OUT/race"
 race_vm() {
 	local rc=0
 	PCPOOL_VM_TIMEOUT=${PCPOOL_RACE_TIMEOUT:-2400} PCPOOL_VM_CPUS=$race_cpus PCPOOL_VM_PAGEALLOC=off \
-		run_vm "$RACE" scripts/guest/race.sh "$KDIR" || rc=$?
+		run_vm "$RACE" scripts/guest/race.py "$KDIR" || rc=$?
 	grep '^guest:' "$RACE/console.log" | sed 's/^/    /'
 	cp "$RACE"/kunit-*.ktap "$RACE"/shell-* "$OUT/" 2>/dev/null
 	[ -f "$RACE/dmesg.txt" ] && cp "$RACE/dmesg.txt" "$OUT/dmesg-race.txt"

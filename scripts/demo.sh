@@ -5,16 +5,11 @@
 # while the stress sample runs, offline a real memory block full of pool pages
 # (and online it again), see an offline refused while a client holds pages,
 # and print what pcpool logged.
-set -uo pipefail
 . "$(dirname "$0")/lib.sh"
-. "$PCPOOL_TOP/scripts/vm.sh"
-cd "$PCPOOL_TOP"
-KDIR=${KDIR:-$(bash scripts/build-kernel.sh --dir)} || exit 1
-export KDIR
-OUT="$PCPOOL_CACHE/runs/demo-$(date +%Y%m%d-%H%M%S)"
+host_init demo
 
 step "demo: boot $(basename "$KDIR") ($PCPOOL_VM_CPUS vCPUs, $PCPOOL_VM_MEMORY, $PCPOOL_VM_APPEND)"
-run_vm "$OUT" scripts/guest/demo.sh || exit 1
+run_vm "$OUT" scripts/guest/demo.py || exit 1
 grep '^guest' "$OUT/console.log" | sed 's/^guest//'
 grep -q 'pcpool: .* is offline: [0-9]* pool pageblocks dropped' "$OUT/console.log" ||
 	{ echo "demo: no block with pool pages went offline"; exit 1; }

@@ -7,7 +7,7 @@ Usage: ktap.py KDIR OUTDIR
 
 OUTDIR holds, from the guest:
   kunit-*.ktap   /sys/kernel/debug/kunit/<suite>/results (one suite each)
-  shell-*.ktap   a shell test's stdout (kselftest's ktap_helpers.sh format)
+  shell-*.ktap   a test's stdout (KTAP as kselftest's ktap_helpers.sh prints it)
   shell-*.rc     its exit code
   dmesg*.txt     the guests' kernel logs at the end (one per VM)
   expect-suites  the KUnit suites that must have reported
@@ -32,7 +32,7 @@ REPORTS = re.compile(
     # The debug kernel's checkers: SLUB's "BUG kmalloc-64 (Not tainted): ...",
     # debugobjects, DEBUG_VM's dump_page() (but for "unmovable page" and
     # "migration failure": an offline that fails or retries says why with it,
-    # and hotplug.sh pins a page on purpose), page poisoning, panics.
+    # and hotplug.py pins a page on purpose), page poisoning, panics.
     r"\bBUG [\w.:-]+ \((Not t|T)ainted|ODEBUG:|page dumped because: (?!unmovable page|migration failure)|"
     r"pagealloc: memory corruption|Kernel panic|KFENCE:"
 )

@@ -11,6 +11,22 @@ export CCACHE_DIR="$PCPOOL_CACHE/ccache"
 export CCACHE_MAXSIZE=${CCACHE_MAXSIZE:-2G}
 
 step() { printf '==> %s\n' "$*"; }
+
+# The start of make check, demo, bench and soak: strict mode, the VM runner,
+# the repository as the working directory, OUT (this run's directory in the
+# cache) and KDIR (as given, else the cached test kernel; not for check,
+# which builds the kernel as one of its phases: host_init check nokernel).
+host_init() {
+	set -uo pipefail
+	. "$PCPOOL_TOP/scripts/vm.sh"
+	cd "$PCPOOL_TOP" || exit 1
+	if [ "${2:-}" != nokernel ]; then
+		KDIR=${KDIR:-$(bash scripts/build-kernel.sh --dir)} || exit 1
+		export KDIR
+	fi
+	OUT="$PCPOOL_CACHE/runs/$1-$(date +%Y%m%d-%H%M%S)"
+	mkdir -p "$OUT"
+}
 die() {
 	printf 'pcpool: error: %s\n' "$*" >&2
 	exit 1

@@ -6,10 +6,7 @@
 # core. Prints the soak's summary (each operation's count and outcomes,
 # failures, pages lost), then the results with the kernel-report and
 # kmemleak checks, ending with "N passed, N failed".
-set -uo pipefail
 . "$(dirname "$0")/lib.sh"
-. "$PCPOOL_TOP/scripts/vm.sh"
-cd "$PCPOOL_TOP"
 
 duration=${DURATION:-10m}
 case "$duration" in
@@ -19,17 +16,14 @@ case "$duration" in
 *) secs=$duration ;;
 esac
 [[ "$secs" =~ ^[0-9]+$ ]] && [ "$secs" -gt 0 ] || die "DURATION='$duration': want N, Ns, Nm or Nh"
-KDIR=${KDIR:-$(bash scripts/build-kernel.sh --dir)} || exit 1
-export KDIR
-OUT="$PCPOOL_CACHE/runs/soak-$(date +%Y%m%d-%H%M%S)"
-mkdir -p "$OUT"
+host_init soak
 
 cpus=${PCPOOL_SOAK_CPUS:-$(nproc)}
 [ "$cpus" -ge 2 ] || cpus=2
 step "soak: $(basename "$KDIR"), $cpus vCPUs, $secs s${SEED:+, seed $SEED}"
 vm_rc=0
 PCPOOL_VM_TIMEOUT=$((secs + 900)) PCPOOL_VM_CPUS=$cpus \
-	run_vm "$OUT" scripts/guest/soak.sh "$KDIR" "$secs" "${SEED:-}" || vm_rc=$?
+	run_vm "$OUT" scripts/guest/soak.py "$KDIR" "$secs" "${SEED:-}" || vm_rc=$?
 grep '^guest:' "$OUT/console.log" | sed 's/^guest: //'
 [ $vm_rc -eq 0 ] || echo "the soak VM did not complete (exit $vm_rc); see $OUT/console.log" >"$OUT/vm-failed"
 step "soak: results ($OUT)"

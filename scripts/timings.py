@@ -7,8 +7,8 @@ Usage: timings.py OUTDIR [N]
 
 OUTDIR holds, from scripts/check.sh and the guests:
   phases.tsv     one line per phase: name, seconds, share (seconds)
-  shell-*.times  a shell test's KTAP lines, each after the time it came
-                 (scripts/guest/lib.sh, stamp_lines)
+  shell-*.times  a test's KTAP lines, each after the time it came
+                 (run_tests in scripts/guest/pcpool_guest.py)
   dmesg*.txt     the guests' kernel logs, with KUnit's lines in them
 Prints the table and the N (default 5) slowest test cases; a phase past its
 share gets a warning that names it. The exit status is always 0: a slow

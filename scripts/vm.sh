@@ -3,7 +3,7 @@
 #
 #   run_vm OUTDIR GUEST_SCRIPT [ARGS...]
 #
-# The guest script runs as root in a VM with 4 vCPUs and 2 GiB, of which
+# The guest script (scripts/guest/*.py, run by python3) runs as root in a VM with 4 vCPUs and 2 GiB, of which
 # 512 MiB are ZONE_MOVABLE (movablecore=), so memory blocks can be offlined
 # (the debug kernel: 2.5 GiB, 896 MiB movable, see below).
 # It sees the host's file system read-only and OUTDIR read-write. run_vm
@@ -25,7 +25,7 @@
 # there reserved: 2.5 GiB with 896 MiB movable leaves, like the lean
 # kernel's 2 GiB with 512 MiB, a few whole movable blocks that can go offline.
 # cma=64M: a CMA area, which pcpool must never keep pageblocks of
-# (scripts/tests/cma.sh).
+# (scripts/tests/cma.py).
 if [ "${PCPOOL_FLAVOUR:-}" = debug ]; then
 	: "${PCPOOL_VM_MEMORY:=2560M}"
 	: "${PCPOOL_VM_APPEND:=movablecore=896M cma=64M}"
@@ -78,7 +78,7 @@ run_vm_once() {
 		--cpus "$PCPOOL_VM_CPUS" --memory "$PCPOOL_VM_MEMORY" \
 		--append "$append" ${PCPOOL_VM_QEMU_OPTS:+--qemu-opts="$PCPOOL_VM_QEMU_OPTS"} \
 		--rwdir "$out" --cwd "$PCPOOL_TOP" \
-		--exec "bash $script $out $*" </dev/null >"$out/console.log" 2>&1
+		--exec "python3 $script $out $*" </dev/null >"$out/console.log" 2>&1
 	local rc=$?
 	if [ ! -f "$out/guest-started" ]; then
 		echo "    infrastructure failure: the guest never started the script (vng exit $rc)" >&2

@@ -1,6 +1,13 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: GPL-2.0
-"""make soak, inside the VM: a long randomised run against the real module.
+"""make soak, inside the VM: the hotplug cycles of scripts/tests/cores/ at
+length, then a long randomised run against the real module for the rest
+of the time, then a kmemleak scan; results and the kernel log go to OUT for
+scripts/ktap.py on the host.
+
+The randomised run: while the stress sample allocates and frees on every
+vCPU (it is stopped and started again now and then, so that offlines of
+pool memory can succeed too), steps are drawn at random from:
 
 While the stress sample allocates and frees on every vCPU (it is stopped and
 started again now and then, so that offlines of pool memory can succeed
@@ -25,31 +32,27 @@ blocks' states say. At the end everything is
 unloaded and the summary gives each operation's count and outcomes, the
 failures, and the pages lost (which must be 0).
 
-Usage: soak.py SECONDS   (KDIR, PCPOOL_MODULE, PCPOOL_TOP, PCPOOL_BLOCKS,
-PCPOOL_SEED from the environment)
+Usage: soak.py OUT KDIR SECONDS [SEED]. The randomised run is a process of
+its own, soak.py --random SECONDS (KDIR, PCPOOL_MODULE, PCPOOL_TOP,
+PCPOOL_BLOCKS, PCPOOL_SEED from the environment), whose output is kept in
+OUT/soak.log.
 """
 
 import collections
 import errno
 import os
 import random
-import signal
+import re
 import subprocess
 import sys
 import time
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from pcpool_guest import (DEBUGFS, MEM, kernel_accounting, kernel_view, kmsg_mark,  # noqa: E402
-                          kmsg_since, load, loaded, pool_blocks, read, unload)
-from pcpool_guest import write as write_once  # noqa: E402
+from pcpool_guest import (BLOCKS, CPU, DEBUGFS, INJECT, KDIR, MEM, MODULE, TOP, Ktap, block_state, export_blocks,
+                          guest_finish, guest_start, kernel_accounting, kernel_view, kmemleak_check, kmemleak_start,
+                          kmsg_mark, kmsg_since, kunit_skip_suites, load, loaded, mem_total_mib, memfree, nproc,
+                          pcp_slack, pool_blocks, pool_pfns, read, run_tests, say, unload, write, zone)
 
-KDIR = os.environ["KDIR"]
-MODULE = os.environ["PCPOOL_MODULE"]
-TOP = os.environ["PCPOOL_TOP"]
-BLOCKS = [int(b) for b in os.environ.get("PCPOOL_BLOCKS", "").split()]
 SEED = int(os.environ.get("PCPOOL_SEED") or time.time())
-CPU = "/sys/devices/system/cpu"
-INJECT = "/sys/kernel/debug/notifier-error-inject/memory/actions/MEM_GOING_OFFLINE/error"
 LOAD_ARGS = "initial_pages=60000 max_pages=262144 regrow=1 evacuate_ms=2000 high=64 batch=16"
 STRATEGIES = ["ipi", "pageblock", "remote", "workqueue"]
 # An offline may be refused (pages held: EBUSY; memory a moment busy
@@ -70,35 +73,8 @@ def fail(op, why):
     log(f"FAILURE in {op}: {why}")
 
 
-def run(*cmd, timeout=120):
-    return subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
-
-
 def insmod(path, args=""):
     return load(path, args) == 0
-
-
-def write(path, data, timeout=None):
-    """pcpool_guest.write(); with a timeout the write runs in a child that is
-    killed when it is over: offline_pages() gives up on a pending fatal
-    signal, and the write counts as EINTR."""
-    if not timeout:
-        return write_once(path, data)
-    pid = os.fork()
-    if pid == 0:
-        os._exit(write_once(path, data))
-    deadline = time.time() + timeout
-    while True:
-        done, status = os.waitpid(pid, os.WNOHANG)
-        if done:
-            return os.waitstatus_to_exitcode(status) if os.WIFEXITED(status) else errno.EINTR
-        if time.time() > deadline:
-            os.kill(pid, signal.SIGKILL)
-        time.sleep(0.05)
-
-
-def zone():
-    return {k: int(v) for k, v in (l.split() for l in read("zone").splitlines())}
 
 
 def verify(after):
@@ -113,14 +89,6 @@ def verify(after):
         fail(after, f"books: chunks {z['chunks']} != grows {z['grows']} - offlined {z['offlined']} - shrinks {z['shrinks']}")
         return False
     return True
-
-
-def block_state(b):
-    return open(f"{MEM}/memory{b}/state").read().strip()
-
-
-def pool_pfns():
-    return [int(l.split()[0], 16) for l in read("pageblocks").splitlines()[1:]]
 
 
 def online(b, op):
@@ -274,26 +242,7 @@ OPS = {
 }
 
 
-def memfree():
-    """MemFree in kB, as scripts/guest/lib.sh's memfree() measures it."""
-    run("sync")
-    with open("/proc/sys/vm/drop_caches", "w") as f:
-        f.write("3")
-    # Shrinking every slab cache also empties KASAN's quarantine.
-    for d in os.listdir("/sys/kernel/slab"):
-        try:
-            with open(f"/sys/kernel/slab/{d}/shrink", "w") as f:
-                f.write("1")
-        except OSError:
-            pass
-    for line in open("/proc/meminfo"):
-        if line.startswith("MemFree:"):
-            return int(line.split()[1])
-    return 0
-
-
-def main():
-    duration = int(sys.argv[1])
+def soak(duration):
     log(f"seed {SEED}, {duration} s, {os.cpu_count()} vCPUs, offlinable blocks {BLOCKS}")
     free_before = memfree()
     kernel_base = kernel_view()
@@ -346,7 +295,7 @@ def main():
     end_drift, bad = kernel_accounting(kernel_base)
     if bad:
         fail("end", f"kernel accounting after unload: {bad}")
-    slack = sum(int(l.split()[1]) for l in open("/proc/zoneinfo") if l.split()[:1] == ["high:"]) * 4
+    slack = pcp_slack()
     short_kb = max(0, free_before - free_after - slack)
     lost = allocated + short_kb // 4
 
@@ -369,5 +318,51 @@ def main():
     return 0 if not failures and lost == 0 else 1
 
 
+def main():
+    out, kdir, seconds = sys.argv[1], sys.argv[2], int(sys.argv[3])
+    os.environ["PCPOOL_SEED"] = sys.argv[4] if len(sys.argv) > 4 else ""
+    guest_start(out, kdir)
+    kmemleak_start()
+    kunit_skip_suites()
+    say(f"{nproc()} CPUs, {mem_total_mib()} MiB, {os.uname().release}")
+    blocks = export_blocks()
+    say(f"offlinable movable blocks: {' '.join(map(str, blocks)) or 'none'}")
+
+    # The long version of make check's hotplug cycles first: 200 cycles, or
+    # as many as fit in half the time (never less than make check's 240 s);
+    # the randomised run gets the rest.
+    start = time.time()
+    share = max(seconds // 2, 240)
+    run_tests(out, "scripts/tests/cores", {"PCPOOL_HOTPLUG_CYCLES": "200", "PCPOOL_HOTPLUG_SECONDS": str(share)})
+    for line in open(f"{out}/shell-hotplug_cycles.ktap"):
+        if "cycles in" in line:
+            say(re.sub(r"^# ", "", line.rstrip("\n")))
+    seconds = max(seconds - int(time.time() - start), 60)
+
+    # Its lines to soak.log, and those of its log to the console too.
+    with open(f"{out}/soak.log", "w") as log_file:
+        run = subprocess.Popen([sys.executable, os.path.abspath(__file__), "--random", str(seconds)],
+                               stdout=subprocess.PIPE, text=True, errors="replace",
+                               env=dict(os.environ, PYTHONUNBUFFERED="1"))
+        for line in run.stdout:
+            log_file.write(line)
+            if line.startswith("soak: "):
+                print("guest: " + line, end="", flush=True)
+        rc = run.wait()
+    lines = open(f"{out}/soak.log").read().splitlines()
+    at = next((i for i, l in enumerate(lines) if "soak: ---- summary" in l), None)
+    with open(f"{out}/shell-soak.ktap", "w") as f:
+        ktap = Ktap(1, f)
+        for line in lines[at:at + 41] if at is not None else []:
+            ktap._line(re.sub(r"^soak: ", "# ", line))
+        ktap.result("soak_consistent_nothing_lost", rc == 0)
+    with open(f"{out}/shell-soak.rc", "w") as f:
+        f.write(f"{rc}\n")
+    kmemleak_check(out, "kmemleak_soak")
+    guest_finish(out)
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    if sys.argv[1:2] == ["--random"]:
+        sys.exit(soak(int(sys.argv[2])))
+    main()

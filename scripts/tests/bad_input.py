@@ -9,26 +9,22 @@ from the system calls themselves (finit_module(), open() and write()). After
 every row the pool must be as before (for rows that fail) and verify must
 say consistent.
 
-Usage: bad_input.py TABLE.rst   (PCPOOL_MODULE, PCPOOL_TOP, PCPOOL_BLOCKS
-from the environment, as scripts/guest/check.sh sets them)
+Usage: bad_input.py [TABLE.rst]   (the table: Documentation/bad-input.rst;
+PCPOOL_MODULE, PCPOOL_TOP, PCPOOL_BLOCKS from the environment, as
+scripts/guest/check.py sets them)
 """
 
 import csv
-import os
 import re
 import sys
 import threading
 import time
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from pcpool_guest import (DEBUGFS, MEM, errname, kmsg_mark, kmsg_since, load, loaded,  # noqa: E402
-                          pool_blocks, read, unload, write)
+from pcpool_guest import (DEBUGFS, MEM, MODULE, TOP, Ktap, consistent, errname, kmsg_mark, kmsg_since, load,
+                          loaded, pool_block, read, unload, write)
 
-MODULE = os.environ["PCPOOL_MODULE"]
-TOP = os.environ["PCPOOL_TOP"]
-BLOCKS = os.environ.get("PCPOOL_BLOCKS", "").split()
 # The loaded pool of every row but the load rows: enough pages that every
-# memory block that can go offline holds chunks (as scripts/tests/hotplug.sh).
+# memory block that can go offline holds chunks (as scripts/tests/hotplug.py).
 LOAD_ARGS = "initial_pages=110000 max_pages=262144 high=64 batch=16 evacuate_ms=30000"
 BASELINE = {"high": "64", "batch": "16", "drain": "ipi"}
 INPUTS = {"<empty>": b"", "<long>": b"7" * 100, "<binary>": b"\xff\xfe1"}
@@ -60,18 +56,9 @@ def state():
     }
 
 
-def consistent():
-    return read("verify").splitlines()[-1] == "consistent"
-
-
 def restore():
     for k, v in BASELINE.items():
         write(f"{DEBUGFS}/{k}", v.encode())
-
-
-def pool_block():
-    """The first of PCPOOL_BLOCKS that holds pool chunks."""
-    return next(iter(pool_blocks(BLOCKS)), None)
 
 
 class Offlining:
@@ -182,9 +169,8 @@ def run_row(target, data, when, want, log, mark):
 
 
 def main():
-    rows = table(sys.argv[1])
-    print("TAP version 13")
-    print(f"1..{len(rows)}")
+    rows = table(sys.argv[1] if len(sys.argv) > 1 else f"{TOP}/Documentation/bad-input.rst")
+    ktap = Ktap(len(rows))
     done = []
 
     def report(row, bad):
@@ -192,8 +178,8 @@ def main():
         done.append(not bad)
         name = re.sub(r"[^A-Za-z0-9]+", "_", f"{target} {when} {inp}").strip("_")[:60]
         for b in bad:
-            print(f"# {target} '{inp}' ({when}): {b}")
-        print(f"{'not ok' if bad else 'ok'} {len(done)} {name}")
+            ktap.msg(f"{target} '{inp}' ({when}): {b}")
+        ktap.result(name, not bad)
 
     def run_group(group):
         for row in group:
@@ -233,7 +219,7 @@ def main():
         by_when.setdefault(row[2], []).append(row)
     unknown = set(by_when) - {"load", "idle", "isolated", "offlining", "concurrent"}
     if unknown:
-        print(f"# unknown situations in the table: {unknown}")
+        ktap.msg(f"unknown situations in the table: {unknown}")
         return 1
 
     run_group(by_when.get("load", []))
@@ -241,7 +227,7 @@ def main():
     if e:
         fail_group(rows[len(done):], f"insmod {LOAD_ARGS}: {errname(e)}")
         return 1
-    print(f"# loaded with {LOAD_ARGS}; first offlinable pool block: {pool_block()}")
+    ktap.msg(f"loaded with {LOAD_ARGS}; first offlinable pool block: {pool_block()}")
     run_group(by_when.get("idle", []))
     for ctx, when in ((Isolated, "isolated"), (Offlining, "offlining")):
         try:
@@ -253,8 +239,8 @@ def main():
     run_group(by_when.get("concurrent", []))
     unloaded = unload("pcpool")
     if not unloaded:
-        print("# rmmod pcpool failed")
-    print(f"# {done.count(True)} rows passed, {done.count(False)} failed")
+        ktap.msg("rmmod pcpool failed")
+    ktap.msg(f"{done.count(True)} rows passed, {done.count(False)} failed")
     return 0 if all(done) and len(done) == len(rows) and unloaded else 1
 
 

@@ -1,0 +1,119 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0
+"""Runs inside the benchmark VM: P2 and P3 from pcpool's pcpool_bench KUnit
+suite, P1 (the bench sample) with each drain strategy, then P4 (offline
+latency with and without pool pages). Writes the figures to OUT/bench.csv
+and P1's spreads to OUT/bench-spread.txt.
+
+Usage: bench.py OUT UNIT"""
+
+import re
+import sys
+import time
+
+from pcpool_guest import (blocks_in, cat, consistent, guest_start, insmod, kmsg_mark, kmsg_since, kunit_skip_suites,
+                          offlinable_blocks, pool_block, rmmod, say, set_block_state, write)
+
+BIG_POOL = ("initial_pages=110000", "max_pages=131072")
+
+
+def after(mark, pattern, repl):
+    """sed -n 's/PATTERN/REPL/p' over the log after mark."""
+    return [re.sub(pattern, repl, l) for l in kmsg_since(mark).splitlines() if re.search(pattern, l)]
+
+
+def median(values):
+    v = sorted(values)
+    return v[(len(v) + 1) // 2 - 1] if v else ""
+
+
+def main():
+    out, unit = sys.argv[1], sys.argv[2]
+    guest_start(out)
+    csv = open(f"{out}/bench.csv", "w", buffering=1)
+    csv.write("metric,value,unit\n")
+    spread = open(f"{out}/bench-spread.txt", "w", buffering=1)
+
+    # P2, P3: the suite runs when pcpool.ko goes live (no trailing newline:
+    # KUnit keeps the parameter's bytes).
+    kmsg_mark("bench-p2p3")
+    write("/sys/module/kunit/parameters/filter_glob", "pcpool_bench")
+    insmod("pcpool.ko", "initial_pages=0")
+    results = cat("/sys/kernel/debug/kunit/pcpool_bench/results")
+    with open(f"{out}/kunit-pcpool_bench.ktap", "w") as f:
+        f.write(results)
+    rmmod("pcpool")
+    for line in after("bench-p2p3", r".*pcpool: csv ", ""):
+        csv.write(line + "\n")
+    if re.search(r"^ok 1 pcpool_bench", results, re.M):
+        say("pcpool_bench suite passed")
+    kunit_skip_suites()
+
+    # P1 with each drain strategy: the fast path differs only with remote (a
+    # spinlock per pageset on top of IRQs off). The ipi figures keep the
+    # plain p1_* names.
+    for drain in ("ipi", "pageblock", "remote", "workqueue"):
+        insmod("pcpool.ko", "initial_pages=2048", f"drain={drain}")
+        mark = f"bench-p1-{drain}"
+        kmsg_mark(mark)
+        # The bench's init returns -EAGAIN once it has logged its figures.
+        insmod("samples/pcpool_bench.ko", f"unit={unit}", quiet=True)
+        if drain == "ipi":
+            for line in after(mark, r".*pcpool_bench: csv ", ""):
+                csv.write(line + "\n")
+            for line in after(mark, r".*pcpool_bench: spread ", ""):
+                spread.write(line + "\n")
+        else:
+            for line in after(mark, r".*pcpool_bench: csv (p1_pair_pcpool|p1_ratio),", rf"\1_{drain},"):
+                csv.write(line + "\n")
+        if consistent():
+            say(f"pool consistent after the P1 bench with drain={drain}")
+        rmmod("pcpool")
+
+    # P4: offlining the same memory block with and without free pool pages
+    # in it (a pool of 430 MiB fills every movable block that can go
+    # offline). Guest time, which icount makes mostly instruction time (the
+    # offline's own waits still vary); median of 9 each, interleaved, so
+    # that whatever drifts in the system meanwhile touches both.
+    blocks = offlinable_blocks()
+    insmod("pcpool.ko", *BIG_POOL)
+    b = pool_block(blocks)
+    rmmod("pcpool")
+
+    def offline_us():
+        t0 = time.time_ns()
+        if not set_block_state(b, "offline"):
+            return None
+        t1 = time.time_ns()
+        if not set_block_state(b, "online_movable"):
+            return None
+        return (t1 - t0) // 1000
+
+    if b is not None:
+        without, with_, n = [], [], []
+        for _ in range(9):
+            insmod("pcpool.ko", "initial_pages=0")
+            without.append(offline_us())
+            rmmod("pcpool")
+            insmod("pcpool.ko", *BIG_POOL)
+            n.append(blocks_in(b))
+            with_.append(offline_us())
+            if not consistent():
+                say("pool inconsistent after the P4 offline")
+            rmmod("pcpool")
+        without = [t for t in without if t is not None]
+        with_ = [t for t in with_ if t is not None]
+        say(f"P4 memory{b}: without pool pages:{''.join(f' {t}' for t in without)} us; "
+            f"with (pool pageblocks:{''.join(f' {k}' for k in n)}):{''.join(f' {t}' for t in with_)} us")
+        w, p = median(without), median(with_)
+        csv.write(f"p4_offline_without,{w},us\n")
+        csv.write(f"p4_offline_with,{p},us\n")
+        csv.write(f"p4_pool_pageblocks,{median(n)},pageblocks\n")
+        csv.write(f"p4_offline_ratio,{p / w:.3f},ratio\n" if w and p != "" else "p4_offline_ratio,,ratio\n")
+    else:
+        say("P4: no offlinable block holds pool pages")
+    open(f"{out}/guest-finished", "w").close()
+
+
+if __name__ == "__main__":
+    main()
