@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 
-//! Benchmarks P2 and P3, run by `make bench` (scripts/guest/bench.sh selects this suite; `make
+//! Benchmarks P2 and P3, run by `make bench` (scripts/guest/bench.py selects this suite; `make
 //! check` leaves it out). Each figure is the median of `RUNS` runs in `tsc()` ticks: guest
 //! instructions under QEMU's `-icount shift=0`, cycles on hardware. Figures go to the log as
 //! `pcpool: csv metric,value,unit` lines. The cases check what the figures rest on (drains per

@@ -3,7 +3,7 @@
 //! The pool's side of memory offlining, on a private pool: the hand-over of `MEM_GOING_OFFLINE`
 //! and the take-back of `MEM_CANCEL_OFFLINE` restore the pool exactly, a range where a page is
 //! held is refused with the pool unchanged, and a range without pool pageblocks costs nothing.
-//! (`MEM_OFFLINE` needs memory that really goes offline: scripts/tests/hotplug.sh.)
+//! (`MEM_OFFLINE` needs memory that really goes offline: scripts/tests/hotplug.py.)
 
 use super::fixture::{block_pfns, filled_pool};
 use crate::chunk::{pageblock_order, totalram_pages};
