@@ -6,12 +6,12 @@
 use crate::chunk::{pageblock_order, Chunk, ZoneKind, NUMA_NO_NODE};
 use crate::compat::{
     cpu::{nr_cpu_ids, num_online_cpus, possible_cpus, CpuId},
-    irq::{irqs_disabled, preemptible, with_irqs_off},
+    irq::{check, irqs_disabled, preemptible, with_irqs_off, EFLAGS_IF},
     kunit::{kunit_expect, kunit_expect_eq, kunit_suite, skip, write_file},
     memory_notifier::{
         memory_block_size_bytes, MemAction, MemoryHotplugHandler, MemoryNotifier, MemoryNotify,
     },
-    percpu::PerCpu,
+    percpu::{c_this_cpu_ptr, PerCpu},
     smp::on_each_cpu,
 };
 use core::sync::atomic::{AtomicBool, AtomicU32, AtomicUsize, Ordering::Relaxed};
@@ -118,6 +118,40 @@ fn irq_section_disables_irqs_and_pins() {
     });
     kunit_expect!(ok);
     kunit_expect!(!irqs_disabled());
+}
+
+/// The inline assembly agrees with the C macros it replaces: `local_irq_save()` returns the
+/// same IF bit and leaves IRQs off with lockdep told, `local_irq_restore()` brings back the state
+/// it saved (off stays off), and `this_cpu_ptr()` finds the same slot on every CPU.
+fn inline_primitives_match_c_macros() {
+    let irqs_on = || !irqs_disabled() && check::lockdep_hardirqs_enabled();
+    let irqs_off = || irqs_disabled() && !check::lockdep_hardirqs_enabled();
+    kunit_expect!(irqs_on());
+
+    let (c, c_off) = check::c_section(irqs_off);
+    kunit_expect!(irqs_on());
+    let (rust, (rust_off, (inner, ()), still_off)) =
+        check::inline_section(|| (irqs_off(), check::inline_section(|| ()), irqs_off()));
+    // Off in both sections; the nested one saved "off" and restored it.
+    kunit_expect!(c_off && rust_off && still_off);
+    kunit_expect_eq!(rust & EFLAGS_IF, c & EFLAGS_IF);
+    kunit_expect_eq!(rust & EFLAGS_IF, EFLAGS_IF);
+    kunit_expect_eq!(inner & EFLAGS_IF, 0);
+    kunit_expect!(irqs_on());
+
+    let slots = match PerCpu::new(|_| AtomicUsize::new(0)) {
+        Ok(s) => s,
+        Err(e) => return kunit_expect!(false, "PerCpu::new: {:?}", e),
+    };
+    let (cpus, mismatches) = (AtomicU32::new(0), AtomicU32::new(0));
+    on_each_cpu(&|irqs| {
+        cpus.fetch_add(1, Relaxed);
+        if !core::ptr::eq(slots.local(irqs), c_this_cpu_ptr(&slots, irqs)) {
+            mismatches.fetch_add(1, Relaxed);
+        }
+    });
+    kunit_expect_eq!(cpus.load(Relaxed), num_online_cpus());
+    kunit_expect_eq!(mismatches.load(Relaxed), 0);
 }
 
 /// A notifier that records the events it sees and a global sequence number for each.
@@ -267,6 +301,7 @@ kunit_suite!(
         percpu_drops_every_slot,
         on_each_cpu_runs_once_per_online_cpu,
         irq_section_disables_irqs_and_pins,
+        inline_primitives_match_c_macros,
         page_chunk_round_trip,
         notifier_round_trip,
     ]

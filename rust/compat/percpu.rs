@@ -10,7 +10,7 @@ use super::{
     stop_machine::Stopped,
     sys,
 };
-use core::{marker::PhantomData, ptr::NonNull};
+use core::{arch::asm, marker::PhantomData, ptr::NonNull};
 use kernel::{ffi::c_void, init::PinInit, prelude::*};
 
 /// One `T` for every possible CPU, in memory from the kernel's per-CPU allocator.
@@ -80,12 +80,16 @@ impl<T> PerCpu<T> {
     }
 
     /// This CPU's slot, for as long as IRQs stay off.
-    #[inline]
-    pub(crate) fn local<'a>(&'a self, _irqs_off: IrqDisabled<'a>) -> &'a T {
-        // SAFETY: IRQs are off, so `this_cpu_ptr()` names the CPU we stay on.
-        let slot = unsafe { sys::pcpool_this_cpu_ptr(self.ptr.as_ptr()) }.cast::<T>();
-        // SAFETY: the slot holds an initialised `T` (type invariant) for as long as `self` is
-        // borrowed, and with IRQs off no other holder of this CPU's slot can run until the
+    #[inline(always)]
+    pub(crate) fn local<'a>(&'a self, irqs_off: IrqDisabled<'a>) -> &'a T {
+        let slot = self
+            .ptr
+            .as_ptr()
+            .wrapping_byte_add(this_cpu_off(irqs_off))
+            .cast::<T>();
+        // SAFETY: the per-CPU address plus this CPU's offset is this CPU's slot
+        // (`this_cpu_ptr()`), which holds an initialised `T` (type invariant) for as long as
+        // `self` is borrowed; with IRQs off no other holder of it can run until the
         // `IrqDisabled` borrow ends.
         unsafe { &*slot }
     }
@@ -107,6 +111,37 @@ impl<T> PerCpu<T> {
         // and `T: Sync` makes shared use from any CPU fine.
         unsafe { &*Self::slot_ptr(self.ptr, cpu) }
     }
+}
+
+/// This CPU's per-CPU offset, `this_cpu_read(this_cpu_off)` inline: the address of this CPU's
+/// copy of a per-CPU object is its per-CPU address plus this (`this_cpu_ptr()`, x86_64).
+#[inline(always)]
+pub(crate) fn this_cpu_off(_irqs_off: IrqDisabled<'_>) -> usize {
+    extern "C" {
+        /// The per-CPU variable holding each CPU's offset (`arch/x86/kernel/setup_percpu.c`).
+        static this_cpu_off: usize;
+    }
+    let off: usize;
+    // SAFETY: `%gs` points at this CPU's per-CPU area in the kernel, and `this_cpu_off` is a
+    // per-CPU variable, so this reads this CPU's copy, as `raw_cpu_read()` does. With IRQs off
+    // the task cannot move to another CPU before the value is used. No memory is written.
+    unsafe {
+        asm!(
+            "mov {off}, qword ptr gs:[{var}]",
+            off = out(reg) off,
+            var = sym this_cpu_off,
+            options(nostack, readonly, preserves_flags)
+        )
+    };
+    off
+}
+
+/// `this_cpu_ptr()` as the C macro does it, for the KUnit test that checks [`this_cpu_off`]
+/// against it.
+#[cfg(CONFIG_KUNIT)]
+pub(crate) fn c_this_cpu_ptr<T>(percpu: &PerCpu<T>, _irqs_off: IrqDisabled<'_>) -> *const T {
+    // SAFETY: a per-CPU allocation (type invariant), with IRQs off.
+    unsafe { sys::pcpool_this_cpu_ptr(percpu.ptr.as_ptr()) }.cast()
 }
 
 impl<T> Drop for PerCpu<T> {

@@ -28,6 +28,8 @@ extern "C" {
     pub(crate) fn pcpool_local_irq_save() -> c_ulong;
     pub(crate) fn pcpool_local_irq_restore(flags: c_ulong);
     pub(crate) fn pcpool_irqs_disabled() -> bool;
+    #[cfg(CONFIG_KUNIT)]
+    pub(crate) fn pcpool_lockdep_hardirqs_enabled() -> bool;
     pub(crate) fn pcpool_preemptible() -> bool;
 
     pub(crate) fn pcpool_on_each_cpu(

@@ -25,3 +25,15 @@ bool pcpool_preemptible(void)
 {
 	return preemptible();
 }
+
+#ifdef CONFIG_KUNIT
+/* Whether lockdep believes IRQs are on, to check the inline Rust against. */
+bool pcpool_lockdep_hardirqs_enabled(void)
+{
+#ifdef CONFIG_TRACE_IRQFLAGS
+	return lockdep_hardirqs_enabled();
+#else
+	return !irqs_disabled();
+#endif
+}
+#endif
