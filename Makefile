@@ -16,6 +16,13 @@
 SHELL := /bin/bash
 TOP := $(CURDIR)
 
+# The tools scripts/setup.sh installs into the cache (bindgen, which Kbuild
+# runs for rust/compat/memory_bindings_generated.rs, and vng), as
+# scripts/lib.sh puts them on PATH for the scripts.
+PCPOOL_CACHE ?= $(HOME)/.cache/pcpool
+export PCPOOL_CACHE
+export PATH := $(PCPOOL_CACHE)/cargo/bin:$(PCPOOL_CACHE)/venv/bin:$(HOME)/.cargo/bin:$(PATH)
+
 ifeq ($(KDIR),)
 KDIR_DEP := kernel
 KDIR_CMD = $$(bash $(TOP)/scripts/build-kernel.sh --dir)
