@@ -56,8 +56,11 @@ def main():
         insmod("pcpool.ko", "initial_pages=2048", f"drain={drain}")
         mark = f"bench-p1-{drain}"
         kmsg_mark(mark)
-        # The bench's init returns -EAGAIN once it has logged its figures.
-        insmod("samples/pcpool_bench.ko", f"unit={unit}", quiet=True)
+        # The bench's init returns -EAGAIN once it has logged its figures,
+        # -EIO if a call failed (nothing measured: the figures go missing).
+        insmod("samples/pcpool_bench.ko", f"unit={unit}", f"contention={int(drain == 'ipi')}", quiet=True)
+        for line in after(mark, r".*pcpool_bench: (.*aborted.*)", r"\1"):
+            say(f"P1 with drain={drain}: {line}")
         if drain == "ipi":
             for line in after(mark, r".*pcpool_bench: csv ", ""):
                 csv.write(line + "\n")
