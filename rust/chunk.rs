@@ -121,6 +121,7 @@ impl<'a> ChunkRef<'a> {
     /// # Safety
     ///
     /// `first` is the first page of a chunk of `order` that stays allocated for `'a`.
+    #[inline]
     pub(super) unsafe fn new(first: NonNull<bindings::page>, order: u32) -> Self {
         // INVARIANT: guaranteed by the caller.
         Self {
@@ -131,6 +132,7 @@ impl<'a> ChunkRef<'a> {
     }
 
     /// Number of pages in the chunk.
+    #[inline]
     pub(crate) fn nr_pages(&self) -> usize {
         1 << self.order
     }
@@ -155,6 +157,7 @@ impl<'a> ChunkRef<'a> {
     }
 
     /// The `n`th page; `n` is below [`ChunkRef::nr_pages`].
+    #[inline]
     pub(crate) fn nth(&self, n: usize) -> PageRef<'a> {
         let n = n.min(self.nr_pages() - 1);
         // SAFETY: the chunk's pages are contiguous in the memmap (`split_page()` of one
@@ -232,11 +235,13 @@ pub(crate) struct RawPage(pub(super) NonNull<bindings::page>);
 impl RawPage {
     /// A `struct page *` from C: `None` for NULL, any other value as it is (a page of the
     /// pool or not: the pool looks it up).
+    #[inline]
     pub(crate) fn from_ptr(page: *mut bindings::page) -> Option<Self> {
         NonNull::new(page).map(Self)
     }
 
     /// The `struct page *` to hand to C.
+    #[inline]
     pub(crate) fn as_ptr(self) -> *mut bindings::page {
         self.0.as_ptr()
     }
@@ -265,6 +270,7 @@ pub(crate) struct PageRef<'a> {
 
 impl PageRef<'_> {
     /// The page's address for C clients.
+    #[inline]
     pub(crate) fn raw(&self) -> RawPage {
         RawPage(self.page)
     }
@@ -327,10 +333,19 @@ impl PageRef<'_> {
         unsafe { sys::pcpool_clear_page_offline(self.page.as_ptr()) };
     }
 
-    /// `set_page_private()`: the chunk table's tag (`rust/ffi/chunks.rs`).
+    /// `set_page_private()`: the chunk table's tag ([`ChunkTable::insert`]).
     pub(super) fn set_private(&self, private: usize) {
-        // SAFETY: a page of a chunk pcpool owns (type invariant), so `private` is ours.
-        unsafe { sys::pcpool_set_page_private(self.page.as_ptr(), private) };
+        // SAFETY: a page of a chunk pcpool owns (type invariant), so `private` is ours to write;
+        // `page->private` is a plain word, as `set_page_private()` writes it.
+        unsafe {
+            core::ptr::addr_of_mut!(
+                (*self.page.as_ptr())
+                    .__bindgen_anon_1
+                    .__bindgen_anon_1
+                    .private
+            )
+            .write_volatile(private)
+        };
     }
 
     /// The managed pages of the page's zone (`zone_managed_pages()`).
@@ -480,8 +495,11 @@ impl ChunkTable {
     #[inline]
     pub(crate) fn find(&self, page: RawPage, irqs: IrqDisabled<'_>) -> Option<(BlockId, usize)> {
         // SAFETY: `page` is a `struct page` (the caller's contract); reading a word of it is
-        // fine whoever owns it.
-        let private = unsafe { sys::pcpool_page_private(page.0.as_ptr()) };
+        // fine whoever owns it, as `page_private()` reads it, once.
+        let private = unsafe {
+            core::ptr::addr_of!((*page.0.as_ptr()).__bindgen_anon_1.__bindgen_anon_1.private)
+                .read_volatile()
+        };
         let slot = BlockId::at(u32::try_from(private.checked_sub(1)?).ok()?);
         let offset = self.get(slot, irqs)?.index_of(page)?;
         Some((slot, offset))

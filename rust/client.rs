@@ -101,17 +101,25 @@ impl Client {
 }
 
 impl Holder for Client {
+    #[inline(always)]
     fn id(&self) -> u16 {
         self.id
     }
 
+    #[inline(always)]
     fn admit(&self, _irqs: IrqDisabled<'_>) -> bool {
         self.state.load(Ordering::Relaxed) == State::Live as u8
     }
 
+    #[inline(always)]
     fn count(&self, irqs: IrqDisabled<'_>, pages: isize) {
         let held = self.held.local(irqs);
-        held.store(held.load(Ordering::Relaxed) + pages, Ordering::Relaxed);
+        // A CPU's share may go below zero (pages freed on another CPU than they were taken
+        // on), but the sum of all shares is a page count, far from the limits.
+        held.store(
+            held.load(Ordering::Relaxed).wrapping_add(pages),
+            Ordering::Relaxed,
+        );
     }
 }
 
@@ -274,41 +282,49 @@ pub(crate) fn migrate(id: u16, old: RawPage, new: RawPage) -> Result {
 /// # Safety
 ///
 /// `c` is NULL, an `ERR_PTR()`, or a handle `pcpool_client_register()` returned.
+#[inline(always)]
 unsafe fn client<'a>(c: *const Client, call: &str) -> Option<&'a Client> {
+    // One test for a valid handle: above NULL and below the `ERR_PTR()` range.
+    if (c as usize).wrapping_sub(1) < (-MAX_ERRNO as usize).wrapping_sub(1) {
+        // SAFETY: a handle from `pcpool_client_register()` (the caller's contract), valid until
+        // unload even once unregistered.
+        let client = unsafe { &*c };
+        if client.state() != State::Dead {
+            return Some(client);
+        }
+    }
+    refuse_handle(c, call);
+    None
+}
+
+/// Logs why handle `c` is refused.
+#[cold]
+#[inline(never)]
+fn refuse_handle(c: *const Client, call: &str) {
     if c.is_null() {
         pr_err_ratelimited!("{}: NULL client handle refused\n", call);
-        return None;
-    }
-    if c as usize >= -MAX_ERRNO as usize {
+    } else if c as usize >= -MAX_ERRNO as usize {
         pr_err_ratelimited!(
             "{}: invalid client handle -{:?} refused\n",
             call,
             Error::from_errno(c as isize as i32)
         );
-        return None;
-    }
-    // SAFETY: a handle from `pcpool_client_register()` (the caller's contract), valid until
-    // unload even once unregistered.
-    let client = unsafe { &*c };
-    if client.state() == State::Dead {
+    } else {
+        // SAFETY: neither NULL nor an `ERR_PTR()`, so a handle from `pcpool_client_register()`
+        // (the caller's contract), valid until unload.
+        let client = unsafe { &*c };
         pr_err_ratelimited!(
             "{}: client {} is unregistered: call refused\n",
             call,
             client.name()
         );
-        return None;
     }
-    Some(client)
 }
 
+#[inline(always)]
 fn alloc_flags(client: &Client, call: &str, flags: c_uint) -> Option<AllocFlags> {
     if flags & !(ZERO | MAY_GROW) != 0 {
-        pr_err_ratelimited!(
-            "client {}: {}: unknown flags {:#x}\n",
-            client.name(),
-            call,
-            flags
-        );
+        refuse_flags(client, call, flags);
         return None;
     }
     Some(AllocFlags {
@@ -317,8 +333,21 @@ fn alloc_flags(client: &Client, call: &str, flags: c_uint) -> Option<AllocFlags>
     })
 }
 
+#[cold]
+#[inline(never)]
+fn refuse_flags(client: &Client, call: &str, flags: c_uint) {
+    pr_err_ratelimited!(
+        "client {}: {}: unknown flags {:#x}\n",
+        client.name(),
+        call,
+        flags
+    );
+}
+
 /// After an allocation came back short: says so if it was because `client` is being
 /// unregistered (the pool asked [`Holder::admit`], in the section that would have taken a page).
+#[cold]
+#[inline(never)]
 fn log_if_unregistering(client: &Client, call: &str) {
     if client.state() != State::Live {
         pr_err_ratelimited!(
@@ -329,7 +358,15 @@ fn log_if_unregistering(client: &Client, call: &str) {
     }
 }
 
+#[cold]
+#[inline(never)]
+fn refuse_null_page() {
+    pr_err_ratelimited!("free of a NULL page refused\n");
+}
+
 /// Logs a free through `client` of `page`, which client `holder` holds.
+#[cold]
+#[inline(never)]
 fn log_foreign_free(api: &Api, client: &Client, page: RawPage, holder: u16) {
     let other = api
         .ids
@@ -353,9 +390,10 @@ fn log_foreign_free(api: &Api, client: &Client, page: RawPage, holder: u16) {
     }
 }
 
+#[inline(always)]
 fn free_one(api: &Api, client: &Client, page: *mut bindings::page) -> bool {
     let Some(page) = RawPage::from_ptr(page) else {
-        pr_err_ratelimited!("free of a NULL page refused\n");
+        refuse_null_page();
         return false;
     };
     match api.pool.free_for(page, client) {

@@ -34,14 +34,20 @@ pub(crate) struct BlockId(u32);
 impl PageId {
     /// Page `offset` of pageblock `block`, whose chunks have `2^order` pages.
     pub(crate) fn new(block: BlockId, order: u32, offset: usize) -> Self {
-        Self((block.0 << order) + offset as u32)
+        debug_assert!(order < 32 && offset < 1 << order);
+        // The table of page ids is sized in u32 (`PageLinks::new`), so a page of a pageblock
+        // in it cannot overflow.
+        Self((block.0.wrapping_shl(order)) | offset as u32)
     }
 
     /// The page's pageblock, and its offset there.
+    #[inline(always)]
     pub(crate) fn split(self, order: u32) -> (BlockId, usize) {
+        // `order` is the pageblock order, far below 32.
+        debug_assert!(order < 32);
         (
-            BlockId(self.0 >> order),
-            (self.0 & ((1 << order) - 1)) as usize,
+            BlockId(self.0.wrapping_shr(order)),
+            (self.0 & 1u32.wrapping_shl(order).wrapping_sub(1)) as usize,
         )
     }
 
@@ -244,21 +250,25 @@ impl<I: Entry> PageList<I> {
     };
 
     /// Number of entries on the list.
+    #[inline]
     pub(crate) fn len(&self) -> u32 {
         self.len
     }
 
     /// Whether the list is empty.
+    #[inline]
     pub(crate) fn is_empty(&self) -> bool {
         self.len == 0
     }
 
     /// The entry at the head, left on the list.
+    #[inline]
     pub(crate) fn first(&self) -> Option<I> {
         (self.head != NIL).then(|| I::at(self.head))
     }
 
     /// Adds `id` at the head (the hot end, as the kernel's pcp lists do).
+    #[inline]
     pub(crate) fn push_head(&mut self, links: &PageLinks<I>, id: I) {
         links.set_prev(id, NIL);
         links.set_next(id, self.head);
@@ -268,10 +278,12 @@ impl<I: Entry> PageList<I> {
             links.set_prev(I::at(self.head), id.index() as u32);
         }
         self.head = id.index() as u32;
-        self.len += 1;
+        // At most one entry per page of the table, whose size is a u32.
+        self.len = self.len.wrapping_add(1);
     }
 
     /// Takes the entry at the head.
+    #[inline]
     pub(crate) fn pop_head(&mut self, links: &PageLinks<I>) -> Option<I> {
         let id = self.first()?;
         self.remove(links, id);
@@ -279,6 +291,7 @@ impl<I: Entry> PageList<I> {
     }
 
     /// Takes the entry at the tail (the cold end, which a flush gives back first).
+    #[inline]
     pub(crate) fn pop_tail(&mut self, links: &PageLinks<I>) -> Option<I> {
         let id = (self.tail != NIL).then(|| I::at(self.tail))?;
         self.remove(links, id);
@@ -286,6 +299,7 @@ impl<I: Entry> PageList<I> {
     }
 
     /// Unlinks `id`, which must be on this list.
+    #[inline]
     pub(crate) fn remove(&mut self, links: &PageLinks<I>, id: I) {
         let (prev, next) = (links.prev(id), links.next(id));
         if prev == NIL {
@@ -300,7 +314,9 @@ impl<I: Entry> PageList<I> {
         }
         links.set_next(id, NIL);
         links.set_prev(id, NIL);
-        self.len -= 1;
+        // `id` was on the list (the caller's contract), so `len` was at least 1.
+        debug_assert!(self.len > 0);
+        self.len = self.len.wrapping_sub(1);
     }
 
     /// The entries on the list, head first. At most `len` steps, so a corrupted link cannot

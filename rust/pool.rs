@@ -209,6 +209,7 @@ impl Pool {
 
     /// Takes a page from this CPU's pageset, refilling it from the zone when it is empty
     /// (`rmqueue_pcplist()`), for holder `owner`.
+    #[inline(always)]
     fn pcp_alloc(&self, irqs: IrqDisabled<'_>, owner: u16) -> Option<PageId> {
         let mut guard = self.pcp.local(irqs);
         let pcp = &mut *guard;
@@ -268,25 +269,35 @@ impl Pool {
 
     /// Frees `page` for `holder`, if it is an allocated page of the pool that `holder` has:
     /// the page's owner is the one record of who holds it.
+    #[inline(always)]
     pub(crate) fn free_for(&self, page: RawPage, holder: &impl Holder) -> Result<(), FreeRefused> {
-        with_irqs_off(|irqs| {
-            let Some(id) = self.zone.id_of(irqs, page) else {
-                pr_err_ratelimited!("free of {:?} refused: not a page of the pool\n", page);
-                return Err(FreeRefused::Invalid);
-            };
-            let links = self.zone.links();
-            let owner = links.owner(id);
-            if links.state(id) == PageState::Allocated && owner != holder.id() {
-                return Err(FreeRefused::HeldBy(owner));
-            }
-            self.free_one(irqs, id).map_err(|_| FreeRefused::Invalid)?;
-            holder.count(irqs, -1);
-            Ok(())
-        })
+        with_irqs_off(|irqs| self.free_for_irqs_off(irqs, page, holder))
+    }
+
+    #[inline(always)]
+    fn free_for_irqs_off(
+        &self,
+        irqs: IrqDisabled<'_>,
+        page: RawPage,
+        holder: &impl Holder,
+    ) -> Result<(), FreeRefused> {
+        let Some(id) = self.zone.id_of(irqs, page) else {
+            refuse_foreign(page);
+            return Err(FreeRefused::Invalid);
+        };
+        let links = self.zone.links();
+        let owner = links.owner(id);
+        if links.state(id) == PageState::Allocated && owner != holder.id() {
+            return Err(FreeRefused::HeldBy(owner));
+        }
+        self.free_one(irqs, id).map_err(|_| FreeRefused::Invalid)?;
+        holder.count(irqs, -1);
+        Ok(())
     }
 
     /// Allocates one page and returns `f(irqs, id)`, run in the same IRQs-off section (where
     /// the page can be reached through the chunk table).
+    #[inline(always)]
     fn alloc_with<R>(
         &self,
         flags: AllocFlags,
@@ -313,11 +324,18 @@ impl Pool {
         }
     }
 
+    #[inline(always)]
     fn prepare(&self, irqs: IrqDisabled<'_>, id: PageId, flags: AllocFlags) {
         if flags.zero {
-            if let Some(page) = self.zone.page(irqs, id) {
-                page.zero();
-            }
+            self.zero(irqs, id);
+        }
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn zero(&self, irqs: IrqDisabled<'_>, id: PageId) {
+        if let Some(page) = self.zone.page(irqs, id) {
+            page.zero();
         }
     }
 
@@ -408,18 +426,15 @@ impl Pool {
         Ok(())
     }
 
+    #[inline(always)]
     fn free_one(&self, irqs: IrqDisabled<'_>, id: PageId) -> Result {
         let links = self.zone.links();
         if !links.contains(id) {
-            pr_err_ratelimited!("free of page id {} outside the pool\n", id);
+            refuse_outside(id);
             return Err(EINVAL);
         }
         if let Err(state) = links.transition(id, PageState::Allocated, PageState::Pcp) {
-            pr_err_ratelimited!(
-                "free of page id {} refused: it is not allocated ({:?}; a double free?)\n",
-                id,
-                state
-            );
+            refuse_not_allocated(id, state);
             return Err(EINVAL);
         }
         // A shortcut, not the guarantee: a page of an ISOLATE block skips the pageset. What keeps
@@ -653,4 +668,27 @@ impl Pool {
         });
         report.ok_or(EAGAIN)
     }
+}
+
+/// The free paths' refusals, out of line.
+#[cold]
+#[inline(never)]
+fn refuse_foreign(page: RawPage) {
+    pr_err_ratelimited!("free of {:?} refused: not a page of the pool\n", page);
+}
+
+#[cold]
+#[inline(never)]
+fn refuse_outside(id: PageId) {
+    pr_err_ratelimited!("free of page id {} outside the pool\n", id);
+}
+
+#[cold]
+#[inline(never)]
+fn refuse_not_allocated(id: PageId, state: PageState) {
+    pr_err_ratelimited!(
+        "free of page id {} refused: it is not allocated ({:?}; a double free?)\n",
+        id,
+        state
+    );
 }

@@ -165,10 +165,12 @@ impl PoolZone {
     }
 
     /// The link table, for lists of this zone's pages.
+    #[inline]
     pub(crate) fn links(&self) -> &PageLinks {
         &self.links
     }
 
+    #[inline]
     fn split(&self, id: PageId) -> (BlockId, usize) {
         id.split(self.chunks.order())
     }
@@ -303,7 +305,10 @@ impl PoolZone {
     }
 
     /// Moves up to `count` free movable pages onto `list` as pcp pages, in one pass under the
-    /// lock (`rmqueue_bulk()`). Returns how many it moved.
+    /// lock (`rmqueue_bulk()`). Returns how many it moved. Out of line: the fast path only
+    /// calls it when the pageset is empty.
+    #[cold]
+    #[inline(never)]
     pub(crate) fn rmqueue_bulk(
         &self,
         irqs: IrqDisabled<'_>,
@@ -342,7 +347,9 @@ impl PoolZone {
     }
 
     /// Gives `count` pages from the cold end of `list` back to the free lists, in one pass
-    /// under the lock (`free_pcppages_bulk()`).
+    /// under the lock (`free_pcppages_bulk()`). Out of line, as the refill.
+    #[cold]
+    #[inline(never)]
     pub(crate) fn free_pcppages_bulk(
         &self,
         irqs: IrqDisabled<'_>,
@@ -360,6 +367,8 @@ impl PoolZone {
     }
 
     /// Frees one page straight to its pageblock's free list (`free_one_page()`).
+    #[cold]
+    #[inline(never)]
     pub(crate) fn free_one(&self, irqs: IrqDisabled<'_>, id: PageId) {
         let mut zone = self.lock(irqs);
         self.free_one_locked(&mut zone, id);
@@ -602,12 +611,14 @@ impl PoolZone {
     }
 
     /// The page `id`, while IRQs stay off.
+    #[inline]
     pub(crate) fn page<'a>(&'a self, irqs: IrqDisabled<'a>, id: PageId) -> Option<PageRef<'a>> {
         let (slot, offset) = self.split(id);
         Some(self.chunks.get(slot, irqs)?.nth(offset))
     }
 
     /// The id of a page a client passed in, if it is a page of this zone.
+    #[inline]
     pub(crate) fn id_of(&self, irqs: IrqDisabled<'_>, page: RawPage) -> Option<PageId> {
         let (slot, offset) = self.chunks.find(page, irqs)?;
         Some(PageId::new(slot, self.chunks.order(), offset))

@@ -54,8 +54,6 @@ extern "C" {
     pub(crate) fn pcpool_clear_page_offline(page: *mut bindings::page);
     pub(crate) fn pcpool_page_zone(page: *mut bindings::page) -> c_int;
     pub(crate) fn pcpool_page_is_cma(page: *mut bindings::page) -> bool;
-    pub(crate) fn pcpool_set_page_private(page: *mut bindings::page, private: c_ulong);
-    pub(crate) fn pcpool_page_private(page: *mut bindings::page) -> c_ulong;
     pub(crate) fn pcpool_page_zone_managed_pages(page: *mut bindings::page) -> c_ulong;
     pub(crate) fn pcpool_totalram_pages() -> c_ulong;
 

@@ -123,16 +123,6 @@ int pcpool_page_zone(struct page *page)
 	}
 }
 
-void pcpool_set_page_private(struct page *page, unsigned long private)
-{
-	set_page_private(page, private);
-}
-
-unsigned long pcpool_page_private(struct page *page)
-{
-	return page_private(page);
-}
-
 unsigned long pcpool_page_zone_managed_pages(struct page *page)
 {
 	return zone_managed_pages(page_zone(page));
