@@ -6,21 +6,21 @@
 //! `pcpool: csv metric,value,unit` lines. The cases check what the figures rest on (drains per
 //! isolation, blocks isolated, a consistent pool), never a time.
 //!
-//! - P2: isolate + unisolate of 1, 8 and 64 pageblocks with one drain (`ipi`) and with a drain
-//!   per pageblock (`pageblock`).
+//! - P2: isolate + unisolate of 1, 8 and 64 pageblocks, and of 512 (1 GiB), with one drain
+//!   (`ipi`) and with a drain per pageblock (`pageblock`).
 //! - P3: one drain round by IPI, by remote locking and by work items, with the vCPUs idle and
 //!   with a spinning kthread on every vCPU, busy in the kernel for `SPIN_US` between
 //!   `cond_resched()` calls. A work item waits for that call; an IPI does not.
 
 use super::fixture::{block_pfns, filled_pool};
-use crate::chunk::pageblock_order;
+use crate::chunk::{pageblock_order, ZoneKind};
 use crate::compat::{
     cpu::possible_cpus,
     kthread::{tsc, udelay, KThread},
     kunit::{kunit_expect, kunit_expect_eq, kunit_suite},
     smp::on_each_cpu,
 };
-use crate::config::DrainStrategy;
+use crate::config::{DrainStrategy, PoolConfig};
 use crate::page_list::PageId;
 use crate::pool::{AllocFlags, InKernel, Pool};
 use kernel::{c_str, prelude::*, sync::Arc};
@@ -68,20 +68,17 @@ fn warm_pagesets(pool: &Pool) {
     });
 }
 
-/// P2: isolate + unisolate time and drains, one drain against one per pageblock.
-fn p2_isolation_one_drain_vs_per_pageblock() {
-    let Some(pool) = pool(64, DrainStrategy::Ipi) else {
-        kunit_expect!(false, "no pool of 64 pageblocks");
-        return;
-    };
-    let pfns = block_pfns(&pool);
-    kunit_expect_eq!(pfns.len(), 64);
+/// P2: isolate + unisolate time and drains, one drain against one per pageblock, for isolations
+/// of each size in `sizes` pageblocks (the lowest of the pool's `blocks`), `runs` times each.
+fn p2(pool: &Arc<Pool>, sizes: &[usize], runs: usize) {
+    let pfns = block_pfns(pool);
     let per_block = 1usize << pageblock_order();
-    for n in [1usize, 8, 64] {
+    for &n in sizes {
         let Some(&last) = pfns.get(n - 1) else {
+            kunit_expect!(false, "{} pageblocks in the pool, {} wanted", pfns.len(), n);
             return;
         };
-        // The n lowest blocks: no other pool block lies between them.
+        // The n lowest blocks; the pool's other blocks lie above them.
         let (start, end) = (pfns[0], last + per_block);
         let mut medians = [0u64; 2];
         for (i, drain) in [DrainStrategy::Ipi, DrainStrategy::Pageblock]
@@ -90,9 +87,10 @@ fn p2_isolation_one_drain_vs_per_pageblock() {
         {
             kunit_expect!(pool.set_drain(drain).is_ok());
             let mut t = [0u64; RUNS];
+            let t = &mut t[..runs.min(RUNS)];
             let drains = pool.drains();
             for slot in t.iter_mut() {
-                warm_pagesets(&pool);
+                warm_pagesets(pool);
                 let t0 = tsc();
                 match pool.isolate_range(start, end) {
                     Ok(iso) => kunit_expect_eq!(iso.blocks(), n),
@@ -100,14 +98,14 @@ fn p2_isolation_one_drain_vs_per_pageblock() {
                 }
                 *slot = tsc() - t0;
             }
-            let per_isolation = (pool.drains() - drains) / RUNS as u64;
+            let per_isolation = (pool.drains() - drains) / t.len() as u64;
             let expect = if drain == DrainStrategy::Pageblock {
                 n
             } else {
                 1
             };
             kunit_expect_eq!(per_isolation, expect as u64);
-            medians[i] = median(&mut t);
+            medians[i] = median(t);
             pr_info!(
                 "csv p2_drains_{}_{},{},drains\n",
                 n,
@@ -127,6 +125,38 @@ fn p2_isolation_one_drain_vs_per_pageblock() {
     }
     let r = pool.verify();
     kunit_expect!(r.is_ok_and(|r| r.is_consistent() && r.allocated == 0));
+}
+
+/// P2 for 1, 8 and 64 pageblocks of ZONE_MOVABLE.
+fn p2_isolation_one_drain_vs_per_pageblock() {
+    let Some(pool) = pool(64, DrainStrategy::Ipi) else {
+        kunit_expect!(false, "no pool of 64 pageblocks");
+        return;
+    };
+    p2(&pool, &[1, 8, 64], RUNS);
+}
+
+/// P2 at the scale of a hot-remove: 512 pageblocks (1 GiB on x86_64) of ZONE_NORMAL, which the
+/// benchmark VM has room for (`scripts/bench.sh` gives it the memory).
+fn p2_isolation_at_scale_512() {
+    let pages = 512usize << pageblock_order();
+    let config = PoolConfig {
+        initial_pages: pages,
+        max_pages: pages,
+        high: 256,
+        batch: 32,
+        drain: DrainStrategy::Ipi,
+        zone: ZoneKind::Normal,
+        ..PoolConfig::default()
+    };
+    let Some(pool) = Arc::pin_init(Pool::new(config), GFP_KERNEL)
+        .ok()
+        .filter(|p| p.fill(pages).is_ok())
+    else {
+        kunit_expect!(false, "no pool of 512 pageblocks in ZONE_NORMAL");
+        return;
+    };
+    p2(&pool, &[512], 5);
 }
 
 /// P3: one drain round's latency for each mechanism, vCPUs idle and busy.
@@ -235,6 +265,7 @@ kunit_suite!(
     slow,
     [
         p2_isolation_one_drain_vs_per_pageblock,
+        p2_isolation_at_scale_512,
         p3_drain_latency_ipi_remote_workqueue,
         p5_bulk_alloc_irqsoff_bounded
     ]
