@@ -95,23 +95,20 @@ def main():
     rng = block_range(block)
     ktap.msg(f"memory{block}: {rng}; pool chunks in blocks: " + "".join(f"{b} " for b in pool_blocks()))
 
-    kmsg_mark("offline")
-    if (set_block_state(block, "offline") and block_state(block) == "offline"
-            and kmsg_in_order("offline", f"pcpool: MEM_GOING_OFFLINE {rng}", f"pcpool: MEM_OFFLINE {rng}")):
-        ktap.ok("offline")
-    else:
-        ktap.msg(f"state {block_state(block)}; log: {pcpool_lines('offline')}")
-        ktap.fail("offline")
-    kernel_accounting("offline")
+    def transition(name, state, events):
+        """Writes state to the block: passes if it then reads name and the log
+        holds pcpool's lines for events, in order."""
+        kmsg_mark(name)
+        if (set_block_state(block, state) and block_state(block) == name
+                and kmsg_in_order(name, *(f"pcpool: {e} {rng}" for e in events))):
+            ktap.ok(name)
+        else:
+            ktap.msg(f"state {block_state(block)}; log: {pcpool_lines(name)}")
+            ktap.fail(name)
+        kernel_accounting(name)
 
-    kmsg_mark("online")
-    if (set_block_state(block, "online_movable") and block_state(block) == "online"
-            and kmsg_in_order("online", f"pcpool: MEM_GOING_ONLINE {rng}", f"pcpool: MEM_ONLINE {rng}")):
-        ktap.ok("online")
-    else:
-        ktap.msg(f"state {block_state(block)}; log: {pcpool_lines('online')}")
-        ktap.fail("online")
-    kernel_accounting("online")
+    transition("offline", "offline", ("MEM_GOING_OFFLINE", "MEM_OFFLINE"))
+    transition("online", "online_movable", ("MEM_GOING_ONLINE", "MEM_ONLINE"))
 
     # A notifier after pcpool (priority -1) refuses: the core must send
     # pcpool MEM_CANCEL_OFFLINE, and the block stays online.
