@@ -643,8 +643,20 @@ unsafe extern "C" fn pcpool_free_bulk(
     if pages.is_null() {
         return 0;
     }
-    // SAFETY: `pages` holds `nr` entries (the caller's contract).
-    let pages = unsafe { core::slice::from_raw_parts(pages, nr as usize) };
+    // SAFETY: `pages` holds `nr` entries (the caller's contract); `Option<RawPage>` has the
+    // layout of a nullable `struct page *`.
+    let pages =
+        unsafe { core::slice::from_raw_parts(pages.cast::<Option<RawPage>>(), nr as usize) };
     // Each refused page is logged once.
-    pages.iter().filter(|&&p| free_one(api, client, p)).count() as c_uint
+    let freed = api
+        .pool
+        .free_bulk_for(pages, client, |page, why| match (page, why) {
+            (None, _) => refuse_null_page(),
+            (Some(page), FreeRefused::HeldBy(holder)) => {
+                log_foreign_free(api, client, page, holder)
+            }
+            // Logged by the pool.
+            (Some(_), FreeRefused::Invalid) => (),
+        });
+    freed as c_uint
 }

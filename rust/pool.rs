@@ -274,6 +274,36 @@ impl Pool {
         with_irqs_off(|irqs| self.free_for_irqs_off(irqs, page, holder))
     }
 
+    /// Frees `pages` for `holder` as [`Pool::free_for`] frees one, in IRQs-off sections of at
+    /// most one pcp batch; `refused` hears of each entry not freed (`None`: a NULL entry).
+    /// Returns how many were freed.
+    pub(crate) fn free_bulk_for(
+        &self,
+        pages: &[Option<RawPage>],
+        holder: &impl Holder,
+        mut refused: impl FnMut(Option<RawPage>, FreeRefused),
+    ) -> usize {
+        let (mut done, mut freed) = (0, 0);
+        while done < pages.len() {
+            with_irqs_off(|irqs| {
+                let cap = self.pcp.local(irqs).batch.max(1) as usize;
+                let end = pages.len().min(done + cap);
+                for &entry in &pages[done..end] {
+                    let result = match entry {
+                        Some(page) => self.free_for_irqs_off(irqs, page, holder),
+                        None => Err(FreeRefused::Invalid),
+                    };
+                    match result {
+                        Ok(()) => freed += 1,
+                        Err(why) => refused(entry, why),
+                    }
+                }
+                done = end;
+            });
+        }
+        freed
+    }
+
     #[inline(always)]
     fn free_for_irqs_off(
         &self,
