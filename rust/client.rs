@@ -358,12 +358,6 @@ fn log_if_unregistering(client: &Client, call: &str) {
     }
 }
 
-#[cold]
-#[inline(never)]
-fn refuse_null_page() {
-    pr_err_ratelimited!("free of a NULL page refused\n");
-}
-
 /// Logs a free through `client` of `page`, which client `holder` holds.
 #[cold]
 #[inline(never)]
@@ -390,19 +384,15 @@ fn log_foreign_free(api: &Api, client: &Client, page: RawPage, holder: u16) {
     }
 }
 
-#[inline(always)]
-fn free_one(api: &Api, client: &Client, page: *mut bindings::page) -> bool {
-    let Some(page) = RawPage::from_ptr(page) else {
-        refuse_null_page();
-        return false;
-    };
-    match api.pool.free_for(page, client) {
-        Ok(()) => true,
-        Err(FreeRefused::HeldBy(holder)) => {
-            log_foreign_free(api, client, page, holder);
-            false
-        }
-        Err(FreeRefused::Invalid) => false,
+/// Logs a free through `client` that the pool refused for `why` (`None`: a NULL page). A page
+/// that is not the pool's was logged by the pool.
+#[cold]
+#[inline(never)]
+fn log_refused_free(api: &Api, client: &Client, page: Option<RawPage>, why: FreeRefused) {
+    match (page, why) {
+        (None, _) => pr_err_ratelimited!("free of a NULL page refused\n"),
+        (Some(page), FreeRefused::HeldBy(holder)) => log_foreign_free(api, client, page, holder),
+        (Some(_), FreeRefused::Invalid) => (),
     }
 }
 
@@ -586,10 +576,13 @@ unsafe extern "C" fn pcpool_free_page(c: *mut Client, page: *mut bindings::page)
     let (Some(api), Some(client)) = (api(), unsafe { client(c, "pcpool_free_page") }) else {
         return EINVAL.to_errno();
     };
-    if free_one(api, client, page) {
-        0
-    } else {
-        EINVAL.to_errno()
+    let page = RawPage::from_ptr(page);
+    match page.map_or(Err(FreeRefused::Invalid), |p| api.pool.free_for(p, client)) {
+        Ok(()) => 0,
+        Err(why) => {
+            log_refused_free(api, client, page, why);
+            EINVAL.to_errno()
+        }
     }
 }
 
@@ -648,15 +641,7 @@ unsafe extern "C" fn pcpool_free_bulk(
     let pages =
         unsafe { core::slice::from_raw_parts(pages.cast::<Option<RawPage>>(), nr as usize) };
     // Each refused page is logged once.
-    let freed = api
-        .pool
-        .free_bulk_for(pages, client, |page, why| match (page, why) {
-            (None, _) => refuse_null_page(),
-            (Some(page), FreeRefused::HeldBy(holder)) => {
-                log_foreign_free(api, client, page, holder)
-            }
-            // Logged by the pool.
-            (Some(_), FreeRefused::Invalid) => (),
-        });
-    freed as c_uint
+    api.pool.free_bulk_for(pages, client, |page, why| {
+        log_refused_free(api, client, page, why)
+    }) as c_uint
 }

@@ -283,24 +283,20 @@ impl Pool {
         holder: &impl Holder,
         mut refused: impl FnMut(Option<RawPage>, FreeRefused),
     ) -> usize {
-        let (mut done, mut freed) = (0, 0);
-        while done < pages.len() {
-            with_irqs_off(|irqs| {
-                let cap = self.pcp.local(irqs).batch.max(1) as usize;
-                let end = pages.len().min(done + cap);
-                for &entry in &pages[done..end] {
-                    let result = match entry {
-                        Some(page) => self.free_for_irqs_off(irqs, page, holder),
-                        None => Err(FreeRefused::Invalid),
-                    };
-                    match result {
-                        Ok(()) => freed += 1,
-                        Err(why) => refused(entry, why),
-                    }
+        let mut freed = 0;
+        let _ = self.in_batches(pages.len(), |irqs, section| {
+            for &entry in &pages[section] {
+                let result = match entry {
+                    Some(page) => self.free_for_irqs_off(irqs, page, holder),
+                    None => Err(FreeRefused::Invalid),
+                };
+                match result {
+                    Ok(()) => freed += 1,
+                    Err(why) => refused(entry, why),
                 }
-                done = end;
-            });
-        }
+            }
+            Ok::<(), core::convert::Infallible>(())
+        });
         freed
     }
 
@@ -320,7 +316,9 @@ impl Pool {
         if links.state(id) == PageState::Allocated && owner != holder.id() {
             return Err(FreeRefused::HeldBy(owner));
         }
-        self.free_one(irqs, id).map_err(|_| FreeRefused::Invalid)?;
+        // `id_of` found the page in the table: no range check.
+        self.free_to_pcp(irqs, id)
+            .map_err(|_| FreeRefused::Invalid)?;
         holder.count(irqs, -1);
         Ok(())
     }
@@ -442,27 +440,45 @@ impl Pool {
     /// Frees every page of `ids`, in IRQs-off sections of at most one pcp batch; stops at the
     /// first that is not allocated.
     pub(crate) fn free_bulk(&self, ids: &[PageId]) -> Result {
+        self.in_batches(ids.len(), |irqs, section| {
+            ids[section]
+                .iter()
+                .try_for_each(|&id| self.free_one(irqs, id))
+        })
+    }
+
+    /// Runs `f` over `0..n` in consecutive ranges of at most one pcp batch, each in an IRQs-off
+    /// section of its own, so that a bulk call keeps IRQs off no longer than a batch does; stops
+    /// at the first error.
+    fn in_batches<E>(
+        &self,
+        n: usize,
+        mut f: impl FnMut(IrqDisabled<'_>, core::ops::Range<usize>) -> Result<(), E>,
+    ) -> Result<(), E> {
         let mut done = 0;
-        while done < ids.len() {
-            done += with_irqs_off(|irqs| {
-                let cap = self.pcp.local(irqs).batch.max(1) as usize;
-                let section = &ids[done..(done + cap).min(ids.len())];
-                section
-                    .iter()
-                    .try_for_each(|&id| self.free_one(irqs, id))
-                    .map(|()| section.len())
+        while done < n {
+            with_irqs_off(|irqs| {
+                let end = n.min(done + self.pcp.local(irqs).batch.max(1) as usize);
+                let section = done..end;
+                done = end;
+                f(irqs, section)
             })?;
         }
         Ok(())
     }
 
-    #[inline(always)]
     fn free_one(&self, irqs: IrqDisabled<'_>, id: PageId) -> Result {
-        let links = self.zone.links();
-        if !links.contains(id) {
+        if !self.zone.links().contains(id) {
             refuse_outside(id);
             return Err(EINVAL);
         }
+        self.free_to_pcp(irqs, id)
+    }
+
+    /// Frees page `id` of the table, refusing a page that is not allocated.
+    #[inline(always)]
+    fn free_to_pcp(&self, irqs: IrqDisabled<'_>, id: PageId) -> Result {
+        let links = self.zone.links();
         if let Err(state) = links.transition(id, PageState::Allocated, PageState::Pcp) {
             refuse_not_allocated(id, state);
             return Err(EINVAL);
