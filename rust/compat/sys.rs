@@ -17,6 +17,7 @@ extern "C" {
     pub(crate) fn pcpool_alloc_percpu(size: usize, align: usize) -> *mut c_void;
     pub(crate) fn pcpool_free_percpu(ptr: *mut c_void);
     pub(crate) fn pcpool_per_cpu_ptr(ptr: *mut c_void, cpu: c_uint) -> *mut c_void;
+    #[cfg(CONFIG_KUNIT)]
     pub(crate) fn pcpool_this_cpu_ptr(ptr: *mut c_void) -> *mut c_void;
 
     pub(crate) fn pcpool_nr_cpu_ids() -> c_uint;
@@ -25,7 +26,9 @@ extern "C" {
     pub(crate) fn pcpool_num_online_cpus() -> c_uint;
     pub(crate) fn pcpool_smp_processor_id() -> c_uint;
 
+    #[cfg(CONFIG_KUNIT)]
     pub(crate) fn pcpool_local_irq_save() -> c_ulong;
+    #[cfg(CONFIG_KUNIT)]
     pub(crate) fn pcpool_local_irq_restore(flags: c_ulong);
     pub(crate) fn pcpool_irqs_disabled() -> bool;
     #[cfg(CONFIG_KUNIT)]

@@ -3,6 +3,18 @@
 #include <linux/preempt.h>
 
 /* Local IRQs and preemption. */
+bool pcpool_irqs_disabled(void)
+{
+	return irqs_disabled();
+}
+
+bool pcpool_preemptible(void)
+{
+	return preemptible();
+}
+
+#ifdef CONFIG_KUNIT
+/* The C macros and lockdep's view, for the test of the inline Rust (rust/compat/irq.rs). */
 unsigned long pcpool_local_irq_save(void)
 {
 	unsigned long flags;
@@ -16,18 +28,6 @@ void pcpool_local_irq_restore(unsigned long flags)
 	local_irq_restore(flags);
 }
 
-bool pcpool_irqs_disabled(void)
-{
-	return irqs_disabled();
-}
-
-bool pcpool_preemptible(void)
-{
-	return preemptible();
-}
-
-#ifdef CONFIG_KUNIT
-/* Whether lockdep believes IRQs are on, to check the inline Rust against. */
 bool pcpool_lockdep_hardirqs_enabled(void)
 {
 #ifdef CONFIG_TRACE_IRQFLAGS

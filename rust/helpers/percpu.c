@@ -17,7 +17,10 @@ void *pcpool_per_cpu_ptr(void __percpu *ptr, unsigned int cpu)
 	return per_cpu_ptr(ptr, cpu);
 }
 
+#ifdef CONFIG_KUNIT
+/* The C macro, for the test of the inline Rust (rust/compat/percpu.rs). */
 void *pcpool_this_cpu_ptr(void __percpu *ptr)
 {
 	return this_cpu_ptr(ptr);
 }
+#endif
