@@ -12,7 +12,7 @@
 //!   with a spinning kthread on every vCPU, busy in the kernel for `SPIN_US` between
 //!   `cond_resched()` calls. A work item waits for that call; an IPI does not.
 
-use super::fixture::{block_pfns, filled_pool};
+use super::fixture::{block_pfns, filled_pool, filled_pool_in};
 use crate::chunk::{pageblock_order, ZoneKind};
 use crate::compat::{
     cpu::possible_cpus,
@@ -20,7 +20,7 @@ use crate::compat::{
     kunit::{kunit_expect, kunit_expect_eq, kunit_suite},
     smp::on_each_cpu,
 };
-use crate::config::{DrainStrategy, PoolConfig};
+use crate::config::DrainStrategy;
 use crate::page_list::PageId;
 use crate::pool::{AllocFlags, InKernel, Pool};
 use kernel::{c_str, prelude::*, sync::Arc};
@@ -140,19 +140,7 @@ fn p2_isolation_one_drain_vs_per_pageblock() {
 /// benchmark VM has room for (`scripts/bench.sh` gives it the memory).
 fn p2_isolation_at_scale_512() {
     let pages = 512usize << pageblock_order();
-    let config = PoolConfig {
-        initial_pages: pages,
-        max_pages: pages,
-        high: 256,
-        batch: 32,
-        drain: DrainStrategy::Ipi,
-        zone: ZoneKind::Normal,
-        ..PoolConfig::default()
-    };
-    let Some(pool) = Arc::pin_init(Pool::new(config), GFP_KERNEL)
-        .ok()
-        .filter(|p| p.fill(pages).is_ok())
-    else {
+    let Some(pool) = filled_pool_in(ZoneKind::Normal, pages, 256, 32, DrainStrategy::Ipi) else {
         kunit_expect!(false, "no pool of 512 pageblocks in ZONE_NORMAL");
         return;
     };

@@ -4,6 +4,7 @@
 //! and slots through which stress threads pass pages to each other, so that a page allocated on
 //! one CPU is often freed on another.
 
+use crate::chunk::ZoneKind;
 use crate::compat::kthread::random_u32;
 use crate::config::{DrainStrategy, PoolConfig};
 use crate::page_list::{Entry, PageId};
@@ -18,12 +19,24 @@ pub(crate) fn filled_pool(
     batch: u32,
     drain: DrainStrategy,
 ) -> Option<Arc<Pool>> {
+    filled_pool_in(PoolConfig::default().zone, pages, high, batch, drain)
+}
+
+/// [`filled_pool`] in the kernel's zone `zone`.
+pub(crate) fn filled_pool_in(
+    zone: ZoneKind,
+    pages: usize,
+    high: u32,
+    batch: u32,
+    drain: DrainStrategy,
+) -> Option<Arc<Pool>> {
     let config = PoolConfig {
         initial_pages: pages,
         max_pages: pages,
         high,
         batch,
         drain,
+        zone,
         ..PoolConfig::default()
     };
     let pool = Arc::pin_init(Pool::new(config), GFP_KERNEL).ok()?;

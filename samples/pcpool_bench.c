@@ -175,11 +175,18 @@ static int cmp_u64(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
+/* Sorts the @reps runs in @t and returns their median. */
+static u64 median(u64 *t)
+{
+	sort(t, reps, sizeof(*t), cmp_u64, NULL);
+	return t[reps / 2];
+}
+
 /* P1, on the CPU smp_call_on_cpu() runs it on: every kind in each repetition. */
 static int p1(void *unused)
 {
 	static u64 t[NR_KINDS][99];
-	u64 median[NR_KINDS], empty;
+	u64 med[NR_KINDS], empty;
 	struct page **pages;
 	unsigned int r, k;
 
@@ -200,24 +207,23 @@ static int p1(void *unused)
 	}
 	kfree(pages);
 	for (k = 0; k < NR_KINDS; k++) {
-		sort(t[k], reps, sizeof(t[k][0]), cmp_u64, NULL);
-		median[k] = t[k][reps / 2];
+		med[k] = median(t[k]);
 	}
 	/* The loop's own cost per iteration, taken off every figure. */
-	empty = median[EMPTY];
+	empty = med[EMPTY];
 	for (k = 0; k < NR_KINDS; k++) {
 		u64 per = (u64)pairs * kinds[k].pages;
 		u64 off = k == EMPTY ? 0 : empty;
 
 		pr_info("csv %s,%llu,%s\n", kinds[k].metric,
-			(median[k] - min(off, median[k])) / per, unit);
+			(med[k] - min(off, med[k])) / per, unit);
 		pr_info("spread %s: min %llu median %llu max %llu %s per page over %u runs (loop included)\n",
-			kinds[k].metric, t[k][0] / per, median[k] / per, t[k][reps - 1] / per, unit,
+			kinds[k].metric, t[k][0] / per, med[k] / per, t[k][reps - 1] / per, unit,
 			reps);
 	}
 	{
-		u64 pool = median[POOL_PAIR] - min(empty, median[POOL_PAIR]);
-		u64 kernel = median[KERNEL_PAIR] - min(empty, median[KERNEL_PAIR]);
+		u64 pool = med[POOL_PAIR] - min(empty, med[POOL_PAIR]);
+		u64 kernel = med[KERNEL_PAIR] - min(empty, med[KERNEL_PAIR]);
 
 		if (kernel)
 			pr_info("csv p1_ratio,%llu.%03llu,ratio\n", pool / kernel,
@@ -261,7 +267,7 @@ static int p5_thread_fn(void *data)
 static u64 p5_run(enum kind kind, unsigned int n)
 {
 	struct p5_thread *th;
-	unsigned int i = 0, c, started = 0;
+	unsigned int i = 0, c, started;
 	u64 first = U64_MAX, last = 0;
 	bool ok = true;
 
@@ -320,10 +326,8 @@ static int p5(void)
 				return -EIO;
 			}
 		}
-		sort(alone, reps, sizeof(alone[0]), cmp_u64, NULL);
-		sort(all, reps, sizeof(all[0]), cmp_u64, NULL);
-		a = alone[reps / 2];
-		b = all[reps / 2];
+		a = median(alone);
+		b = median(all);
 		pr_info("csv p5_%s_alone,%llu,%s\n", names[i], a, unit);
 		pr_info("csv p5_%s_%ucpus,%llu,%s\n", names[i], n, b, unit);
 		pr_info("csv p5_contended_ratio%s%s,%llu.%03llu,ratio\n", i ? "_" : "",
