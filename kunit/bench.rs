@@ -224,7 +224,7 @@ fn p5_bulk_alloc_irqsoff_bounded() {
         flags,
         &InKernel,
         &mut ids,
-        |_, id| Some(id),
+        |irqs, page| pool.zone().id_of_page(irqs, page),
         tsc,
         |t| {
             max = max.max(t);

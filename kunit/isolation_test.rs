@@ -66,7 +66,7 @@ fn isolation_counts_and_drains() {
         kunit_expect!(pcp_mismatches(&pool, |count, _, _| count > 0) == 0);
         let mut allocated = ids.len();
         let drains = pool.drains();
-        let mut visited = Visited::new(pool.zone().links().len()).ok();
+        let mut visited = Visited::new(pool.zone().max_pages()).ok();
         match pool.isolate_range(start, end) {
             Ok(iso) => {
                 let expect = if drain == DrainStrategy::Pageblock {

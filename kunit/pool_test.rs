@@ -82,7 +82,10 @@ fn round_trip_on_every_cpu() {
         on_each_cpu(&|irqs| {
             let cpu_pages = pool.local_pcp(irqs).count;
             match pool.alloc(NOGROW) {
-                Ok(id) if pool.zone().links().state(id) == PageState::Allocated => {
+                Ok(id)
+                    if pool.zone().word(irqs, id).map(|w| w.state())
+                        == Some(PageState::Allocated) =>
+                {
                     let freed = pool.free(id).is_ok();
                     // The freed page is back on this CPU's list, at the hot end.
                     let refilled = cpu_pages == 0;

@@ -106,7 +106,7 @@ fn race(drain: DrainStrategy, weak: bool) -> Option<(usize, Option<usize>, usize
             )
             .ok()?;
     }
-    let mut visited = Visited::new(pool.zone().links().len()).ok()?;
+    let mut visited = Visited::new(pool.zone().max_pages()).ok()?;
     let (mut caught, mut errors, mut done) = (None, 0, 0);
     let t0 = now_ms();
     for i in 0..ITERATIONS {

@@ -12,7 +12,7 @@
 //! the callback returns, while the memmap is still there); the others leave with the table.
 
 use crate::compat::{irq::IrqDisabled, sys};
-use crate::page_list::{BlockId, Entry};
+use crate::page_list::{BlockId, Entry, PageState, PageWord};
 use core::{
     marker::PhantomData,
     ptr::NonNull,
@@ -193,7 +193,7 @@ impl<'a> ChunkRef<'a> {
     }
 
     /// The pages of the chunk, in pfn order.
-    pub(crate) fn iter(self) -> impl Iterator<Item = PageRef<'a>> {
+    pub(crate) fn iter(self) -> impl DoubleEndedIterator<Item = PageRef<'a>> {
         (0..self.nr_pages()).map(move |n| self.nth(n))
     }
 }
@@ -269,6 +269,25 @@ pub(crate) struct PageRef<'a> {
 }
 
 impl PageRef<'_> {
+    /// # Safety
+    ///
+    /// `page` is a page of a chunk that stays allocated for `'a`.
+    #[inline(always)]
+    pub(crate) unsafe fn from_raw<'a>(page: *mut bindings::page) -> PageRef<'a> {
+        // INVARIANT: guaranteed by the caller.
+        PageRef {
+            // SAFETY: a page of a chunk is not NULL (the contract).
+            page: unsafe { NonNull::new_unchecked(page) },
+            _chunk: PhantomData,
+        }
+    }
+
+    /// The `struct page`.
+    #[inline(always)]
+    pub(crate) fn as_ptr(&self) -> *mut bindings::page {
+        self.page.as_ptr()
+    }
+
     /// The page's address for C clients.
     #[inline]
     pub(crate) fn raw(&self) -> RawPage {
@@ -333,19 +352,21 @@ impl PageRef<'_> {
         unsafe { sys::pcpool_clear_page_offline(self.page.as_ptr()) };
     }
 
-    /// `set_page_private()`: the chunk table's tag ([`ChunkTable::insert`]).
-    pub(super) fn set_private(&self, private: usize) {
-        // SAFETY: a page of a chunk pcpool owns (type invariant), so `private` is ours to write;
-        // `page->private` is a plain word, as `set_page_private()` writes it.
+    /// The page's word in `page->private` ([`PageWord`]), which the chunk table sets when it
+    /// takes the chunk in and the pool changes as the page moves.
+    #[inline(always)]
+    pub(crate) fn word(&self) -> &AtomicUsize {
+        // SAFETY: a page of a chunk pcpool owns (type invariant), so `private` is ours, and
+        // every access to it while the chunk is in a table is through this atomic (a client
+        // must not touch it, include/pcpool.h); the field is a naturally aligned `usize`.
         unsafe {
-            core::ptr::addr_of_mut!(
+            AtomicUsize::from_ptr(core::ptr::addr_of_mut!(
                 (*self.page.as_ptr())
                     .__bindgen_anon_1
                     .__bindgen_anon_1
                     .private
-            )
-            .write_volatile(private)
-        };
+            ))
+        }
     }
 
     /// The managed pages of the page's zone (`zone_managed_pages()`).
@@ -395,8 +416,8 @@ impl PageRef<'_> {
 /// # Invariants
 ///
 /// A non-null slot holds the first page of a chunk of `order` given up by
-/// [`Chunk::into_raw`], owned by the table. Each of that chunk's pages has `page->private`
-/// equal to the slot plus one; pages of other chunks never do while they are in this table.
+/// [`Chunk::into_raw`], owned by the table. Each of that chunk's pages has a [`PageWord`] of
+/// that slot in `page->private`; pages of other chunks never do while they are in this table.
 pub(crate) struct ChunkTable {
     slots: KVVec<AtomicPtr<bindings::page>>,
     order: u32,
@@ -436,8 +457,9 @@ impl ChunkTable {
         else {
             return Err(chunk);
         };
+        let word = PageWord::new(BlockId::at(slot as u32), PageState::Unused, 0);
         for page in chunk.pages().iter() {
-            page.set_private(slot + 1);
+            page.word().store(word.raw(), Relaxed);
         }
         let first = chunk.into_raw();
         // INVARIANT: the pages carry `slot + 1` before the chunk is visible (release).
@@ -489,20 +511,34 @@ impl ChunkTable {
 }
 
 impl ChunkTable {
-    /// The slot and offset of `page`, if it is a page of a chunk in this table. `page` must
-    /// be a `struct page` (of any owner), as for `__free_page()`; whether it is one of ours is
-    /// read from its `private` tag and checked against the chunk's range.
-    #[inline]
-    pub(crate) fn find(&self, page: RawPage, irqs: IrqDisabled<'_>) -> Option<(BlockId, usize)> {
+    /// `page` and its word, if it is a page of a chunk in this table. `page` must be a
+    /// `struct page` (of any owner), as for `__free_page()`; whether it is one of ours is read
+    /// from its word's slot and checked against that chunk's range.
+    #[inline(always)]
+    pub(crate) fn find<'a>(
+        &'a self,
+        page: RawPage,
+        irqs: IrqDisabled<'a>,
+    ) -> Option<(PageRef<'a>, PageWord)> {
         // SAFETY: `page` is a `struct page` (the caller's contract); reading a word of it is
         // fine whoever owns it, as `page_private()` reads it, once.
-        let private = unsafe {
+        let word = PageWord::from_raw(unsafe {
             core::ptr::addr_of!((*page.0.as_ptr()).__bindgen_anon_1.__bindgen_anon_1.private)
                 .read_volatile()
-        };
-        let slot = BlockId::at(u32::try_from(private.checked_sub(1)?).ok()?);
-        let offset = self.get(slot, irqs)?.index_of(page)?;
-        Some((slot, offset))
+        });
+        let chunk = self.get(word.slot()?, irqs)?;
+        let offset = chunk.index_of(page)?;
+        Some((chunk.nth(offset), word))
+    }
+
+    /// The slot and offset of `page`, a page of a chunk in this table.
+    pub(crate) fn position(
+        &self,
+        page: PageRef<'_>,
+        irqs: IrqDisabled<'_>,
+    ) -> Option<(BlockId, usize)> {
+        let slot = PageWord::from_raw(page.word().load(Relaxed)).slot()?;
+        Some((slot, self.get(slot, irqs)?.index_of(page.raw())?))
     }
 }
 
@@ -514,7 +550,7 @@ impl Drop for ChunkTable {
                 // no reader is left.
                 let chunk = unsafe { Chunk::from_raw(first, self.order) };
                 for page in chunk.pages().iter() {
-                    page.set_private(0);
+                    page.word().store(PageWord::NONE.raw(), Relaxed);
                 }
                 drop(chunk);
                 // Hundreds of thousands of pages go back at unload: let others run (the

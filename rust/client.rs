@@ -7,7 +7,7 @@
 //! use-after-free. A module that still holds a handle links against pcpool's symbols, so
 //! pcpool cannot unload before it.
 //!
-//! Who holds a page is recorded once, with the page (its owner id in [`PageLinks`]). A client's
+//! Who holds a page is recorded once, with the page (the owner id in its [`PageWord`]). A client's
 //! per-CPU `held` count follows that record: it changes in the IRQs-off section that sets or
 //! clears the owner, as the page is taken or freed.
 //!
@@ -17,7 +17,7 @@
 //! (`synchronize_rcu()`, which waits for them as for RCU readers). After that no allocation
 //! can count a page for the client, so the count it reads holds still; a free only lowers it.
 //!
-//! [`PageLinks`]: crate::page_list::PageLinks
+//! [`PageWord`]: crate::page_list::PageWord
 
 use crate::chunk::RawPage;
 use crate::compat::{

@@ -13,7 +13,7 @@ use crate::compat::{
     workqueue::CpuWorks,
 };
 use crate::config::{valid_high_batch, DrainStrategy, PoolConfig};
-use crate::page_list::{PageId, PageState};
+use crate::page_list::{PageId, PageState, PageWord};
 use crate::pcp::PcpList;
 use crate::percpu_lock::LockablePerCpu;
 use crate::verify::{self, Report, Visited};
@@ -134,6 +134,10 @@ impl PoolPage {
 }
 
 /// A private page pool.
+///
+/// # Invariants
+///
+/// The pagesets hold only pages of `zone`'s chunks.
 #[pin_data]
 pub(crate) struct Pool {
     #[pin]
@@ -164,6 +168,7 @@ impl Pool {
         let (high, batch, drain) = (config.high, config.batch, config.drain);
         try_pin_init!(Self {
             zone <- PoolZone::new(max_chunks, config.zone, config.nid),
+            // INVARIANT: the pagesets start empty.
             pcp <- LockablePerCpu::new(drain == DrainStrategy::Remote, |_| PcpList::new(high, batch)),
             pcp_lock <- new_mutex!(
                 PcpConfig {
@@ -208,19 +213,36 @@ impl Pool {
     }
 
     /// Takes a page from this CPU's pageset, refilling it from the zone when it is empty
-    /// (`rmqueue_pcplist()`), for holder `owner`.
+    /// (`rmqueue_pcplist()`), for holder `owner`: a list pop and one store.
     #[inline(always)]
-    fn pcp_alloc(&self, irqs: IrqDisabled<'_>, owner: u16) -> Option<PageId> {
-        let mut guard = self.pcp.local(irqs);
-        let pcp = &mut *guard;
-        let links = self.zone.links();
+    fn pcp_alloc<'a>(&'a self, irqs: IrqDisabled<'a>, owner: u16) -> Option<PageRef<'a>> {
+        let mut pcp = self.pcp.local(irqs);
         if pcp.list.is_empty() {
-            self.zone
-                .rmqueue_bulk(irqs, pcp.batch.max(1), &mut pcp.list);
+            self.refill(irqs, &mut pcp);
         }
-        let id = pcp.list.pop_head(links)?;
-        links.set_allocated(id, owner);
-        Some(id)
+        // SAFETY: this pool's pageset holds only pages of `zone` (type invariant), and the page
+        // is used in this IRQs-off section, while `self` is borrowed.
+        let page = unsafe { pcp.list.pop_head(irqs) }?;
+        let word = PageWord::from_raw(page.word().load(Relaxed));
+        page.word()
+            .store(word.with(PageState::Allocated, owner).raw(), Relaxed);
+        Some(page)
+    }
+
+    /// Refills `pcp`, a pageset of this pool, with a batch from the zone.
+    #[inline(always)]
+    fn refill(&self, irqs: IrqDisabled<'_>, pcp: &mut PcpList) {
+        // SAFETY: this pool's pagesets hold only pages of `zone` (type invariant).
+        unsafe {
+            self.zone
+                .rmqueue_bulk(irqs, pcp.batch.max(1), &mut pcp.list)
+        };
+    }
+
+    /// Gives `count` pages of `pcp`, a pageset of this pool, back to the zone.
+    fn flush(&self, irqs: IrqDisabled<'_>, pcp: &mut PcpList, count: u32) {
+        // SAFETY: this pool's pagesets hold only pages of `zone` (type invariant).
+        unsafe { self.zone.free_pcppages_bulk(irqs, &mut pcp.list, count) };
     }
 
     /// Allocates one page, as a handle.
@@ -244,15 +266,15 @@ impl Pool {
 
     /// Allocates one page, by id.
     pub(crate) fn alloc(&self, flags: AllocFlags) -> Result<PageId> {
-        self.alloc_with(flags, &InKernel, |_, id| Some(id))
-            .ok_or(ENOMEM)
+        self.alloc_with(flags, &InKernel, |irqs, page| {
+            self.zone.id_of_page(irqs, page)
+        })
+        .ok_or(ENOMEM)
     }
 
     /// Allocates one page for `holder`.
     pub(crate) fn alloc_for(&self, flags: AllocFlags, holder: &impl Holder) -> Option<RawPage> {
-        self.alloc_with(flags, holder, |irqs, id| {
-            Some(self.zone.page(irqs, id)?.raw())
-        })
+        self.alloc_with(flags, holder, |_, page| Some(page.raw()))
     }
 
     /// Allocates up to `out.len()` pages for `holder` into `out`; returns how many.
@@ -262,9 +284,7 @@ impl Pool {
         holder: &impl Holder,
         out: &mut [Option<RawPage>],
     ) -> usize {
-        self.alloc_bulk_with(flags, holder, out, |irqs, id| {
-            Some(Some(self.zone.page(irqs, id)?.raw()))
-        })
+        self.alloc_bulk_with(flags, holder, out, |_, page| Some(Some(page.raw())))
     }
 
     /// Frees `page` for `holder`, if it is an allocated page of the pool that `holder` has:
@@ -307,39 +327,36 @@ impl Pool {
         page: RawPage,
         holder: &impl Holder,
     ) -> Result<(), FreeRefused> {
-        let Some(id) = self.zone.id_of(irqs, page) else {
+        let Some((page, word)) = self.zone.find(irqs, page) else {
             refuse_foreign(page);
             return Err(FreeRefused::Invalid);
         };
-        let links = self.zone.links();
-        let owner = links.owner(id);
-        if links.state(id) == PageState::Allocated && owner != holder.id() {
-            return Err(FreeRefused::HeldBy(owner));
+        if word.state() == PageState::Allocated && word.owner() != holder.id() {
+            return Err(FreeRefused::HeldBy(word.owner()));
         }
-        // `id_of` found the page in the table: no range check.
-        self.free_to_pcp(irqs, id)
+        self.free_to_pcp(irqs, page, word)
             .map_err(|_| FreeRefused::Invalid)?;
         holder.count(irqs, -1);
         Ok(())
     }
 
-    /// Allocates one page and returns `f(irqs, id)`, run in the same IRQs-off section (where
-    /// the page can be reached through the chunk table).
+    /// Allocates one page and returns `f(irqs, page)`, run in the same IRQs-off section (while
+    /// the page can be reached).
     #[inline(always)]
     fn alloc_with<R>(
         &self,
         flags: AllocFlags,
         holder: &impl Holder,
-        f: impl Fn(IrqDisabled<'_>, PageId) -> Option<R>,
+        f: impl Fn(IrqDisabled<'_>, PageRef<'_>) -> Option<R>,
     ) -> Option<R> {
         loop {
             let (r, admitted) = with_irqs_off(|irqs| {
                 if !holder.admit(irqs) {
                     return (None, false);
                 }
-                let r = self.pcp_alloc(irqs, holder.id()).and_then(|id| {
-                    self.prepare(irqs, id, flags);
-                    f(irqs, id)
+                let r = self.pcp_alloc(irqs, holder.id()).and_then(|page| {
+                    prepare(page, flags);
+                    f(irqs, page)
                 });
                 if r.is_some() {
                     holder.count(irqs, 1);
@@ -352,25 +369,12 @@ impl Pool {
         }
     }
 
-    #[inline(always)]
-    fn prepare(&self, irqs: IrqDisabled<'_>, id: PageId, flags: AllocFlags) {
-        if flags.zero {
-            self.zero(irqs, id);
-        }
-    }
-
-    #[cold]
-    #[inline(never)]
-    fn zero(&self, irqs: IrqDisabled<'_>, id: PageId) {
-        if let Some(page) = self.zone.page(irqs, id) {
-            page.zero();
-        }
-    }
-
     /// Allocates up to `out.len()` pages into `out`; returns how many. Stops early only when
     /// the pool is out of pages (and may not, or cannot, grow).
     pub(crate) fn alloc_bulk(&self, flags: AllocFlags, out: &mut [PageId]) -> usize {
-        self.alloc_bulk_with(flags, &InKernel, out, |_, id| Some(id))
+        self.alloc_bulk_with(flags, &InKernel, out, |irqs, page| {
+            self.zone.id_of_page(irqs, page)
+        })
     }
 
     fn alloc_bulk_with<T>(
@@ -378,7 +382,7 @@ impl Pool {
         flags: AllocFlags,
         holder: &impl Holder,
         out: &mut [T],
-        f: impl Fn(IrqDisabled<'_>, PageId) -> Option<T>,
+        f: impl Fn(IrqDisabled<'_>, PageRef<'_>) -> Option<T>,
     ) -> usize {
         self.alloc_bulk_sections(flags, holder, out, f, || 0, |_| {})
     }
@@ -392,7 +396,7 @@ impl Pool {
         flags: AllocFlags,
         holder: &impl Holder,
         out: &mut [T],
-        f: impl Fn(IrqDisabled<'_>, PageId) -> Option<T>,
+        f: impl Fn(IrqDisabled<'_>, PageRef<'_>) -> Option<T>,
         clock: impl Fn() -> u64,
         mut section: impl FnMut(u64),
     ) -> usize {
@@ -406,11 +410,11 @@ impl Pool {
                 let cap = self.pcp.local(irqs).batch.max(1) as usize;
                 let mut n = 0;
                 for slot in out[done..].iter_mut().take(cap) {
-                    let Some(id) = self.pcp_alloc(irqs, holder.id()) else {
+                    let Some(page) = self.pcp_alloc(irqs, holder.id()) else {
                         break;
                     };
-                    self.prepare(irqs, id, flags);
-                    match f(irqs, id) {
+                    prepare(page, flags);
+                    match f(irqs, page) {
                         Some(v) => *slot = v,
                         None => break,
                     }
@@ -468,32 +472,47 @@ impl Pool {
     }
 
     fn free_one(&self, irqs: IrqDisabled<'_>, id: PageId) -> Result {
-        if !self.zone.links().contains(id) {
+        let Some(page) = self.zone.page(irqs, id) else {
             refuse_outside(id);
             return Err(EINVAL);
-        }
-        self.free_to_pcp(irqs, id)
+        };
+        let word = PageWord::from_raw(page.word().load(Relaxed));
+        self.free_to_pcp(irqs, page, word)
     }
 
-    /// Frees page `id` of the table, refusing a page that is not allocated.
+    /// Frees `page` of the zone, whose word was `word` when its holder was checked: one
+    /// compare-and-exchange from allocated to pcp, which refuses a page that is not allocated
+    /// (a double free, also one racing on another CPU), and a push on this CPU's pageset.
     #[inline(always)]
-    fn free_to_pcp(&self, irqs: IrqDisabled<'_>, id: PageId) -> Result {
-        let links = self.zone.links();
-        if let Err(state) = links.transition(id, PageState::Allocated, PageState::Pcp) {
-            refuse_not_allocated(id, state);
+    fn free_to_pcp(&self, irqs: IrqDisabled<'_>, page: PageRef<'_>, word: PageWord) -> Result {
+        let pcp_word = word.with(PageState::Pcp, 0);
+        if word.state() != PageState::Allocated
+            || page
+                .word()
+                .compare_exchange(word.raw(), pcp_word.raw(), Relaxed, Relaxed)
+                .is_err()
+        {
+            self.refuse_not_allocated(irqs, page);
             return Err(EINVAL);
         }
+        // A page of the zone's chunks has a slot in its word.
+        let Some(slot) = word.slot() else {
+            return Err(EINVAL);
+        };
         // A shortcut, not the guarantee: a page of an ISOLATE block skips the pageset. What keeps
         // pages of a block being isolated off the movable list is that `pcp_disable` leaves
         // `high = 0` (this free flushes before IRQs come back on) and that the zone's free path
         // reads the migratetype again under the zone lock (model/pcpool.pml checks both).
-        if self.zone.migratetype(irqs, id) == MigrateType::Isolate {
-            self.zone.free_one(irqs, id);
+        if self.zone.migratetype(irqs, slot) == MigrateType::Isolate {
+            // SAFETY: a page of the zone's chunks, ours since the exchange above, on no list.
+            unsafe { self.zone.free_one(irqs, page) };
             return Ok(());
         }
         let mut guard = self.pcp.local(irqs);
         let pcp = &mut *guard;
-        pcp.list.push_head(links, id);
+        // SAFETY: a page of the zone's chunks, ours since the exchange above, on no list, onto
+        // this pool's pageset (which keeps the type invariant).
+        unsafe { pcp.list.push_head(page) };
         let (count, high) = (pcp.list.len(), pcp.high);
         if count >= high {
             let n = if high == 0 {
@@ -501,9 +520,23 @@ impl Pool {
             } else {
                 pcp.batch.min(count)
             };
-            self.zone.free_pcppages_bulk(irqs, &mut pcp.list, n);
+            self.flush(irqs, pcp, n);
         }
         Ok(())
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn refuse_not_allocated(&self, irqs: IrqDisabled<'_>, page: PageRef<'_>) {
+        let state = PageWord::from_raw(page.word().load(Relaxed)).state();
+        match self.zone.id_of_page(irqs, page) {
+            Some(id) => pr_err_ratelimited!(
+                "free of page id {} refused: it is not allocated ({:?}; a double free?)\n",
+                id,
+                state
+            ),
+            None => refuse_foreign(page.raw()),
+        }
     }
 
     /// Runs `f` on every CPU's pageset by the mechanism of `drain`: an IPI round (also for
@@ -547,7 +580,7 @@ impl Pool {
         self.on_each_pcp(drain, &|irqs, pcp| {
             if pcp.count() != 0 {
                 let n = pcp.count();
-                self.zone.free_pcppages_bulk(irqs, &mut pcp.list, n);
+                self.flush(irqs, pcp, n);
             }
         });
     }
@@ -616,7 +649,7 @@ impl Pool {
             pcp.set_high_batch(high, batch);
             let excess = pcp.count().saturating_sub(high);
             if excess > 0 {
-                self.zone.free_pcppages_bulk(irqs, &mut pcp.list, excess);
+                self.flush(irqs, pcp, excess);
             }
         });
         *config = new;
@@ -686,17 +719,17 @@ impl Pool {
     /// on a pcp list or the movable free list (`Report::isolated_leaks`), in the same stopped
     /// moment.
     pub(crate) fn verify_isolated(&self, range: Option<(usize, usize)>) -> Result<Report> {
-        let links = self.zone.links();
-        let mut visited = Visited::new(links.len())?;
+        let mut visited = Visited::new(self.zone.max_pages())?;
         let report = stop_machine(|stopped| {
             let irqs = stopped.irqs_off();
             let mut r = Report::default();
             let zone = self.zone.lock(irqs);
-            verify::free_lists(&self.zone, &zone, &mut visited, &mut r);
+            verify::free_lists(&self.zone, irqs, &zone, &mut visited, &mut r);
             verify::chunks(&self.zone, irqs, &zone, &mut r);
             for cpu in possible_cpus() {
                 verify::pageset(
                     &self.zone,
+                    irqs,
                     cpu,
                     self.pcp.stopped(cpu, stopped),
                     &mut visited,
@@ -729,12 +762,16 @@ fn refuse_outside(id: PageId) {
     pr_err_ratelimited!("free of page id {} outside the pool\n", id);
 }
 
+/// Clears the page for an allocation that asked for it; out of line.
+#[inline(always)]
+fn prepare(page: PageRef<'_>, flags: AllocFlags) {
+    if flags.zero {
+        zero(page);
+    }
+}
+
 #[cold]
 #[inline(never)]
-fn refuse_not_allocated(id: PageId, state: PageState) {
-    pr_err_ratelimited!(
-        "free of page id {} refused: it is not allocated ({:?}; a double free?)\n",
-        id,
-        state
-    );
+fn zero(page: PageRef<'_>) {
+    page.zero();
 }

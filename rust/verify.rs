@@ -7,8 +7,9 @@
 //! every list holds still, one function per structure: the zone's free lists, its chunks and
 //! counters, each CPU's pageset, then every page's state and refcount.
 
+use crate::chunk::PageRef;
 use crate::compat::{cpu::CpuId, irq::IrqDisabled};
-use crate::page_list::{Entry, PageId, PageState};
+use crate::page_list::{Entry, PageId, PageState, PageWord};
 use crate::pcp::PcpList;
 use crate::zone::{MigrateType, PoolZone, ZoneInner};
 use core::fmt;
@@ -85,11 +86,11 @@ impl Visited {
 /// list; `nr_free` and `nr_isolated_free` match them. Marks the pages in `visited`.
 pub(crate) fn free_lists(
     zone: &PoolZone,
+    irqs: IrqDisabled<'_>,
     inner: &ZoneInner,
     visited: &mut Visited,
     r: &mut Report,
 ) {
-    let links = zone.links();
     for mt in [MigrateType::Movable, MigrateType::Isolate] {
         let mut n = 0;
         for slot in inner.free_blocks(mt).iter(zone.block_links()) {
@@ -105,16 +106,19 @@ pub(crate) fn free_lists(
                 r.error(format_args!("pageblock {} listed with no free page", slot));
             }
             let mut k = 0;
-            for id in list.iter(links) {
+            for page in list.iter(irqs) {
                 k += 1;
+                let Some(id) = listed(zone, irqs, page, r) else {
+                    continue;
+                };
                 if visited.mark(id) {
                     r.error(format_args!("page {} twice on free lists", id));
                 }
-                if links.state(id) != PageState::Free {
+                if state(page) != PageState::Free {
                     r.error(format_args!(
                         "page {} on a free list is {:?}",
                         id,
-                        links.state(id)
+                        state(page)
                     ));
                 }
                 if zone.block_of(id) != slot {
@@ -154,17 +158,16 @@ pub(crate) fn free_lists(
 /// The zone's chunks, with its lock held: each pageblock lists exactly its free pages, is on a
 /// free list exactly when it has some, and `nr_chunks` and `nr_pages` count the chunks.
 pub(crate) fn chunks(zone: &PoolZone, irqs: IrqDisabled<'_>, inner: &ZoneInner, r: &mut Report) {
-    let links = zone.links();
     let listed_blocks = [MigrateType::Movable, MigrateType::Isolate]
         .into_iter()
-        .map(|mt| inner.free_blocks(mt).len() as usize)
+        .map(|mt| inner.free_blocks(mt).iter(zone.block_links()).count())
         .sum::<usize>();
     let (mut chunks, mut with_free) = (0, 0);
     for slot in zone.slots(irqs) {
         chunks += 1;
         let free = zone
             .pages_of(slot)
-            .filter(|&id| links.state(id) == PageState::Free)
+            .filter(|&id| zone.word(irqs, id).map(PageWord::state) == Some(PageState::Free))
             .count();
         let listed = inner.block_free(slot).len() as usize;
         if free != listed {
@@ -197,15 +200,18 @@ pub(crate) fn chunks(zone: &PoolZone, irqs: IrqDisabled<'_>, inner: &ZoneInner, 
 /// is the list's length. Marks the pages in `visited`.
 pub(crate) fn pageset(
     zone: &PoolZone,
+    irqs: IrqDisabled<'_>,
     cpu: CpuId,
     pcp: &PcpList,
     visited: &mut Visited,
     r: &mut Report,
 ) {
-    let links = zone.links();
     let mut n = 0;
-    for id in pcp.list.iter(links) {
+    for page in pcp.list.iter(irqs) {
         n += 1;
+        let Some(id) = listed(zone, irqs, page, r) else {
+            continue;
+        };
         if visited.mark(id) {
             r.error(format_args!(
                 "page {} on CPU {}'s pcp list and another",
@@ -213,12 +219,12 @@ pub(crate) fn pageset(
                 cpu.as_u32()
             ));
         }
-        if links.state(id) != PageState::Pcp {
+        if state(page) != PageState::Pcp {
             r.error(format_args!(
                 "page {} on CPU {}'s pcp list is {:?}",
                 id,
                 cpu.as_u32(),
-                links.state(id)
+                state(page)
             ));
         }
     }
@@ -240,22 +246,25 @@ pub(crate) fn pageset(
 /// pageblock's state says, it is on a list (`visited`) exactly when free or on a pageset, and
 /// the pages add up.
 pub(crate) fn pages(zone: &PoolZone, irqs: IrqDisabled<'_>, visited: &Visited, r: &mut Report) {
-    let links = zone.links();
     for slot in zone.slots(irqs) {
         let refs = zone.expected_refcount(slot);
         for id in zone.pages_of(slot) {
-            if let Some(page) = zone.page(irqs, id) {
-                if page.ref_count() != refs || !page.is_offline() {
-                    r.error(format_args!(
-                        "page {} has refcount {} (expected {}), PageOffline {}",
-                        id,
-                        page.ref_count(),
-                        refs,
-                        page.is_offline()
-                    ));
-                }
+            let Some(page) = zone.page(irqs, id) else {
+                continue;
+            };
+            if page.ref_count() != refs || !page.is_offline() {
+                r.error(format_args!(
+                    "page {} has refcount {} (expected {}), PageOffline {}",
+                    id,
+                    page.ref_count(),
+                    refs,
+                    page.is_offline()
+                ));
             }
-            match (links.state(id), visited.get(id)) {
+            if zone.id_of_page(irqs, page) != Some(id) {
+                r.error(format_args!("page {}'s word names another page", id));
+            }
+            match (state(page), visited.get(id)) {
                 (PageState::Allocated, false) => r.allocated += 1,
                 (PageState::Free | PageState::Pcp, true) => {}
                 (state, seen) => r.error(format_args!(
@@ -272,4 +281,26 @@ pub(crate) fn pages(zone: &PoolZone, irqs: IrqDisabled<'_>, visited: &Visited, r
     if total != pages {
         r.error(format_args!("{} pages, {} accounted for", pages, total));
     }
+}
+
+/// The state in `page`'s word.
+fn state(page: PageRef<'_>) -> PageState {
+    PageWord::from_raw(page.word().load(core::sync::atomic::Ordering::Relaxed)).state()
+}
+
+/// The id of `page`, found on a list; an error if its word does not name a page of the zone.
+fn listed(
+    zone: &PoolZone,
+    irqs: IrqDisabled<'_>,
+    page: PageRef<'_>,
+    r: &mut Report,
+) -> Option<PageId> {
+    let id = zone.id_of_page(irqs, page);
+    if id.is_none() {
+        r.error(format_args!(
+            "{:?} on a list is not a page of the pool",
+            page.raw()
+        ));
+    }
+    id
 }

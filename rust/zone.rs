@@ -16,7 +16,9 @@
 use crate::chunk::ChunkTable;
 use crate::chunk::{pageblock_order, Chunk, PageRef, RawPage, ZoneKind};
 use crate::compat::irq::IrqDisabled;
-use crate::page_list::{BlockId, Entry, PageId, PageLinks, PageList, PageState};
+use crate::page_list::{
+    BlockId, BlockLinks, BlockList, Entry, PageId, PageList, PageState, PageWord,
+};
 use core::sync::atomic::{AtomicBool, AtomicU8, Ordering::Relaxed};
 use kernel::{
     new_spinlock,
@@ -69,7 +71,7 @@ pub(crate) struct ZoneCounters {
 
 impl ZoneInner {
     /// The pageblocks of migratetype `mt` that have free pages.
-    pub(crate) fn free_blocks(&self, mt: MigrateType) -> &PageList<BlockId> {
+    pub(crate) fn free_blocks(&self, mt: MigrateType) -> &BlockList {
         &self.free_blocks[mt as usize]
     }
 
@@ -90,7 +92,7 @@ pub(crate) struct ZoneInner {
     block_free: KVec<PageList>,
     /// The pageblocks that have free pages, one list per migratetype (the zone's `free_area`
     /// lists, at pageblock granularity), linked through `PoolZone::block_links`.
-    free_blocks: [PageList<BlockId>; 2],
+    free_blocks: [BlockList; 2],
     counters: ZoneCounters,
     /// Offlines begun (`MEM_GOING_OFFLINE`), and the grows in flight that began in an even
     /// and an odd such epoch (offlines run one at a time, so two epochs are all there are).
@@ -101,14 +103,18 @@ pub(crate) struct ZoneInner {
 /// The pool's zone.
 ///
 /// Pages are named by [`PageId`], pageblocks by [`BlockId`] (their chunk's slot).
+///
+/// # Invariants
+///
+/// Its free lists hold only pages of chunks in `chunks`, and a chunk leaves `chunks` while the
+/// zone lives only once all its pages are free and isolated ([`PoolZone::remove_offline`]).
 #[pin_data]
 pub(crate) struct PoolZone {
     #[pin]
     inner: SpinLock<ZoneInner>,
     chunks: ChunkTable,
-    links: PageLinks,
     /// Links of the pageblock lists `ZoneInner::free_blocks`, one entry per chunk slot.
-    block_links: PageLinks<BlockId>,
+    block_links: BlockLinks,
     /// Pageblock migratetypes, written under the lock, read locklessly on the free path
     /// (`get_pfnblock_migratetype()`).
     block_mt: KVec<AtomicU8>,
@@ -125,7 +131,7 @@ impl PoolZone {
             inner <- new_spinlock!(
                 ZoneInner {
                     block_free: empty_lists(max_chunks)?,
-                    free_blocks: [PageList::EMPTY; 2],
+                    free_blocks: [BlockList::EMPTY; 2],
                     counters: ZoneCounters::default(),
                     epoch: 0,
                     grows_in_flight: [0; 2],
@@ -133,8 +139,7 @@ impl PoolZone {
                 "pcpool_zone"
             ),
             chunks: ChunkTable::new(max_chunks, pageblock_order())?,
-            links: PageLinks::new(max_chunks << pageblock_order())?,
-            block_links: PageLinks::new(max_chunks)?,
+            block_links: BlockLinks::new(max_chunks)?,
             block_mt: {
                 let mut v = KVec::with_capacity(max_chunks, GFP_KERNEL)?;
                 for _ in 0..max_chunks {
@@ -164,10 +169,9 @@ impl PoolZone {
         self.chunks.capacity()
     }
 
-    /// The link table, for lists of this zone's pages.
-    #[inline]
-    pub(crate) fn links(&self) -> &PageLinks {
-        &self.links
+    /// Pages the zone can number: the size of a [`crate::verify::Visited`].
+    pub(crate) fn max_pages(&self) -> usize {
+        self.max_chunks() << self.chunks.order()
     }
 
     #[inline]
@@ -186,7 +190,7 @@ impl PoolZone {
     }
 
     /// Links of the pageblock lists [`ZoneInner::free_blocks`].
-    pub(crate) fn block_links(&self) -> &PageLinks<BlockId> {
+    pub(crate) fn block_links(&self) -> &BlockLinks {
         &self.block_links
     }
 
@@ -265,10 +269,18 @@ impl PoolZone {
             let slot = self.chunks.insert(chunk)?;
             self.block_mt[slot.index()].store(MigrateType::Movable as u8, Relaxed);
             let block = &mut inner.block_free[slot.index()];
+            let word = PageWord::new(slot, PageState::Free, 0);
             // Highest first, so that allocation hands the lowest pfn out first.
-            for id in self.pages_of(slot).rev() {
-                self.links.set_state(id, PageState::Free);
-                block.push_head(&self.links, id);
+            for page in self
+                .chunks
+                .get(slot, irqs)
+                .into_iter()
+                .flat_map(|c| c.iter())
+                .rev()
+            {
+                page.word().store(word.raw(), Relaxed);
+                // SAFETY: a page of the chunk just put in `chunks`, on no list yet.
+                unsafe { block.push_head(page) };
             }
             inner.free_blocks[MigrateType::Movable as usize].push_head(&self.block_links, slot);
             inner.counters.nr_free += n;
@@ -307,9 +319,13 @@ impl PoolZone {
     /// Moves up to `count` free movable pages onto `list` as pcp pages, in one pass under the
     /// lock (`rmqueue_bulk()`). Returns how many it moved. Out of line: the fast path only
     /// calls it when the pageset is empty.
+    ///
+    /// # Safety
+    ///
+    /// `list` is a pageset of this zone's pool: it holds only pages of this zone's chunks.
     #[cold]
     #[inline(never)]
-    pub(crate) fn rmqueue_bulk(
+    pub(crate) unsafe fn rmqueue_bulk(
         &self,
         irqs: IrqDisabled<'_>,
         count: u32,
@@ -329,12 +345,17 @@ impl PoolZone {
                 break;
             };
             let block = &mut block_free[slot.index()];
+            let word = PageWord::new(slot, PageState::Pcp, 0);
             while moved < count {
-                let Some(id) = block.pop_head(&self.links) else {
+                // SAFETY: a free list of this zone, under its lock (type invariant); the page is
+                // used in this IRQs-off section.
+                let Some(page) = (unsafe { block.pop_head(irqs) }) else {
                     break;
                 };
-                self.links.set_state(id, PageState::Pcp);
-                list.push_head(&self.links, id);
+                page.word().store(word.raw(), Relaxed);
+                // SAFETY: a page of this zone's chunks, just taken off its free list, onto a
+                // list of this zone (the caller's contract).
+                unsafe { list.push_head(page) };
                 moved += 1;
             }
             if block.is_empty() {
@@ -348,9 +369,13 @@ impl PoolZone {
 
     /// Gives `count` pages from the cold end of `list` back to the free lists, in one pass
     /// under the lock (`free_pcppages_bulk()`). Out of line, as the refill.
+    ///
+    /// # Safety
+    ///
+    /// As for [`PoolZone::rmqueue_bulk`].
     #[cold]
     #[inline(never)]
-    pub(crate) fn free_pcppages_bulk(
+    pub(crate) unsafe fn free_pcppages_bulk(
         &self,
         irqs: IrqDisabled<'_>,
         list: &mut PageList,
@@ -358,32 +383,48 @@ impl PoolZone {
     ) {
         let mut zone = self.lock(irqs);
         for _ in 0..count {
-            let Some(id) = list.pop_tail(&self.links) else {
+            // SAFETY: a list of this zone (the caller's contract), used in this section.
+            let Some(page) = (unsafe { list.pop_tail(irqs) }) else {
                 break;
             };
-            self.free_one_locked(&mut zone, id);
+            // SAFETY: a page of this zone's chunks, just taken off a list.
+            unsafe { self.free_one_locked(&mut zone, page) };
         }
         zone.counters.flushes += 1;
     }
 
     /// Frees one page straight to its pageblock's free list (`free_one_page()`).
+    ///
+    /// # Safety
+    ///
+    /// `page` is a page of this zone's chunks that the caller owns, on no list.
     #[cold]
     #[inline(never)]
-    pub(crate) fn free_one(&self, irqs: IrqDisabled<'_>, id: PageId) {
+    pub(crate) unsafe fn free_one(&self, irqs: IrqDisabled<'_>, page: PageRef<'_>) {
         let mut zone = self.lock(irqs);
-        self.free_one_locked(&mut zone, id);
+        // SAFETY: the caller's contract.
+        unsafe { self.free_one_locked(&mut zone, page) };
     }
 
-    fn free_one_locked(&self, inner: &mut ZoneInner, id: PageId) {
-        let slot = self.split(id).0;
+    /// # Safety
+    ///
+    /// As for [`PoolZone::free_one`].
+    unsafe fn free_one_locked(&self, inner: &mut ZoneInner, page: PageRef<'_>) {
+        let word = PageWord::from_raw(page.word().load(Relaxed));
+        // The word of a page of this zone's chunks names its slot.
+        let Some(slot) = word.slot() else {
+            return;
+        };
         // Under the lock the migratetype is stable: isolation changes it under the lock.
         let mt = MigrateType::from_u8(self.block_mt[slot.index()].load(Relaxed));
-        self.links.set_state(id, PageState::Free);
+        page.word()
+            .store(word.with(PageState::Free, 0).raw(), Relaxed);
         let block = &mut inner.block_free[slot.index()];
         if block.is_empty() {
             inner.free_blocks[mt as usize].push_head(&self.block_links, slot);
         }
-        block.push_head(&self.links, id);
+        // SAFETY: the caller's contract; onto its own pageblock's free list.
+        unsafe { block.push_head(page) };
         match mt {
             MigrateType::Movable => inner.counters.nr_free += 1,
             MigrateType::Isolate => inner.counters.nr_isolated_free += 1,
@@ -454,13 +495,19 @@ impl PoolZone {
     pub(crate) fn busy_in(&self, slots: &[BlockId]) -> (usize, Option<usize>) {
         let (mut n, mut first) = (0, None);
         for &slot in slots {
-            for id in self.pages_of(slot) {
-                if self.links.state(id) != PageState::Free {
-                    n += 1;
-                    first = first
-                        .or_else(|| crate::compat::irq::with_irqs_off(|irqs| self.pfn(irqs, id)));
+            crate::compat::irq::with_irqs_off(|irqs| {
+                for page in self
+                    .chunks
+                    .get(slot, irqs)
+                    .into_iter()
+                    .flat_map(|c| c.iter())
+                {
+                    if PageWord::from_raw(page.word().load(Relaxed)).state() != PageState::Free {
+                        n += 1;
+                        first = first.or(Some(page.pfn()));
+                    }
                 }
-            }
+            });
         }
         (n, first)
     }
@@ -534,10 +581,8 @@ impl PoolZone {
                     return 0;
                 }
                 inner.free_blocks[mt as usize].remove(&self.block_links, slot);
+                // Their `lru` and `private` are left as they are: the pages are the core's.
                 inner.block_free[slot.index()] = PageList::EMPTY;
-                for id in self.pages_of(slot) {
-                    self.links.set_state(id, PageState::Unused);
-                }
                 self.block_mt[slot.index()].store(MigrateType::Movable as u8, Relaxed);
                 self.handed_over[slot.index()].store(false, Relaxed);
                 let c = &mut inner.counters;
@@ -590,9 +635,13 @@ impl PoolZone {
     ) -> usize {
         let mut count = 0;
         for slot in self.slots_in(irqs, start, end) {
-            count += (self.pages_of(slot))
-                .filter(|&id| self.links.state(id) == state)
-                .count();
+            count += (self
+                .chunks
+                .get(slot, irqs)
+                .into_iter()
+                .flat_map(|c| c.iter()))
+            .filter(|page| PageWord::from_raw(page.word().load(Relaxed)).state() == state)
+            .count();
         }
         count
     }
@@ -602,12 +651,33 @@ impl PoolZone {
         self.page(irqs, id).map(|p| p.pfn())
     }
 
-    /// The migratetype of page `id`'s pageblock, read without the lock. Read it with IRQs off
-    /// on the free path, so that an isolation's IPI drain cannot fall between the read and the
-    /// use.
-    #[inline]
-    pub(crate) fn migratetype(&self, _irqs: IrqDisabled<'_>, id: PageId) -> MigrateType {
-        MigrateType::from_u8(self.block_mt[self.split(id).0.index()].load(Relaxed))
+    /// The migratetype of pageblock `slot`, read without the lock. Read it with IRQs off on the
+    /// free path, so that an isolation's IPI drain cannot fall between the read and the use.
+    #[inline(always)]
+    pub(crate) fn migratetype(&self, _irqs: IrqDisabled<'_>, slot: BlockId) -> MigrateType {
+        MigrateType::from_u8(self.block_mt[slot.index()].load(Relaxed))
+    }
+
+    /// The word of page `id` (state and holder), while IRQs stay off.
+    pub(crate) fn word(&self, irqs: IrqDisabled<'_>, id: PageId) -> Option<PageWord> {
+        Some(PageWord::from_raw(
+            self.page(irqs, id)?.word().load(Relaxed),
+        ))
+    }
+
+    /// Records `owner` as the holder of page `id`, which the caller has allocated.
+    pub(crate) fn set_owner(&self, irqs: IrqDisabled<'_>, id: PageId, owner: u16) {
+        if let Some(page) = self.page(irqs, id) {
+            let word = PageWord::from_raw(page.word().load(Relaxed));
+            page.word()
+                .store(word.with(word.state(), owner).raw(), Relaxed);
+        }
+    }
+
+    /// The id of `page`, a page of this zone's chunks.
+    pub(crate) fn id_of_page(&self, irqs: IrqDisabled<'_>, page: PageRef<'_>) -> Option<PageId> {
+        let (slot, offset) = self.chunks.position(page, irqs)?;
+        Some(PageId::new(slot, self.chunks.order(), offset))
     }
 
     /// The page `id`, while IRQs stay off.
@@ -617,11 +687,14 @@ impl PoolZone {
         Some(self.chunks.get(slot, irqs)?.nth(offset))
     }
 
-    /// The id of a page a client passed in, if it is a page of this zone.
-    #[inline]
-    pub(crate) fn id_of(&self, irqs: IrqDisabled<'_>, page: RawPage) -> Option<PageId> {
-        let (slot, offset) = self.chunks.find(page, irqs)?;
-        Some(PageId::new(slot, self.chunks.order(), offset))
+    /// A page a client passed in, and its word, if it is a page of this zone's chunks.
+    #[inline(always)]
+    pub(crate) fn find<'a>(
+        &'a self,
+        irqs: IrqDisabled<'a>,
+        page: RawPage,
+    ) -> Option<(PageRef<'a>, PageWord)> {
+        self.chunks.find(page, irqs)
     }
 
     /// A snapshot of the counters.

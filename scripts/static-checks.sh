@@ -41,6 +41,9 @@ fi
 unsafe_allowed=(
 	"rust/compat/*.rs"       # generic kernel abstractions, in upstream's shapes
 	rust/chunk.rs            # struct pages: chunks from the buddy allocator, PageOffline, refcounts
+	rust/page_list.rs        # page->lru lists and the page word in page->private
+	rust/zone.rs             # the free lists: pages of its own chunks, pushed and popped
+	rust/pool.rs             # the pagesets: pages of its zone, pushed and popped
 	rust/client.rs           # the exported C API: handles and pages that come from C
 	rust/params.rs           # the statics that C's module_param() writes at load
 	rust/percpu_lock.rs      # per-CPU data with a spinlock that can be switched on

@@ -34,7 +34,7 @@ impl CpuHotplugHandler for Arc<Pool> {
         with_irqs_off(|irqs| {
             let mut pcp = self.pcp.not_running(cpu, irqs);
             let n = pcp.count();
-            self.zone.free_pcppages_bulk(irqs, &mut pcp.list, n);
+            self.flush(irqs, &mut pcp, n);
         });
     }
 }

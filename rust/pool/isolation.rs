@@ -115,7 +115,7 @@ impl Pool {
         self.on_each_pcp(drain, &|irqs, pcp| {
             pcp.set_high_batch(0, 1);
             let n = pcp.count();
-            self.zone.free_pcppages_bulk(irqs, &mut pcp.list, n);
+            self.flush(irqs, pcp, n);
             if weak {
                 // Test-only weakened variant: drained, but `high` is back, so pages freed
                 // after the drain stay on the pagesets.
@@ -183,14 +183,9 @@ impl Pool {
     ) -> (usize, usize) {
         use core::sync::atomic::AtomicUsize;
         let on_pcp = AtomicUsize::new(0);
-        let links = self.zone.links();
         on_each_cpu(&|irqs| {
-            let n = (self.pcp.local(irqs).list.iter(links))
-                .filter(|&id| {
-                    self.zone
-                        .pfn(irqs, id)
-                        .is_some_and(|p| (start..end).contains(&p))
-                })
+            let n = (self.pcp.local(irqs).list.iter(irqs))
+                .filter(|page| (start..end).contains(&page.pfn()))
                 .count();
             on_pcp.fetch_add(n, Relaxed);
         });
@@ -198,7 +193,7 @@ impl Pool {
         let mut r = crate::verify::Report::default();
         crate::compat::irq::with_irqs_off(|irqs| {
             let zone = self.zone.lock(irqs);
-            crate::verify::free_lists(&self.zone, &zone, visited, &mut r);
+            crate::verify::free_lists(&self.zone, irqs, &zone, visited, &mut r);
             crate::verify::chunks(&self.zone, irqs, &zone, &mut r);
         });
         (on_pcp.load(Relaxed), r.errors)

@@ -126,7 +126,6 @@ impl Pool {
     /// (only those serve allocations), growing the pool if need be; the old page, which the
     /// client no longer uses, goes to the isolate list. Returns the pages moved. Sleeps.
     fn evacuate(&self, slots: &[BlockId], deadline: u64) -> usize {
-        let links = self.zone.links();
         let movable = AllocFlags {
             zero: false,
             may_grow: true,
@@ -135,8 +134,11 @@ impl Pool {
         let (mut moved, mut last) = (0, (0, false));
         for &slot in slots {
             for id in self.zone.pages_of(slot) {
-                let owner = links.owner(id);
-                if links.state(id) != PageState::Allocated || owner == 0 {
+                let Some(word) = with_irqs_off(|irqs| self.zone.word(irqs, id)) else {
+                    continue;
+                };
+                let owner = word.owner();
+                if word.state() != PageState::Allocated || owner == 0 {
                     continue;
                 }
                 if last.0 != owner {
@@ -151,7 +153,7 @@ impl Pool {
                 let Ok(new_id) = self.alloc(movable) else {
                     return moved;
                 };
-                links.set_owner(new_id, owner);
+                with_irqs_off(|irqs| self.zone.set_owner(irqs, new_id, owner));
                 let moved_one = match (raw(id), raw(new_id)) {
                     (Some(old), Some(new)) => client::migrate(owner, old, new).is_ok(),
                     _ => false,
