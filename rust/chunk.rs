@@ -420,6 +420,9 @@ impl PageRef<'_> {
 /// that slot in `page->private`; pages of other chunks never do while they are in this table.
 pub(crate) struct ChunkTable {
     slots: KVVec<AtomicPtr<bindings::page>>,
+    /// Each slot's chunk's first pfn, written before the chunk is published: a range scan
+    /// reads it without calling into C.
+    start_pfns: KVVec<AtomicUsize>,
     order: u32,
 }
 
@@ -427,11 +430,17 @@ impl ChunkTable {
     /// A table with room for `nr_slots` chunks of `2^order` pages.
     pub(crate) fn new(nr_slots: usize, order: u32) -> Result<Self> {
         let mut slots = KVVec::with_capacity(nr_slots, GFP_KERNEL)?;
+        let mut start_pfns = KVVec::with_capacity(nr_slots, GFP_KERNEL)?;
         for _ in 0..nr_slots {
             slots.push(AtomicPtr::new(core::ptr::null_mut()), GFP_KERNEL)?;
+            start_pfns.push(AtomicUsize::new(0), GFP_KERNEL)?;
         }
         // INVARIANT: every slot starts empty.
-        Ok(Self { slots, order })
+        Ok(Self {
+            slots,
+            start_pfns,
+            order,
+        })
     }
 
     /// Number of slots.
@@ -461,6 +470,7 @@ impl ChunkTable {
         for page in chunk.pages().iter() {
             page.word().store(word.raw(), Relaxed);
         }
+        self.start_pfns[slot].store(chunk.pages().start_pfn(), Relaxed);
         let first = chunk.into_raw();
         // INVARIANT: the pages carry `slot + 1` before the chunk is visible (release).
         match self.slots[slot].compare_exchange(
@@ -474,6 +484,26 @@ impl ChunkTable {
             // SAFETY: `first` came from `into_raw` just above and was not published.
             Err(_) => self.insert(unsafe { Chunk::from_raw(first, self.order) }),
         }
+    }
+
+    /// The slots whose chunk has a page in the pfn range `[start, end)`, in slot order, while
+    /// IRQs stay off.
+    pub(crate) fn slots_in<'a>(
+        &'a self,
+        _irqs: IrqDisabled<'a>,
+        start: Pfn,
+        end: Pfn,
+    ) -> impl Iterator<Item = BlockId> + 'a {
+        let nr = 1usize << self.order;
+        (0..self.slots.len())
+            .filter(move |&s| {
+                // Acquire: the chunk's first pfn was stored before it was published.
+                !self.slots[s].load(Ordering::Acquire).is_null() && {
+                    let first = self.start_pfns[s].load(Relaxed);
+                    first < end && start < first + nr
+                }
+            })
+            .map(|s| BlockId::at(s as u32))
     }
 
     /// The chunk in `slot`, for as long as IRQs stay off (an RCU read-side section).

@@ -723,11 +723,7 @@ impl PoolZone {
         start: usize,
         end: usize,
     ) -> impl Iterator<Item = BlockId> + 'a {
-        BlockId::all(self.max_chunks()).filter(move |&s| {
-            self.chunks
-                .get(s, irqs)
-                .is_some_and(|c| c.start_pfn() < end && start < c.start_pfn() + c.nr_pages())
-        })
+        self.chunks.slots_in(irqs, start, end)
     }
 
     /// The slots that hold a chunk.
