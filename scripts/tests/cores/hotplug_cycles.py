@@ -11,7 +11,10 @@ cycle must occur:
     online again. Under the stress this is rare (the stress threads hold
     pages all over the pool), so one cycle in four runs with the stress
     sample unloaded, its pages back on the CPUs' pcp lists.
-While a kind is missing, the next cycle picks a block that can give it;
+While a kind is missing, the next cycle picks a block that can give it
+(for a refusal, a block with the stress's pages; they sit where the
+pagesets last refilled from, so if that is outside the offlinable blocks,
+isolating and releasing one of those through debugfs brings them in);
 otherwise the block is random. The books are checked after every cycle
 (chunks = grows - offlined - shrinks, from one snapshot of the zone), and
 in full every 5, and so are the kernel's own figures (MemTotal, each zone's
@@ -36,9 +39,9 @@ import os
 import random
 import time
 
-from pcpool_guest import (BLOCKS, DEBUGFS, MODULE, TOP, Ktap, allocated, block_state, blocks_in, cat, consistent,
-                          insmod, kernel_accounting_ok, kernel_view, memfree, one_line, rmmod, set_block_state,
-                          unload_memfree_restored, verify_line, zone)
+from pcpool_guest import (BLOCKS, DEBUGFS, MODULE, TOP, Ktap, allocated, block_pages, block_state, blocks_in, cat,
+                          consistent, insmod, kernel_accounting_ok, kernel_view, memfree, one_line, read, rmmod,
+                          set_block_state, unload_memfree_restored, verify_line, write, zone)
 
 CYCLES = int(os.environ.get("PCPOOL_HOTPLUG_CYCLES") or 24)
 SHARE = int(os.environ.get("PCPOOL_HOTPLUG_SECONDS") or 240)
@@ -55,6 +58,25 @@ def books_exact():
 def blocks_with_pool(yes):
     """The blocks of BLOCKS that hold pool chunks (yes) or none."""
     return [b for b in BLOCKS if (blocks_in(b) > 0) == yes]
+
+
+def blocks_held():
+    """The blocks of BLOCKS with a pool pageblock that is not wholly free:
+    where the stress's pages are."""
+    per = block_pages()
+    busy = {int(pfn, 16) // per for pfn, _, free in
+            (l.split() for l in read("pageblocks").splitlines()[1:]) if int(free) < 512}
+    return [b for b in BLOCKS if b in busy]
+
+
+def steer_stress(b):
+    """Brings the stress's pages into block b: isolating and releasing its
+    pool pageblocks puts them at the head of the movable list, where the
+    pagesets refill from next."""
+    per = block_pages()
+    write(f"{DEBUGFS}/isolate", f"{b * per} {(b + 1) * per}")
+    write(f"{DEBUGFS}/isolate", "off")
+    time.sleep(1)
 
 
 def stress_on():
@@ -98,7 +120,11 @@ def main():
         if quiet and with_pool == 0:
             b = random.choice(blocks_with_pool(True) or [None])
         elif not quiet and refused == 0:
-            b = random.choice(blocks_with_pool(True) or [None])
+            # The stress's pages sit in the pageblocks its pagesets last
+            # refilled from, which may lie outside BLOCKS: steer them in.
+            if not blocks_held() and blocks_with_pool(True):
+                steer_stress(random.choice(blocks_with_pool(True)))
+            b = random.choice(blocks_held() or blocks_with_pool(True) or [None])
         elif without_pool == 0:
             b = random.choice(blocks_with_pool(False) or [None])
         if b is None:
