@@ -20,9 +20,8 @@ use crate::compat::{
     kunit::{kunit_expect, kunit_expect_eq, kunit_suite},
     smp::on_each_cpu,
 };
-use crate::config::DrainStrategy;
 use crate::page_list::PageId;
-use crate::pool::{AllocFlags, InKernel, Pool};
+use crate::pool::{AllocFlags, Drain, InKernel, Ipi, Pageblock, Pool, Remote, Workqueue};
 use kernel::{c_str, prelude::*, sync::Arc};
 
 const RUNS: usize = 15;
@@ -55,12 +54,12 @@ impl core::fmt::Display for Ratio {
     }
 }
 
-fn pool(blocks: usize, drain: DrainStrategy) -> Option<Arc<Pool>> {
-    filled_pool(blocks << pageblock_order(), 256, 32, drain)
+fn pool<D: Drain>(blocks: usize) -> Option<Arc<Pool<D>>> {
+    filled_pool(blocks << pageblock_order(), 256, 32)
 }
 
 /// Puts pages on every CPU's pageset, as a pool in use has.
-fn warm_pagesets(pool: &Pool) {
+fn warm_pagesets<D: Drain>(pool: &Pool<D>) {
     on_each_cpu(&|_| {
         let mut ids = [PageId::default(); 64];
         let got = pool.alloc_bulk(NOGROW, &mut ids);
@@ -69,95 +68,83 @@ fn warm_pagesets(pool: &Pool) {
 }
 
 /// P2: isolate + unisolate time and drains, one drain against one per pageblock, for isolations
-/// of each size in `sizes` pageblocks (the lowest of the pool's `blocks`), `runs` times each.
-fn p2(pool: &Arc<Pool>, sizes: &[usize], runs: usize) {
-    let pfns = block_pfns(pool);
-    let per_block = 1usize << pageblock_order();
-    for &n in sizes {
-        let Some(&last) = pfns.get(n - 1) else {
-            kunit_expect!(false, "{} pageblocks in the pool, {} wanted", pfns.len(), n);
-            return;
-        };
-        // The n lowest blocks; the pool's other blocks lie above them.
-        let (start, end) = (pfns[0], last + per_block);
-        let mut medians = [0u64; 2];
-        for (i, drain) in [DrainStrategy::Ipi, DrainStrategy::Pageblock]
-            .into_iter()
-            .enumerate()
-        {
-            kunit_expect!(pool.set_drain(drain).is_ok());
-            let mut t = [0u64; RUNS];
-            let t = &mut t[..runs.min(RUNS)];
-            let drains = pool.drains();
-            for slot in t.iter_mut() {
-                warm_pagesets(pool);
-                let t0 = tsc();
-                match pool.isolate_range(start, end) {
-                    Ok(iso) => kunit_expect_eq!(iso.blocks(), n),
-                    Err(e) => kunit_expect!(false, "isolate_range: {:?}", e),
-                }
-                *slot = tsc() - t0;
-            }
-            let per_isolation = (pool.drains() - drains) / t.len() as u64;
-            let expect = if drain == DrainStrategy::Pageblock {
-                n
-            } else {
-                1
-            };
-            kunit_expect_eq!(per_isolation, expect as u64);
-            medians[i] = median(t);
-            pr_info!(
-                "csv p2_drains_{}_{},{},drains\n",
-                n,
-                drain.name(),
-                per_isolation
-            );
-            pr_info!("csv p2_time_{}_{},{},ticks\n", n, drain.name(), medians[i]);
-            if n == 64 && drain == DrainStrategy::Ipi {
-                pr_info!("csv p2_drains_64,{},drains\n", per_isolation);
-            }
-        }
+/// of each size in `sizes` pageblocks (at most 3 sizes; the lowest of the pool's), `runs` times
+/// each, on a pool of `blocks` pageblocks of `zone` made for each strategy in turn.
+fn p2(zone: ZoneKind, blocks: usize, sizes: &[usize], runs: usize) {
+    let one_drain = p2_with::<Ipi>(zone, blocks, sizes, runs);
+    let per_pageblock = p2_with::<Pageblock>(zone, blocks, sizes, runs);
+    for (i, &n) in sizes.iter().enumerate() {
         pr_info!(
             "csv p2_speedup_{},{},ratio\n",
             n,
-            Ratio(medians[1], medians[0])
+            Ratio(per_pageblock[i], one_drain[i])
         );
+    }
+}
+
+/// P2's runs with strategy `D`: the median time for each size.
+fn p2_with<D: Drain>(zone: ZoneKind, blocks: usize, sizes: &[usize], runs: usize) -> [u64; 3] {
+    let mut medians = [0u64; 3];
+    let Some(pool) = filled_pool_in::<D>(zone, blocks << pageblock_order(), 256, 32) else {
+        kunit_expect!(false, "no pool of {} pageblocks in {:?}", blocks, zone);
+        return medians;
+    };
+    let pfns = block_pfns(&pool);
+    let per_block = 1usize << pageblock_order();
+    let name = D::STRATEGY.name();
+    for (i, &n) in sizes.iter().enumerate().take(medians.len()) {
+        let Some(&last) = pfns.get(n - 1) else {
+            kunit_expect!(false, "{} pageblocks in the pool, {} wanted", pfns.len(), n);
+            return medians;
+        };
+        // The n lowest blocks; the pool's other blocks lie above them.
+        let (start, end) = (pfns[0], last + per_block);
+        let mut t = [0u64; RUNS];
+        let t = &mut t[..runs.min(RUNS)];
+        let drains = pool.drains();
+        for slot in t.iter_mut() {
+            warm_pagesets(&pool);
+            let t0 = tsc();
+            match pool.isolate_range(start, end) {
+                Ok(iso) => kunit_expect_eq!(iso.blocks(), n),
+                Err(e) => kunit_expect!(false, "isolate_range: {:?}", e),
+            }
+            *slot = tsc() - t0;
+        }
+        let per_isolation = (pool.drains() - drains) / t.len() as u64;
+        let expect = if D::PER_PAGEBLOCK { n } else { 1 };
+        kunit_expect_eq!(per_isolation, expect as u64);
+        medians[i] = median(t);
+        pr_info!("csv p2_drains_{}_{},{},drains\n", n, name, per_isolation);
+        pr_info!("csv p2_time_{}_{},{},ticks\n", n, name, medians[i]);
+        if n == 64 && !D::PER_PAGEBLOCK {
+            pr_info!("csv p2_drains_64,{},drains\n", per_isolation);
+        }
     }
     let r = pool.verify();
     kunit_expect!(r.is_ok_and(|r| r.is_consistent() && r.allocated == 0));
+    medians
 }
 
 /// P2 for 1, 8 and 64 pageblocks of ZONE_MOVABLE.
 fn p2_isolation_one_drain_vs_per_pageblock() {
-    let Some(pool) = pool(64, DrainStrategy::Ipi) else {
-        kunit_expect!(false, "no pool of 64 pageblocks");
-        return;
-    };
-    p2(&pool, &[1, 8, 64], RUNS);
+    p2(ZoneKind::Movable, 64, &[1, 8, 64], RUNS);
 }
 
 /// P2 at the scale of a hot-remove: 512 pageblocks (1 GiB on x86_64) of ZONE_NORMAL, which the
-/// benchmark VM has room for (`scripts/bench.sh` gives it the memory).
+/// benchmark VM has room for (`scripts/bench.sh` gives it the memory), one pool at a time.
 fn p2_isolation_at_scale_512() {
-    let pages = 512usize << pageblock_order();
-    let Some(pool) = filled_pool_in(ZoneKind::Normal, pages, 256, 32, DrainStrategy::Ipi) else {
-        kunit_expect!(false, "no pool of 512 pageblocks in ZONE_NORMAL");
-        return;
-    };
-    p2(&pool, &[512], 5);
+    p2(ZoneKind::Normal, 512, &[512], 5);
 }
 
 /// P3: one drain round's latency for each mechanism, vCPUs idle and busy.
 fn p3_drain_latency_ipi_remote_workqueue() {
-    let Some(pool) = pool(4, DrainStrategy::Ipi) else {
-        kunit_expect!(false, "no pool");
+    let (Some(ipi), Some(remote), Some(wq)) =
+        (pool::<Ipi>(4), pool::<Remote>(4), pool::<Workqueue>(4))
+    else {
+        kunit_expect!(false, "no pools");
         return;
     };
-    let drains = [
-        DrainStrategy::Ipi,
-        DrainStrategy::Remote,
-        DrainStrategy::Workqueue,
-    ];
     let mut busy_medians = [0u64; 3];
     for busy in [false, true] {
         let mut spinners = KVec::new();
@@ -171,20 +158,13 @@ fn p3_drain_latency_ipi_remote_workqueue() {
             }
         }
         let load = if busy { "busy" } else { "idle" };
-        for (i, drain) in drains.into_iter().enumerate() {
-            kunit_expect!(pool.set_drain(drain).is_ok());
-            let mut t = [0u64; RUNS];
-            for slot in t.iter_mut() {
-                warm_pagesets(&pool);
-                let t0 = tsc();
-                pool.drain_all();
-                *slot = tsc() - t0;
-            }
-            let m = median(&mut t);
-            if busy {
-                busy_medians[i] = m;
-            }
+        let medians = [p3_round(&ipi), p3_round(&remote), p3_round(&wq)];
+        let names = [Ipi::STRATEGY, Remote::STRATEGY, Workqueue::STRATEGY];
+        for (m, drain) in medians.into_iter().zip(names) {
             pr_info!("csv p3_{}_{},{},ticks\n", drain.name(), load, m);
+        }
+        if busy {
+            busy_medians = medians;
         }
         drop(spinners);
     }
@@ -197,15 +177,28 @@ fn p3_drain_latency_ipi_remote_workqueue() {
         "csv p3_ipi_vs_remote_busy,{},ratio\n",
         Ratio(busy_medians[1], busy_medians[0])
     );
-    let r = pool.verify();
-    kunit_expect!(r.is_ok_and(|r| r.is_consistent() && r.allocated == 0));
+    for r in [ipi.verify(), remote.verify(), wq.verify()] {
+        kunit_expect!(r.is_ok_and(|r| r.is_consistent() && r.allocated == 0));
+    }
+}
+
+/// The median time of one drain round of a pool whose pagesets are warm.
+fn p3_round<D: Drain>(pool: &Pool<D>) -> u64 {
+    let mut t = [0u64; RUNS];
+    for slot in t.iter_mut() {
+        warm_pagesets(pool);
+        let t0 = tsc();
+        pool.drain_all();
+        *slot = tsc() - t0;
+    }
+    median(&mut t)
 }
 
 /// P5: the longest IRQs-off section of one bulk allocation of a whole pool (64 pageblocks of
 /// zeroed pages, the C API's path): one pcp batch's worth of work (a refill and `batch` pages
 /// zeroed), however long the caller's array. The case checks the sections' count, not a time.
 fn p5_bulk_alloc_irqsoff_bounded() {
-    let Some(pool) = pool(64, DrainStrategy::Ipi) else {
+    let Some(pool) = pool::<Ipi>(64) else {
         kunit_expect!(false, "no pool of 64 pageblocks");
         return;
     };

@@ -6,47 +6,41 @@
 
 use crate::chunk::ZoneKind;
 use crate::compat::kthread::random_u32;
-use crate::config::{DrainStrategy, PoolConfig};
+use crate::config::PoolConfig;
 use crate::page_list::{Entry, PageId};
-use crate::pool::Pool;
+use crate::pool::{Drain, Pool};
 use core::sync::atomic::{AtomicU32, Ordering::Relaxed};
 use kernel::{prelude::*, sync::Arc};
 
-/// A pool holding `pages` pages (its maximum), with the given marks and drain strategy.
-pub(crate) fn filled_pool(
-    pages: usize,
-    high: u32,
-    batch: u32,
-    drain: DrainStrategy,
-) -> Option<Arc<Pool>> {
-    filled_pool_in(PoolConfig::default().zone, pages, high, batch, drain)
+/// A pool holding `pages` pages (its maximum), with the given marks, draining by `D`.
+pub(crate) fn filled_pool<D: Drain>(pages: usize, high: u32, batch: u32) -> Option<Arc<Pool<D>>> {
+    filled_pool_in(PoolConfig::default().zone, pages, high, batch)
 }
 
 /// [`filled_pool`] in the kernel's zone `zone`.
-pub(crate) fn filled_pool_in(
+pub(crate) fn filled_pool_in<D: Drain>(
     zone: ZoneKind,
     pages: usize,
     high: u32,
     batch: u32,
-    drain: DrainStrategy,
-) -> Option<Arc<Pool>> {
+) -> Option<Arc<Pool<D>>> {
     let config = PoolConfig {
         initial_pages: pages,
         max_pages: pages,
         high,
         batch,
-        drain,
+        drain: D::STRATEGY,
         zone,
         ..PoolConfig::default()
     };
-    let pool = Arc::pin_init(Pool::new(config), GFP_KERNEL).ok()?;
+    let pool = Arc::pin_init(Pool::<D>::new(config), GFP_KERNEL).ok()?;
     pool.fill(pages).ok()?;
     Some(pool)
 }
 
 /// The pool's pageblock pfns, lowest first (sorted by insertion: `sort_unstable` trips objtool
 /// on 6.12).
-pub(crate) fn block_pfns(pool: &Pool) -> KVec<usize> {
+pub(crate) fn block_pfns<D: Drain>(pool: &Pool<D>) -> KVec<usize> {
     // Room for every pageblock first: the walk runs under the zone lock with IRQs off, where
     // an allocation may not sleep (the debug kernel caught a GFP_KERNEL one here).
     let Ok(mut pfns) = KVec::with_capacity(pool.zone().max_chunks(), GFP_KERNEL) else {
@@ -78,7 +72,7 @@ impl Exchange {
 
     /// Frees each of `ids` here, or swaps it into a random slot and frees the page that was
     /// there instead. Returns how many frees the pool refused.
-    pub(crate) fn free_or_pass(&self, pool: &Pool, ids: &[PageId]) -> usize {
+    pub(crate) fn free_or_pass<D: Drain>(&self, pool: &Pool<D>, ids: &[PageId]) -> usize {
         let mut refused = 0;
         for &id in ids {
             let slot = &self.0[random_u32() as usize % self.0.len()];
@@ -95,7 +89,7 @@ impl Exchange {
     }
 
     /// Frees every page left in the slots. Returns how many frees the pool refused.
-    pub(crate) fn drain(&self, pool: &Pool) -> usize {
+    pub(crate) fn drain<D: Drain>(&self, pool: &Pool<D>) -> usize {
         self.0
             .iter()
             .map(|s| s.swap(EMPTY, Relaxed))

@@ -9,9 +9,8 @@ use crate::compat::{
     kunit::{kunit_expect, kunit_expect_eq, kunit_suite},
     smp::on_each_cpu,
 };
-use crate::config::DrainStrategy;
 use crate::page_list::PageId;
-use crate::pool::{AllocFlags, Pool};
+use crate::pool::{AllocFlags, Drain, Ipi, Pageblock, Pool, Remote, Workqueue};
 use crate::verify::Visited;
 use core::sync::atomic::{AtomicU32, Ordering::Relaxed};
 use kernel::{prelude::*, sync::Arc};
@@ -23,16 +22,16 @@ const NOGROW: AllocFlags = AllocFlags {
 };
 
 /// A pool of `BLOCKS` pageblocks, and the pfn range that covers them all.
-fn pool(drain: DrainStrategy) -> Option<(Arc<Pool>, usize, usize)> {
+fn pool<D: Drain>() -> Option<(Arc<Pool<D>>, usize, usize)> {
     let per_block = 1usize << crate::chunk::pageblock_order();
-    let pool = filled_pool(BLOCKS * per_block, 64, 8, drain)?;
+    let pool = filled_pool::<D>(BLOCKS * per_block, 64, 8)?;
     let pfns = block_pfns(&pool);
     let (start, end) = (*pfns.first()?, *pfns.last()? + per_block);
     Some((pool, start, end))
 }
 
 /// Every online CPU's (count, high, batch) agrees with `f`; returns how many do not.
-fn pcp_mismatches(pool: &Pool, f: impl Fn(u32, u32, u32) -> bool + Sync) -> u32 {
+fn pcp_mismatches<D: Drain>(pool: &Pool<D>, f: impl Fn(u32, u32, u32) -> bool + Sync) -> u32 {
     let bad = AtomicU32::new(0);
     pool.for_each_pcp(&|_, count, high, batch| {
         if !f(count, high, batch) {
@@ -46,10 +45,18 @@ fn pcp_mismatches(pool: &Pool, f: impl Fn(u32, u32, u32) -> bool + Sync) -> u32 
 /// page on a pageset, moves exactly the free pages to the isolate list, keeps the pagesets at
 /// `high = 0` meanwhile, and unisolation restores counts and marks exactly.
 fn isolation_counts_and_drains() {
-    for drain in DrainStrategy::ALL {
-        let Some((pool, start, end)) = pool(drain) else {
+    counts_and_drains::<Ipi>();
+    counts_and_drains::<Pageblock>();
+    counts_and_drains::<Remote>();
+    counts_and_drains::<Workqueue>();
+}
+
+fn counts_and_drains<D: Drain>() {
+    let drain = D::STRATEGY;
+    {
+        let Some((pool, start, end)) = pool::<D>() else {
             kunit_expect!(false, "no pool for {}", drain.name());
-            continue;
+            return;
         };
         // Leave pages on every pageset, and some allocated.
         let mut ids = KVec::new();
@@ -69,11 +76,7 @@ fn isolation_counts_and_drains() {
         let mut visited = Visited::new(pool.zone().max_pages()).ok();
         match pool.isolate_range(start, end) {
             Ok(iso) => {
-                let expect = if drain == DrainStrategy::Pageblock {
-                    BLOCKS
-                } else {
-                    1
-                };
+                let expect = if D::PER_PAGEBLOCK { BLOCKS } else { 1 };
                 kunit_expect_eq!(iso.blocks(), BLOCKS);
                 kunit_expect_eq!((drain, pool.drains() - drains), (drain, expect as u64));
                 let c = pool.zone().counters();
@@ -123,7 +126,7 @@ fn isolation_counts_and_drains() {
 
 /// A second isolation while one is in progress is refused with `EBUSY`, and works after.
 fn nested_isolation_is_busy() {
-    let Some((pool, start, end)) = pool(DrainStrategy::Ipi) else {
+    let Some((pool, start, end)) = pool::<Ipi>() else {
         kunit_expect!(false, "no pool");
         return;
     };
@@ -134,26 +137,39 @@ fn nested_isolation_is_busy() {
     kunit_expect!(pool.isolate_range(start, end).is_ok());
 }
 
-/// The strategy can change at run time, between any two operations, and the pool stays right.
-fn drain_switch_at_run_time() {
-    let Some((pool, _, _)) = pool(DrainStrategy::Ipi) else {
-        kunit_expect!(false, "no pool");
+/// Each strategy's pool serves, drains and takes new marks between any two operations, and
+/// stays right; its `drain` is the strategy it was made with.
+fn every_strategy_serves_and_drains() {
+    serves_and_drains::<Ipi>();
+    serves_and_drains::<Pageblock>();
+    serves_and_drains::<Remote>();
+    serves_and_drains::<Workqueue>();
+}
+
+fn serves_and_drains<D: Drain>() {
+    let Some((pool, _, _)) = pool::<D>() else {
+        kunit_expect!(false, "no pool for {}", D::STRATEGY.name());
         return;
     };
+    kunit_expect_eq!(pool.strategy(), D::STRATEGY);
     for round in 0..3 {
-        for drain in DrainStrategy::ALL {
-            kunit_expect!(pool.set_drain(drain).is_ok());
-            kunit_expect_eq!(pool.pcp_config().drain, drain);
-            on_each_cpu(&|_| {
-                let mut pages = [PageId::default(); 16];
-                let got = pool.alloc_bulk(NOGROW, &mut pages);
-                let _ = pool.free_bulk(&pages[..got]);
-            });
-            if round == 1 {
-                pool.drain_all();
-            } else {
-                kunit_expect!(pool.set_high_batch(32 + round, 4).is_ok());
-            }
+        on_each_cpu(&|_| {
+            let mut pages = [PageId::default(); 16];
+            let got = pool.alloc_bulk(NOGROW, &mut pages);
+            let _ = pool.free_bulk(&pages[..got]);
+        });
+        if round == 1 {
+            let drains = pool.drains();
+            pool.drain_all();
+            kunit_expect_eq!(pool.drains(), drains + 1);
+            kunit_expect_eq!(pcp_mismatches(&pool, |count, _, _| count == 0), 0);
+        } else {
+            kunit_expect!(pool.set_high_batch(32 + round, 4).is_ok());
+            kunit_expect_eq!(
+                pcp_mismatches(&pool, |count, high, batch| count <= high
+                    && (high, batch) == (32 + round, 4)),
+                0
+            );
         }
     }
     let r = pool.verify();
@@ -167,6 +183,6 @@ kunit_suite!(
     [
         isolation_counts_and_drains,
         nested_isolation_is_busy,
-        drain_switch_at_run_time
+        every_strategy_serves_and_drains
     ]
 );

@@ -12,11 +12,10 @@ use crate::compat::{
     irq::with_irqs_off,
     kunit::{kunit_expect, kunit_expect_eq, kunit_suite},
 };
-use crate::config::DrainStrategy;
 use crate::page_list::PageId;
 use crate::pool::{
     offline::{PendingOffline, Refusal},
-    AllocFlags, Pool,
+    AllocFlags, Ipi, Pool,
 };
 use kernel::{prelude::*, sync::Arc};
 
@@ -28,7 +27,7 @@ const NOGROW: AllocFlags = AllocFlags {
 
 fn pool() -> Option<(Arc<Pool>, usize, usize)> {
     let per_block = 1usize << crate::chunk::pageblock_order();
-    let pool = filled_pool(BLOCKS * per_block, 64, 8, DrainStrategy::Ipi)?;
+    let pool = filled_pool::<Ipi>(BLOCKS * per_block, 64, 8)?;
     let pfns = block_pfns(&pool);
     let (start, end) = (*pfns.first()?, *pfns.last()? + per_block);
     Some((pool, start, end))
@@ -71,7 +70,6 @@ fn prepare_then_cancel_restores_exactly() {
             kunit_expect!(consistent(&pool), "refcounts 0 while handed over");
             kunit_expect!(pool.pcp_config().disabled);
             kunit_expect_eq!(pool.set_high(32).err(), Some(EBUSY));
-            kunit_expect_eq!(pool.set_drain(DrainStrategy::Remote).err(), Some(EBUSY));
             kunit_expect!(pool.isolate_range(start, end).is_err());
             kunit_expect_eq!(pool.alloc(NOGROW).err(), Some(ENOMEM));
             let c = pool.zone().counters();

@@ -20,9 +20,8 @@ use crate::compat::{
     kthread::{now_ms, random_u32, KThread},
     kunit::{self, kunit_expect, kunit_expect_eq, kunit_suite},
 };
-use crate::config::DrainStrategy;
 use crate::page_list::PageId;
-use crate::pool::{AllocFlags, Pool};
+use crate::pool::{AllocFlags, Drain, Ipi, Pageblock, Pool, Remote, WeakIpi, Workqueue};
 use crate::verify::Visited;
 use core::sync::atomic::{
     AtomicU32, AtomicUsize,
@@ -38,8 +37,8 @@ const MIN_ITERATIONS: usize = 1_000;
 /// Every this many isolations the check also runs the full scan with the machine stopped.
 const FULL_SCAN_EVERY: usize = 1_000;
 
-struct Race {
-    pool: Arc<Pool>,
+struct Race<D: Drain> {
+    pool: Arc<Pool<D>>,
     exchange: Exchange,
     /// Odd while the block is isolated.
     epoch: AtomicU32,
@@ -49,7 +48,7 @@ struct Race {
     errors: AtomicUsize,
 }
 
-impl Race {
+impl<D: Drain> Race<D> {
     fn round(&self) {
         let mut ids = [PageId::default(); 8];
         let n = 1 + random_u32() as usize % ids.len();
@@ -76,10 +75,11 @@ impl Race {
     }
 }
 
-/// Runs the race with `drain` for up to `ITERATIONS` isolations or `SHARE_MS`; returns (iterations run,
-/// iteration of the first violation if any, scan errors).
-fn race(drain: DrainStrategy, weak: bool) -> Option<(usize, Option<usize>, usize)> {
-    let pool = filled_pool(1024, 64, 8, drain)?;
+/// Runs the race with strategy `D` for up to `ITERATIONS` isolations or `SHARE_MS`; returns
+/// (iterations run, iteration of the first violation if any, scan errors).
+fn race<D: Drain>() -> Option<(usize, Option<usize>, usize)> {
+    let (drain, weak) = (D::STRATEGY, D::WEAK);
+    let pool = filled_pool::<D>(1024, 64, 8)?;
     let start = *block_pfns(&pool).first()?;
     let end = start + pool.zone().pages_per_chunk() as usize;
     let race = Arc::new(
@@ -95,7 +95,6 @@ fn race(drain: DrainStrategy, weak: bool) -> Option<(usize, Option<usize>, usize
         GFP_KERNEL,
     )
     .ok()?;
-    pool.set_weak_drain(weak);
     let mut threads = KVec::new();
     for cpu in possible_cpus().filter(|c| c.is_online()) {
         let r = race.clone();
@@ -136,7 +135,6 @@ fn race(drain: DrainStrategy, weak: bool) -> Option<(usize, Option<usize>, usize
         }
     }
     drop(threads);
-    pool.set_weak_drain(false);
     errors += race.exchange.drain(&pool);
     errors += race.errors.load(Relaxed);
     pr_info!(
@@ -155,8 +153,8 @@ fn race(drain: DrainStrategy, weak: bool) -> Option<(usize, Option<usize>, usize
 
 /// A strategy that claims to be correct: up to 10,000 isolations under load, not one violation,
 /// counters exact.
-fn race_is_clean(drain: DrainStrategy) {
-    match race(drain, false) {
+fn race_is_clean<D: Drain>() {
+    match race::<D>() {
         Some((done, caught, errors)) => {
             kunit_expect!(
                 done >= MIN_ITERATIONS,
@@ -173,27 +171,27 @@ fn race_is_clean(drain: DrainStrategy) {
 
 /// pcpool's ordering: `high = 0` and one IPI drain.
 fn race_ipi() {
-    race_is_clean(DrainStrategy::Ipi);
+    race_is_clean::<Ipi>();
 }
 
 /// Each pageblock isolated, then drained.
 fn race_pageblock() {
-    race_is_clean(DrainStrategy::Pageblock);
+    race_is_clean::<Pageblock>();
 }
 
 /// Per-CPU spinlocks, drained from the isolating CPU.
 fn race_remote() {
-    race_is_clean(DrainStrategy::Remote);
+    race_is_clean::<Remote>();
 }
 
 /// A work item per CPU.
 fn race_workqueue() {
-    race_is_clean(DrainStrategy::Workqueue);
+    race_is_clean::<Workqueue>();
 }
 
 /// The weakened variant is caught by the same checker within the run: an expected detection.
 fn race_weakened_is_caught() {
-    match race(DrainStrategy::Ipi, true) {
+    match race::<WeakIpi>() {
         Some((done, caught, _)) => {
             kunit_expect!(
                 caught.is_some(),

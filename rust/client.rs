@@ -24,7 +24,9 @@ use crate::compat::{
     irq::IrqDisabled, module::ModuleRef, percpu::PerCpu, ratelimit::pr_err_ratelimited,
     rcu::synchronize_rcu,
 };
-use crate::pool::{AllocFlags, FreeRefused, Holder, Pool};
+use crate::pool::{
+    AllocFlags, Drain, FreeRefused, Holder, Ipi, Pageblock, Pool, Remote, Workqueue,
+};
 use core::{
     ptr::{self, NonNull},
     sync::atomic::{AtomicIsize, AtomicPtr, AtomicU8, Ordering},
@@ -159,10 +161,43 @@ impl Clients {
 // client's callback; the rest is `Send`.
 unsafe impl Send for Clients {}
 
+/// The pool the C API serves, of the drain strategy chosen at load: one `match` per call, and
+/// each arm the pool's own code for that strategy.
+pub(crate) enum ApiPool {
+    Ipi(Arc<Pool<Ipi>>),
+    Pageblock(Arc<Pool<Pageblock>>),
+    Remote(Arc<Pool<Remote>>),
+    Workqueue(Arc<Pool<Workqueue>>),
+}
+
+macro_rules! api_pool_from {
+    ($($d:ident),*) => {$(
+        impl From<Arc<Pool<$d>>> for ApiPool {
+            fn from(pool: Arc<Pool<$d>>) -> Self {
+                Self::$d(pool)
+            }
+        }
+    )*};
+}
+
+api_pool_from!(Ipi, Pageblock, Remote, Workqueue);
+
+/// `$body` with `$pool` bound to the pool of `$api`, whatever its strategy.
+macro_rules! with_pool {
+    ($api:expr, $pool:ident => $body:expr) => {
+        match &$api.pool {
+            ApiPool::Ipi($pool) => $body,
+            ApiPool::Pageblock($pool) => $body,
+            ApiPool::Remote($pool) => $body,
+            ApiPool::Workqueue($pool) => $body,
+        }
+    };
+}
+
 /// The C API's state while pcpool is loaded.
 #[pin_data]
 pub(crate) struct Api {
-    pool: Arc<Pool>,
+    pool: ApiPool,
     #[pin]
     clients: Mutex<Clients>,
     /// Live clients by id, readable in any context (a retired one is still valid memory).
@@ -195,7 +230,11 @@ unsafe impl Sync for ApiRegistration {}
 
 impl ApiRegistration {
     /// Publishes the C API for `pool`; `EBUSY` if it is published already.
-    pub(crate) fn new(pool: Arc<Pool>) -> Result<Self> {
+    pub(crate) fn new<D: Drain>(pool: Arc<Pool<D>>) -> Result<Self>
+    where
+        Arc<Pool<D>>: Into<ApiPool>,
+    {
+        let pool = pool.into();
         let mut ids = KVec::with_capacity(MAX_CLIENTS + 1, GFP_KERNEL)?;
         let mut live = KVec::with_capacity(MAX_CLIENTS + 1, GFP_KERNEL)?;
         for _ in 0..=MAX_CLIENTS {
@@ -557,7 +596,7 @@ unsafe extern "C" fn pcpool_alloc_page(c: *mut Client, flags: c_uint) -> *mut bi
     let Some(flags) = alloc_flags(client, CALL, flags) else {
         return ptr::null_mut();
     };
-    match api.pool.alloc_for(flags, client) {
+    match with_pool!(api, pool => pool.alloc_for(flags, client)) {
         Some(page) => page.as_ptr(),
         None => {
             log_if_unregistering(client, CALL);
@@ -577,7 +616,11 @@ unsafe extern "C" fn pcpool_free_page(c: *mut Client, page: *mut bindings::page)
         return EINVAL.to_errno();
     };
     let page = RawPage::from_ptr(page);
-    match page.map_or(Err(FreeRefused::Invalid), |p| api.pool.free_for(p, client)) {
+    let freed = page.map_or(
+        Err(FreeRefused::Invalid),
+        |p| with_pool!(api, pool => pool.free_for(p, client)),
+    );
+    match freed {
         Ok(()) => 0,
         Err(why) => {
             log_refused_free(api, client, page, why);
@@ -612,7 +655,7 @@ unsafe extern "C" fn pcpool_alloc_bulk(
     // layout of a nullable `struct page *`.
     let out =
         unsafe { core::slice::from_raw_parts_mut(pages.cast::<Option<RawPage>>(), nr as usize) };
-    let n = api.pool.alloc_bulk_for(flags, client, out);
+    let n = with_pool!(api, pool => pool.alloc_bulk_for(flags, client, out));
     if n < out.len() {
         log_if_unregistering(client, CALL);
     }
@@ -641,7 +684,7 @@ unsafe extern "C" fn pcpool_free_bulk(
     let pages =
         unsafe { core::slice::from_raw_parts(pages.cast::<Option<RawPage>>(), nr as usize) };
     // Each refused page is logged once.
-    api.pool.free_bulk_for(pages, client, |page, why| {
+    with_pool!(api, pool => pool.free_bulk_for(pages, client, |page, why| {
         log_refused_free(api, client, page, why)
-    }) as c_uint
+    })) as c_uint
 }

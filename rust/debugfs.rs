@@ -7,9 +7,8 @@ use crate::compat::{
     cpu::{nr_cpu_ids, possible_cpus},
     debugfs::{seq_print, DebugfsFiles, FileSpec, SeqFile},
 };
-use crate::config::DrainStrategy;
 use crate::mem_hotplug::HotplugStats;
-use crate::pool::{DelayPoint, Isolation, Pool, MAX_INJECTED_DELAY_MS};
+use crate::pool::{DelayPoint, Drain, Isolation, Pool, MAX_INJECTED_DELAY_MS};
 use core::sync::atomic::{AtomicU32, Ordering::Relaxed};
 use kernel::{
     c_str,
@@ -64,7 +63,7 @@ pub(crate) static FILES: [FileSpec; 11] = [
     },
     FileSpec {
         name: c_str!("drain"),
-        mode: 0o600,
+        mode: 0o400,
         id: DRAIN,
     },
     FileSpec {
@@ -90,11 +89,11 @@ pub(crate) static FILES: [FileSpec; 11] = [
 ];
 
 /// What the files show and change.
-pub(crate) struct PoolFiles {
-    pub(crate) pool: Arc<Pool>,
+pub(crate) struct PoolFiles<D: Drain> {
+    pub(crate) pool: Arc<Pool<D>>,
     pub(crate) hotplug: Arc<HotplugStats>,
     /// The isolation the `isolate` file holds, if any: it ends on `off` or when the files go.
-    pub(crate) isolation: Pin<KBox<Mutex<Option<Isolation>>>>,
+    pub(crate) isolation: Pin<KBox<Mutex<Option<Isolation<D>>>>>,
 }
 
 /// Parses `START END`, two pfns in decimal or `0x` hex.
@@ -108,7 +107,7 @@ fn parse_range(input: &str) -> Option<(usize, usize)> {
     words.next().is_none().then_some(range)
 }
 
-impl PoolFiles {
+impl<D: Drain> PoolFiles<D> {
     fn show_pcp(&self, out: &mut SeqFile<'_>) -> Result {
         // One snapshot per CPU, taken on that CPU with IRQs off.
         let mut snap = KVec::with_capacity(nr_cpu_ids() as usize, GFP_KERNEL)?;
@@ -293,7 +292,7 @@ impl PoolFiles {
     }
 }
 
-impl DebugfsFiles for PoolFiles {
+impl<D: Drain> DebugfsFiles for PoolFiles<D> {
     fn show(&self, id: u32, out: &mut SeqFile<'_>) -> Result {
         let pool = &self.pool;
         match id {
@@ -342,7 +341,7 @@ impl DebugfsFiles for PoolFiles {
             }
             HIGH => seq_print!(out, "{}\n", pool.pcp_config().high),
             BATCH => seq_print!(out, "{}\n", pool.pcp_config().batch),
-            DRAIN => seq_print!(out, "{}\n", pool.pcp_config().drain.name()),
+            DRAIN => seq_print!(out, "{}\n", pool.strategy().name()),
             HOTPLUG => self.show_hotplug(out)?,
             ISOLATE => match &*self.isolation.lock() {
                 Some(iso) => {
@@ -371,17 +370,13 @@ impl DebugfsFiles for PoolFiles {
         match id {
             HIGH => self.write_knob("high", input, |v| self.pool.set_high(v)),
             BATCH => self.write_knob("batch", input, |v| self.pool.set_batch(v)),
-            DRAIN => match DrainStrategy::from_name(input.trim()) {
-                Some(drain) => self.pool.set_drain(drain),
-                None => {
-                    pr_err!(
-                        "drain: '{}' rejected: allowed {:?}\n",
-                        input.trim(),
-                        DrainStrategy::NAMES
-                    );
-                    Err(EINVAL)
-                }
-            },
+            DRAIN => {
+                pr_err!(
+                    "drain: '{}' refused: the strategy is chosen at load (the drain parameter); reload pcpool to change it\n",
+                    input.trim()
+                );
+                Err(EINVAL)
+            }
             ISOLATE => self.write_isolate(input),
             INJECT_DELAY => self.write_inject_delay(input),
             GROW => self.write_grow(input),

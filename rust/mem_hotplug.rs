@@ -15,8 +15,8 @@
 //!    (a [`CallbackMutex`], out of lockdep's sight, so this list is its only check).
 //! 3. The client registry's mutex (`client.rs`), held across a client's migrate callback;
 //!    [`Hotplug::pending`] is a leaf at this level.
-//! 4. The pcp mutex (`Pool::pcp_lock`), then the remote drain's switch (`percpu_lock.rs`) or
-//!    the workqueue drain's work items (`compat/workqueue.rs`).
+//! 4. The pcp mutex (`Pool::pcp_lock`), then the workqueue drain's work items
+//!    (`compat/workqueue.rs`).
 //! 5. With IRQs off: a pageset's spinlock (`percpu_lock.rs`), then the zone's spinlock
 //!    (`zone.rs`).
 
@@ -28,7 +28,7 @@ use crate::compat::{
 };
 use crate::pool::{
     offline::{PendingOffline, Refusal},
-    Pool,
+    Drain, Pool,
 };
 use core::sync::atomic::{AtomicBool, AtomicU64, Ordering::Relaxed};
 use kernel::{c_str, new_mutex, prelude::*, sync::Arc, sync::Mutex};
@@ -64,8 +64,8 @@ pub(crate) struct HotplugStats {
 
 /// The handler behind pcpool's memory notifier.
 #[pin_data]
-pub(crate) struct Hotplug {
-    pool: Arc<Pool>,
+pub(crate) struct Hotplug<D: Drain> {
+    pool: Arc<Pool<D>>,
     stats: Arc<HotplugStats>,
     /// Held from an accepted `MEM_GOING_OFFLINE` until `MEM_OFFLINE` or `MEM_CANCEL_OFFLINE`,
     /// as virtio-mem holds its `hotplug_mutex`; unloading waits for it.
@@ -75,7 +75,7 @@ pub(crate) struct Hotplug {
     /// to pcpool.ko: while the core holds the pool's pages, `rmmod` fails at once with `EBUSY`
     /// (the offline may take long, or until a signal) instead of waiting for it.
     #[pin]
-    pending: Mutex<Option<(PendingOffline, ModuleRef)>>,
+    pending: Mutex<Option<(PendingOffline<D>, ModuleRef)>>,
     /// pcpool is unloading: refuse new offlines of its ranges.
     removing: AtomicBool,
     /// With `regrow`: the pool's target size.
@@ -86,11 +86,11 @@ pub(crate) struct Hotplug {
     queue: OwnedQueue,
 }
 
-impl Hotplug {
+impl<D: Drain> Hotplug<D> {
     /// A handler for `pool`, counting in `stats`; with `regrow_to`, the pool grows back to that
     /// many pages after an offline took some, and when memory comes online.
     pub(crate) fn new(
-        pool: Arc<Pool>,
+        pool: Arc<Pool<D>>,
         stats: Arc<HotplugStats>,
         regrow_to: Option<usize>,
         evacuate_ms: u32,
@@ -300,7 +300,7 @@ impl Hotplug {
     }
 }
 
-impl MemoryHotplugHandler for Hotplug {
+impl<D: Drain> MemoryHotplugHandler for Hotplug<D> {
     fn notify(&self, action: MemAction, arg: &MemoryNotify) -> Result {
         self.stats.events[action as usize].fetch_add(1, Relaxed);
         let (start, end) = (arg.start_pfn, arg.end_pfn());

@@ -23,9 +23,9 @@ mod zone;
 mod kunit_tests;
 
 use compat::{debugfs::Debugfs, memory_notifier::MemoryNotifier};
-use config::PoolConfig;
+use config::{DrainStrategy, PoolConfig};
 use kernel::{c_str, new_mutex, prelude::*, sync::Arc};
-use pool::Pool;
+use pool::{Drain, Ipi, Pageblock, Pool, Remote, Workqueue};
 
 module! {
     type: Pcpool,
@@ -35,19 +35,51 @@ module! {
     license: "GPL",
 }
 
-struct Pcpool {
+/// The module: a pool of the drain strategy that the `drain` parameter chose, and what serves
+/// it.
+enum Pcpool {
+    Ipi { _loaded: Loaded<Ipi> },
+    Pageblock { _loaded: Loaded<Pageblock> },
+    Remote { _loaded: Loaded<Remote> },
+    Workqueue { _loaded: Loaded<Workqueue> },
+}
+
+/// A pool draining by `D`, and what serves it.
+struct Loaded<D: Drain> {
     // Dropped in this order: no client, event or file callback reaches the pool once it goes.
     _api: client::ApiRegistration,
-    _cpus: Pin<KBox<compat::cpuhp::CpuHotplug<Arc<Pool>>>>,
-    _hotplug: Pin<KBox<MemoryNotifier<mem_hotplug::Hotplug>>>,
-    _debugfs: Pin<KBox<Debugfs<debugfs::PoolFiles>>>,
-    _pool: Arc<Pool>,
+    _cpus: Pin<KBox<compat::cpuhp::CpuHotplug<Arc<Pool<D>>>>>,
+    _hotplug: Pin<KBox<MemoryNotifier<mem_hotplug::Hotplug<D>>>>,
+    _debugfs: Pin<KBox<Debugfs<debugfs::PoolFiles<D>>>>,
+    _pool: Arc<Pool<D>>,
 }
 
 impl kernel::Module for Pcpool {
     fn init(_module: &'static ThisModule) -> Result<Self> {
         let config = PoolConfig::from_params(&params::Params::read())?;
-        let pool = Arc::pin_init(Pool::new(config), GFP_KERNEL)?;
+        Ok(match config.drain {
+            DrainStrategy::Ipi => Self::Ipi {
+                _loaded: Loaded::new(config)?,
+            },
+            DrainStrategy::Pageblock => Self::Pageblock {
+                _loaded: Loaded::new(config)?,
+            },
+            DrainStrategy::Remote => Self::Remote {
+                _loaded: Loaded::new(config)?,
+            },
+            DrainStrategy::Workqueue => Self::Workqueue {
+                _loaded: Loaded::new(config)?,
+            },
+        })
+    }
+}
+
+impl<D: Drain> Loaded<D>
+where
+    Arc<Pool<D>>: Into<client::ApiPool>,
+{
+    fn new(config: PoolConfig) -> Result<Self> {
+        let pool = Arc::pin_init(Pool::<D>::new(config), GFP_KERNEL)?;
         if let Err(e) = pool.fill(config.initial_pages) {
             pr_err!(
                 "could not take {} pages from the kernel: {:?}\n",
@@ -86,10 +118,10 @@ impl kernel::Module for Pcpool {
             config.zone,
             config.high,
             config.batch,
-            config.drain.name(),
+            D::STRATEGY.name(),
             config.notifier_priority
         );
-        Ok(Pcpool {
+        Ok(Self {
             _api: api,
             _cpus: cpus,
             _hotplug: hotplug,

@@ -1,41 +1,60 @@
 // SPDX-License-Identifier: GPL-2.0
 
-//! Per-CPU data whose per-CPU spinlock can be switched on, so that one pool can compare the two
-//! ways the kernel has protected its pcp lists: IRQs off alone (before 6.0: only the owning CPU
-//! touches its list, other CPUs reach it by IPI or work item), and a spinlock per list (6.0 on:
-//! `pcp_spin_lock()`, which lets `drain_all_pages()` drain a remote CPU's list from the calling
-//! CPU).
+//! Per-CPU data protected by IRQs off alone, or also by a spinlock per CPU: the two ways the
+//! kernel has protected its pcp lists. With [`IrqsOff`] only the owning CPU touches its data
+//! (before 6.0; other CPUs reach it by IPI or work item); with [`SpinLocked`] any CPU may lock
+//! another's (6.0 on: `pcp_spin_lock()`, which lets `drain_all_pages()` drain a remote CPU's
+//! list from the calling CPU). The protection is a type parameter, fixed when the data is made.
 
 use crate::compat::{
     cpu::CpuId,
     cpuhp::NotRunning,
     irq::{with_irqs_off, IrqDisabled},
     percpu::PerCpu,
-    smp::on_each_cpu,
     stop_machine::Stopped,
 };
 use core::{
     cell::UnsafeCell,
     marker::PhantomData,
     ops::{Deref, DerefMut},
-    sync::atomic::{AtomicBool, Ordering::Relaxed, Ordering::SeqCst},
+    sync::atomic::{AtomicBool, Ordering::Relaxed},
 };
 use kernel::{
-    new_mutex, new_spinlock,
+    new_spinlock,
     prelude::*,
     sync::{
         lock::{spinlock::SpinLockBackend, Guard},
-        Mutex, SpinLock,
+        SpinLock,
     },
 };
+
+/// How a [`LockablePerCpu`] protects each CPU's data.
+pub(crate) trait Locking: Send + Sync + 'static {
+    /// Every section takes the CPU's spinlock, so other CPUs may lock it too.
+    const LOCKED: bool;
+}
+
+/// IRQs off alone: only the owning CPU ever touches its data.
+pub(crate) struct IrqsOff;
+
+impl Locking for IrqsOff {
+    const LOCKED: bool = false;
+}
+
+/// IRQs off and the CPU's spinlock: any CPU may lock another's data ([`LockablePerCpu::remote`]).
+pub(crate) struct SpinLocked;
+
+impl Locking for SpinLocked {
+    const LOCKED: bool = true;
+}
 
 /// One CPU's `T` and its lock.
 ///
 /// # Invariants
 ///
 /// `data` is used only by the CPU the slot belongs to, with IRQs off, through one guard at a
-/// time (`busy` is set while it lives), while remote access is off; and only under `lock`, with
-/// IRQs off, while it is on (see [`LockablePerCpu`]).
+/// time (`busy` is set while it lives), if its [`LockablePerCpu`]'s locking is [`IrqsOff`];
+/// and only under `lock`, with IRQs off, if it is [`SpinLocked`].
 #[pin_data]
 struct Slot<T> {
     #[pin]
@@ -49,31 +68,22 @@ struct Slot<T> {
 // by the holder of `lock`. So sharing a slot is like sharing a lock around a `T: Send`.
 unsafe impl<T: Send> Sync for Slot<T> {}
 
-/// A `T` for every possible CPU, reached by its own CPU with IRQs off, and, once
-/// [`LockablePerCpu::set_remote`] has switched remote access on, by any CPU under the slot's
-/// spinlock.
-///
-/// While remote access is off, a CPU's sections take no lock: IRQs off keep every other user on
-/// that CPU out, and no other CPU comes near. While it is on, every section takes the slot's
-/// lock. The switch waits with `on_each_cpu` until no section that began with the old setting is
-/// still running, and holds `switch` against remote users, so a lock-free section never meets a
-/// remote one.
+/// A `T` for every possible CPU, reached by its own CPU with IRQs off, and, with
+/// [`SpinLocked`], by any CPU under the slot's spinlock. With [`IrqsOff`] a CPU's sections take
+/// no lock: IRQs off keep every other user on that CPU out, and no other CPU can come near.
 #[pin_data]
-pub(crate) struct LockablePerCpu<T> {
+pub(crate) struct LockablePerCpu<T, L: Locking> {
     slots: PerCpu<Slot<T>>,
-    remote: AtomicBool,
-    /// Held while remote access is switched, and by every remote user ([`Remote`]).
-    #[pin]
-    switch: Mutex<()>,
+    _locking: PhantomData<L>,
 }
 
-/// This CPU's `T`, locked if remote access is on, for as long as IRQs stay off.
+/// This CPU's `T`, locked with [`SpinLocked`], for as long as IRQs stay off.
 ///
 /// # Invariants
 ///
-/// The guard holds the slot's lock (`lock` is `Some`), or remote access was off when it was
-/// made and it set the slot's `busy` flag, in a section with IRQs off still running on the
-/// slot's CPU: either way nobody else uses `data` while the guard lives.
+/// The guard holds the slot's lock (`lock` is `Some`), or the locking is [`IrqsOff`] and it set
+/// the slot's `busy` flag, in a section with IRQs off still running on the slot's CPU: either
+/// way nobody else uses `data` while the guard lives.
 pub(crate) struct LocalGuard<'a, T> {
     slot: &'a Slot<T>,
     lock: Option<Guard<'a, (), SpinLockBackend>>,
@@ -106,10 +116,9 @@ impl<T> Drop for LocalGuard<'_, T> {
     }
 }
 
-/// Remote access, switched on and held on: any CPU's `T` can be locked from here.
+/// Remote access to a [`SpinLocked`] [`LockablePerCpu`]: any CPU's `T` can be locked from here.
 pub(crate) struct Remote<'a, T> {
     slots: &'a PerCpu<Slot<T>>,
-    _switch: Guard<'a, (), kernel::sync::lock::mutex::MutexBackend>,
 }
 
 impl<T: Send> Remote<'_, T> {
@@ -119,16 +128,17 @@ impl<T: Send> Remote<'_, T> {
         with_irqs_off(|irqs| {
             let slot = self.slots.remote(cpu);
             let _lock = slot.lock.lock();
-            // SAFETY: remote access is on while `self` holds `switch`, and we hold the slot's
-            // lock, so nobody else uses `data` until `_lock` drops (type invariant of `Slot`).
+            // SAFETY: the locking is `SpinLocked` (only its `remote` makes a `Remote`), and we
+            // hold the slot's lock, so nobody else uses `data` until `_lock` drops (type
+            // invariant of `Slot`).
             f(irqs, unsafe { &mut *slot.data.get() })
         })
     }
 }
 
-impl<T: Send> LockablePerCpu<T> {
-    /// A `T` for every possible CPU, `init(cpu)` each, with remote access on if `remote`.
-    pub(crate) fn new(remote: bool, mut init: impl FnMut(CpuId) -> T) -> impl PinInit<Self, Error> {
+impl<T: Send, L: Locking> LockablePerCpu<T, L> {
+    /// A `T` for every possible CPU, `init(cpu)` each.
+    pub(crate) fn new(mut init: impl FnMut(CpuId) -> T) -> impl PinInit<Self, Error> {
         try_pin_init!(Self {
             slots: PerCpu::new(|cpu| {
                 let data = UnsafeCell::new(init(cpu));
@@ -138,20 +148,17 @@ impl<T: Send> LockablePerCpu<T> {
                     data,
                 }? Error)
             })?,
-            // No section can run before the value exists, so no barrier is needed here.
-            remote: AtomicBool::new(remote),
-            switch <- new_mutex!((), "pcpool_pcp_switch"),
+            _locking: PhantomData,
         }? Error)
     }
 
-    /// This CPU's `T`, for as long as IRQs stay off; locked when remote access is on. A second
-    /// guard on this CPU while the first lives is a bug: it deadlocks on the lock, or, lock-free,
+    /// This CPU's `T`, for as long as IRQs stay off; locked with [`SpinLocked`]. A second guard
+    /// on this CPU while the first lives is a bug: it deadlocks on the lock, or, lock-free,
     /// panics rather than alias the first one's `&mut T`.
-    #[inline]
+    #[inline(always)]
     pub(crate) fn local<'a>(&'a self, irqs: IrqDisabled<'a>) -> LocalGuard<'a, T> {
         let slot = self.slots.local(irqs);
-        // Read with IRQs off: the switch's `on_each_cpu` cannot run until this section ends.
-        let lock = if self.remote.load(Relaxed) {
+        let lock = if L::LOCKED {
             Some(slot.lock.lock())
         } else {
             // Only this CPU, with IRQs off, touches `busy` here: load and store cannot race.
@@ -168,7 +175,7 @@ impl<T: Send> LockablePerCpu<T> {
     }
 
     /// The `T` of a CPU that runs nothing (booting or dead), from its hotplug callback. Always
-    /// locked, since a remote user may be at it.
+    /// locked, since with [`SpinLocked`] a remote user may be at it.
     pub(crate) fn not_running<'a>(
         &'a self,
         cpu: &'a NotRunning,
@@ -191,30 +198,11 @@ impl<T: Send> LockablePerCpu<T> {
         // and no section was interrupted halfway (they run with IRQs off), so nobody uses `data`.
         unsafe { &*slot.data.get() }
     }
+}
 
-    /// Switches remote access on or off (it starts off). Sleeps.
-    pub(crate) fn set_remote(&self, on: bool) {
-        let _switch = self.switch.lock();
-        if self.remote.load(Relaxed) == on {
-            return;
-        }
-        self.remote.store(on, SeqCst);
-        if on {
-            // Every section that read `false` has ended once this returns: each runs with IRQs
-            // off, and the IPI reaches every online CPU. A CPU that is not online runs no
-            // section, and its hotplug callbacks always lock.
-            on_each_cpu(&|_| {});
-        }
-        // Switching off needs no wait: no remote user exists while we hold `switch`, and a
-        // section that still takes the lock does no harm.
-    }
-
-    /// Remote access, held on until the returned value drops; `None` while it is off. Sleeps.
-    pub(crate) fn remote(&self) -> Option<Remote<'_, T>> {
-        let switch = self.switch.lock();
-        self.remote.load(Relaxed).then(|| Remote {
-            slots: &self.slots,
-            _switch: switch,
-        })
+impl<T: Send> LockablePerCpu<T, SpinLocked> {
+    /// Remote access: any CPU's `T`, under its lock.
+    pub(crate) fn remote(&self) -> Remote<'_, T> {
+        Remote { slots: &self.slots }
     }
 }

@@ -12,19 +12,26 @@ use crate::compat::{
     stop_machine::stop_machine,
     workqueue::CpuWorks,
 };
-use crate::config::{valid_high_batch, DrainStrategy, PoolConfig};
+use crate::config::{valid_high_batch, PoolConfig};
 use crate::page_list::{PageId, PageState, PageWord};
 use crate::pcp::PcpList;
 use crate::percpu_lock::LockablePerCpu;
 use crate::verify::{self, Report, Visited};
 use crate::zone::{MigrateType, PoolZone};
-use core::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering::Relaxed};
+use core::{
+    marker::PhantomData,
+    sync::atomic::{AtomicU32, AtomicU64, Ordering::Relaxed},
+};
 use kernel::{new_mutex, prelude::*, sync::Mutex};
 
 mod cpu_hotplug;
+mod drain;
 mod isolation;
 pub(crate) mod offline;
 
+#[cfg(CONFIG_KUNIT)]
+pub(crate) use drain::WeakIpi;
+pub(crate) use drain::{Drain, Ipi, Pageblock, Remote, Workqueue};
 pub(crate) use isolation::Isolation;
 
 /// Who pages are allocated for. The pool records [`Holder::id`] with each page it hands out,
@@ -72,12 +79,11 @@ pub(crate) struct AllocFlags {
     pub(crate) may_grow: bool,
 }
 
-/// The pagesets' marks ([`PcpList`]'s) and drain strategy, under the pcp mutex.
+/// The pagesets' marks ([`PcpList`]'s), under the pcp mutex.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) struct PcpConfig {
     pub(crate) high: u32,
     pub(crate) batch: u32,
-    pub(crate) drain: DrainStrategy,
     /// Between `pcp_disable` and `pcp_enable`: the CPUs run with `high = 0`, `batch = 1`.
     pub(crate) disabled: bool,
 }
@@ -133,20 +139,20 @@ impl PoolPage {
     }
 }
 
-/// A private page pool.
+/// A private page pool, whose pagesets are drained by strategy `D`.
 ///
 /// # Invariants
 ///
 /// The pagesets hold only pages of `zone`'s chunks.
 #[pin_data]
-pub(crate) struct Pool {
+pub(crate) struct Pool<D: Drain = Ipi> {
     #[pin]
     zone: PoolZone,
     /// The pagesets: IRQs off protect them, and a per-CPU spinlock too with the remote drain.
     #[pin]
-    pcp: LockablePerCpu<PcpList>,
-    /// Serialises changes to every CPU's marks and to the drain strategy, and isolations: the
-    /// analog of `pcp_batch_high_lock`.
+    pcp: LockablePerCpu<PcpList, D::Locking>,
+    /// Serialises changes to every CPU's marks, and isolations: the analog of
+    /// `pcp_batch_high_lock`.
     #[pin]
     pcp_lock: Mutex<PcpConfig>,
     /// The work items of the `workqueue` drain.
@@ -154,36 +160,40 @@ pub(crate) struct Pool {
     cpu_works: CpuWorks,
     /// Drain rounds: an `on_each_cpu` (or work item, or remote) pass over every pageset.
     drains: AtomicU64,
-    /// Test-only weakened drain (see `isolation.rs`).
-    weak_drain: AtomicBool,
     /// Delays injected at each [`DelayPoint`], in ms.
     delays: [AtomicU32; 2],
+    _drain: PhantomData<D>,
 }
 
-impl Pool {
-    /// A pool with `config`, which the caller has validated. Takes no memory yet.
+impl<D: Drain> Pool<D> {
+    /// A pool with `config`, which the caller has validated, draining by `D` whatever
+    /// `config.drain` says. Takes no memory yet.
     pub(crate) fn new(config: PoolConfig) -> impl PinInit<Self, Error> {
         let pages_per_chunk = 1usize << crate::chunk::pageblock_order();
         let max_chunks = config.max_pages.div_ceil(pages_per_chunk);
-        let (high, batch, drain) = (config.high, config.batch, config.drain);
+        let (high, batch) = (config.high, config.batch);
         try_pin_init!(Self {
             zone <- PoolZone::new(max_chunks, config.zone, config.nid),
             // INVARIANT: the pagesets start empty.
-            pcp <- LockablePerCpu::new(drain == DrainStrategy::Remote, |_| PcpList::new(high, batch)),
+            pcp <- LockablePerCpu::new(|_| PcpList::new(high, batch)),
             pcp_lock <- new_mutex!(
                 PcpConfig {
                     high,
                     batch,
-                    drain,
                     disabled: false
                 },
                 "pcpool_pcp_lock"
             ),
             cpu_works <- CpuWorks::new(),
             drains: AtomicU64::new(0),
-            weak_drain: AtomicBool::new(false),
             delays: [AtomicU32::new(0), AtomicU32::new(0)],
+            _drain: PhantomData,
         }? Error)
+    }
+
+    /// The drain strategy.
+    pub(crate) fn strategy(&self) -> crate::config::DrainStrategy {
+        D::STRATEGY
     }
 
     /// The zone.
@@ -539,60 +549,25 @@ impl Pool {
         }
     }
 
-    /// Runs `f` on every CPU's pageset by the mechanism of `drain`: an IPI round (also for
-    /// `Pageblock`, whose difference is how many rounds it runs), a work item per CPU, or, from
-    /// this CPU, under each pageset's lock (every possible CPU's: an offline CPU's list is
-    /// empty). Returns once `f` has run everywhere. Sleeps.
-    fn on_each_pcp(
-        &self,
-        drain: DrainStrategy,
-        f: &(impl Fn(IrqDisabled<'_>, &mut PcpList) + Sync),
-    ) {
-        match drain {
-            DrainStrategy::Ipi | DrainStrategy::Pageblock => {
-                on_each_cpu(&|irqs| f(irqs, &mut self.pcp.local(irqs)));
-            }
-            DrainStrategy::Workqueue => self
-                .cpu_works
-                .on_each_cpu(&|irqs| f(irqs, &mut self.pcp.local(irqs))),
-            DrainStrategy::Remote => match self.pcp.remote() {
-                Some(remote) => {
-                    for cpu in possible_cpus() {
-                        remote.with(cpu, |irqs, pcp| f(irqs, pcp));
-                    }
-                }
-                // Only `drain_all` can get here, racing with a strategy change (the rest hold
-                // the pcp mutex): the IPI is as good.
-                None => on_each_cpu(&|irqs| f(irqs, &mut self.pcp.local(irqs))),
-            },
-        }
+    /// Runs `f` on every CPU's pageset by the mechanism of the strategy, and returns once it has
+    /// run everywhere. Sleeps.
+    fn on_each_pcp(&self, f: &(impl Fn(IrqDisabled<'_>, &mut PcpList) + Sync)) {
+        D::on_each_pcp(self, f);
     }
 
-    /// Drains every CPU's pageset, with one round of the current strategy. Sleeps.
+    /// Drains every CPU's pageset, with one round of the strategy. Sleeps.
     ///
     /// A CPU whose list is empty has nothing to do here, and may be skipped: unlike
     /// `pcp_disable`, this drain promises nothing about frees that race with it (its caller
     /// only wants pages back), so a free that lands just after the `count` check is fine.
     pub(crate) fn drain_all(&self) {
         self.drains.fetch_add(1, Relaxed);
-        // The strategy may change once the mutex is released: `on_each_pcp` copes.
-        let drain = self.pcp_lock.lock().drain;
-        self.on_each_pcp(drain, &|irqs, pcp| {
+        self.on_each_pcp(&|irqs, pcp| {
             if pcp.count() != 0 {
                 let n = pcp.count();
                 self.flush(irqs, pcp, n);
             }
         });
-    }
-
-    /// Sets the drain strategy (the `drain` knob). `EBUSY` while the pagesets are disabled (an
-    /// isolation or an offline is in progress). Sleeps.
-    pub(crate) fn set_drain(&self, drain: DrainStrategy) -> Result {
-        let mut config = self.pcp_lock.lock();
-        Self::refuse_if_disabled(&config, "drain")?;
-        self.pcp.set_remote(drain == DrainStrategy::Remote);
-        config.drain = drain;
-        Ok(())
     }
 
     fn refuse_if_disabled(config: &PcpConfig, what: &str) -> Result {
@@ -645,7 +620,7 @@ impl Pool {
             );
             return Err(EINVAL);
         }
-        self.on_each_pcp(config.drain, &|irqs, pcp| {
+        self.on_each_pcp(&|irqs, pcp| {
             pcp.set_high_batch(high, batch);
             let excess = pcp.count().saturating_sub(high);
             if excess > 0 {

@@ -46,7 +46,7 @@ unsafe_allowed=(
 	rust/pool.rs             # the pagesets: pages of its zone, pushed and popped
 	rust/client.rs           # the exported C API: handles and pages that come from C
 	rust/params.rs           # the statics that C's module_param() writes at load
-	rust/percpu_lock.rs      # per-CPU data with a spinlock that can be switched on
+	rust/percpu_lock.rs      # per-CPU data behind IRQs off, or IRQs off and a spinlock
 	rust/callback_mutex.rs   # a mutex held from one memory notifier callback to the next
 	"samples/*/ffi.rs"       # a Rust sample client's own bindings to pcpool.h
 )

@@ -2,7 +2,7 @@
 
 //! CPU hotplug: the pool's pagesets follow CPUs going down and coming up.
 
-use super::{DelayPoint, Pool};
+use super::{DelayPoint, Drain, Pool};
 use crate::compat::{
     cpuhp::{CpuHotplugHandler, NotRunning},
     irq::with_irqs_off,
@@ -12,7 +12,7 @@ use kernel::sync::Arc;
 /// The pool's pagesets across CPU hotplug (`page_alloc_cpu_dead()`): a dead CPU's pageset goes
 /// back to the zone, since `on_each_cpu` cannot reach it; a CPU about to boot gets the current
 /// marks, which an update made while it was down did not reach.
-impl CpuHotplugHandler for Arc<Pool> {
+impl<D: Drain> CpuHotplugHandler for Arc<Pool<D>> {
     fn prepare(&self, cpu: &NotRunning) {
         // CPU hotplug is held from here until the CPU is online, and every update of the marks
         // holds it off (`cpus_read_lock()`, or memory hotplug's) from its change to its

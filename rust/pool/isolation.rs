@@ -4,9 +4,8 @@
 //! then ISOLATE, mirroring `zone_pcp_disable()`/`zone_pcp_enable()` and
 //! `start_isolate_page_range()`.
 
-use super::{PcpConfig, Pool};
+use super::{Drain, Ipi, PcpConfig, Pool};
 use crate::compat::{cpu::CpusReadGuard, smp::on_each_cpu};
-use crate::config::DrainStrategy;
 use crate::zone::MigrateType;
 use core::sync::atomic::Ordering::Relaxed;
 use kernel::{prelude::*, sync::Arc};
@@ -15,8 +14,8 @@ use kernel::{prelude::*, sync::Arc};
 /// disabled. Dropping it moves the pages back (`undo_isolate_page_range()`) and enables the
 /// pagesets. It owns a reference to the pool, so it can be kept from one memory notifier
 /// callback to a later one.
-pub(crate) struct Isolation {
-    pool: Arc<Pool>,
+pub(crate) struct Isolation<D: Drain = Ipi> {
+    pool: Arc<Pool<D>>,
     start: usize,
     end: usize,
     blocks: usize,
@@ -24,7 +23,7 @@ pub(crate) struct Isolation {
     cpuslocked: bool,
 }
 
-impl Isolation {
+impl<D: Drain> Isolation<D> {
     /// Pageblocks isolated.
     pub(crate) fn blocks(&self) -> usize {
         self.blocks
@@ -36,12 +35,12 @@ impl Isolation {
     }
 
     /// The pool.
-    pub(super) fn pool(&self) -> &Pool {
+    pub(super) fn pool(&self) -> &Pool<D> {
         &self.pool
     }
 }
 
-impl Drop for Isolation {
+impl<D: Drain> Drop for Isolation<D> {
     fn drop(&mut self) {
         self.pool
             .zone
@@ -56,7 +55,7 @@ impl Drop for Isolation {
     }
 }
 
-impl Pool {
+impl<D: Drain> Pool<D> {
     /// Disables every CPU's pageset (`zone_pcp_disable()`): under the pcp mutex, marks the
     /// pagesets disabled, then one round sets `high = 0`, `batch = 1` and drains, forced on
     /// every online CPU. `EBUSY` if they are disabled already.
@@ -88,7 +87,7 @@ impl Pool {
         }
         config.disabled = true;
         let snapshot = *config;
-        if config.drain != DrainStrategy::Pageblock {
+        if !D::PER_PAGEBLOCK {
             self.disable_round(&snapshot);
         }
         Ok(snapshot)
@@ -98,28 +97,21 @@ impl Pool {
     /// hotplug off, as for [`Pool::pcp_disable_cpuslocked`].
     pub(crate) fn pcp_enable_cpuslocked(&self) {
         let mut config = self.pcp_lock.lock();
-        let PcpConfig {
-            high, batch, drain, ..
-        } = *config;
-        self.on_each_pcp(drain, &|_, pcp| pcp.set_high_batch(high, batch));
+        let PcpConfig { high, batch, .. } = *config;
+        self.on_each_pcp(&|_, pcp| pcp.set_high_batch(high, batch));
         config.disabled = false;
     }
 
     /// One drain round: `high = 0`, `batch = 1`, and the list flushed, on every CPU.
     fn disable_round(&self, config: &PcpConfig) {
         self.drains.fetch_add(1, Relaxed);
-        let weak = self.weak_drain.load(Relaxed);
-        let PcpConfig {
-            high, batch, drain, ..
-        } = *config;
-        self.on_each_pcp(drain, &|irqs, pcp| {
+        self.on_each_pcp(&|irqs, pcp| {
             pcp.set_high_batch(0, 1);
             let n = pcp.count();
             self.flush(irqs, pcp, n);
-            if weak {
-                // Test-only weakened variant: drained, but `high` is back, so pages freed
-                // after the drain stay on the pagesets.
-                pcp.set_high_batch(high, batch);
+            #[cfg(CONFIG_KUNIT)]
+            if D::WEAK {
+                pcp.set_high_batch(config.high, config.batch);
             }
         });
     }
@@ -128,7 +120,11 @@ impl Pool {
     /// (one drain), sets those blocks ISOLATE and moves their free pages to the isolate list.
     /// `EBUSY` while another isolation is in progress (they do not nest). Takes CPU hotplug's
     /// lock for a moment, so not from a memory hotplug callback. Sleeps.
-    pub(crate) fn isolate_range(self: &Arc<Self>, start: usize, end: usize) -> Result<Isolation> {
+    pub(crate) fn isolate_range(
+        self: &Arc<Self>,
+        start: usize,
+        end: usize,
+    ) -> Result<Isolation<D>> {
         let _cpus = CpusReadGuard::new();
         self.isolate(start, end, false)
     }
@@ -139,11 +135,16 @@ impl Pool {
         self: &Arc<Self>,
         start: usize,
         end: usize,
-    ) -> Result<Isolation> {
+    ) -> Result<Isolation<D>> {
         self.isolate(start, end, true)
     }
 
-    fn isolate(self: &Arc<Self>, start: usize, end: usize, cpuslocked: bool) -> Result<Isolation> {
+    fn isolate(
+        self: &Arc<Self>,
+        start: usize,
+        end: usize,
+        cpuslocked: bool,
+    ) -> Result<Isolation<D>> {
         let config = self.pcp_disable_cpuslocked()?;
         let mut iso = Isolation {
             pool: self.clone(),
@@ -152,7 +153,7 @@ impl Pool {
             blocks: 0,
             cpuslocked,
         };
-        if config.drain == DrainStrategy::Pageblock {
+        if D::PER_PAGEBLOCK {
             // As `set_migratetype_isolate()` drained: each pageblock is isolated, then drained.
             // (On an error `iso` drops: the blocks go back and the pagesets come back.)
             for slot in self.zone.blocks_in(start, end)? {
@@ -197,12 +198,5 @@ impl Pool {
             crate::verify::chunks(&self.zone, irqs, &zone, &mut r);
         });
         (on_pcp.load(Relaxed), r.errors)
-    }
-
-    /// Test-only: makes `pcp_disable` drain without keeping `high = 0`, the weakened design the
-    /// race test must catch.
-    #[cfg(CONFIG_KUNIT)]
-    pub(crate) fn set_weak_drain(&self, weak: bool) {
-        self.weak_drain.store(weak, Relaxed);
     }
 }

@@ -3,7 +3,7 @@
 //! Giving the pool's pages to memory offlining, and taking them back: the pool's side of
 //! `MEM_GOING_OFFLINE`, `MEM_CANCEL_OFFLINE` and `MEM_OFFLINE` (Documentation/hotplug.rst).
 
-use super::{isolation::Isolation, AllocFlags, Pool};
+use super::{isolation::Isolation, AllocFlags, Drain, Ipi, Pool};
 use crate::client;
 use crate::compat::{irq::with_irqs_off, kthread::now_ms};
 use crate::page_list::BlockId;
@@ -15,15 +15,15 @@ use kernel::{prelude::*, sync::Arc};
 /// with [`Pool::offline_commit`] (`MEM_OFFLINE`) or [`Pool::offline_cancel`]
 /// (`MEM_CANCEL_OFFLINE`); dropped without a commit, it cancels, so the pool can never be
 /// freed with pages at refcount 0.
-pub(crate) struct PendingOffline {
-    iso: Isolation,
+pub(crate) struct PendingOffline<D: Drain = Ipi> {
+    iso: Isolation<D>,
     slots: KVec<BlockId>,
     pages: usize,
     evacuated: usize,
     committed: bool,
 }
 
-impl Drop for PendingOffline {
+impl<D: Drain> Drop for PendingOffline<D> {
     fn drop(&mut self) {
         if !self.committed {
             self.iso.pool().zone.take_back(&self.slots);
@@ -32,7 +32,7 @@ impl Drop for PendingOffline {
     }
 }
 
-impl PendingOffline {
+impl<D: Drain> PendingOffline<D> {
     /// The pfn range.
     pub(crate) fn range(&self) -> (usize, usize) {
         self.iso.range()
@@ -70,7 +70,7 @@ pub(crate) enum Refusal {
     Failed(Error),
 }
 
-impl Pool {
+impl<D: Drain> Pool<D> {
     /// `MEM_GOING_OFFLINE` for `[start, end)`: isolates the pool's pageblocks there (pagesets
     /// disabled, one drain); for up to `evacuate_ms` moves the pages clients hold there to other
     /// pageblocks through their migrate callbacks; and if every page there is then free, hands
@@ -83,7 +83,7 @@ impl Pool {
         start: usize,
         end: usize,
         evacuate_ms: u32,
-    ) -> Result<Option<PendingOffline>, Refusal> {
+    ) -> Result<Option<PendingOffline<D>>, Refusal> {
         let slots = self.zone.blocks_in(start, end).map_err(Refusal::Failed)?;
         if slots.is_empty() {
             return Ok(None);
@@ -168,13 +168,13 @@ impl Pool {
 
     /// `MEM_CANCEL_OFFLINE`: every page's reference back, the pageblocks movable again, the
     /// pagesets enabled: the pool exactly as before `offline_prepare`.
-    pub(crate) fn offline_cancel(&self, pending: PendingOffline) {
+    pub(crate) fn offline_cancel(&self, pending: PendingOffline<D>) {
         drop(pending);
     }
 
     /// `MEM_OFFLINE`: the pageblocks leave the pool's books for good (their memory is offline)
     /// and the pagesets are enabled. Returns the pageblocks dropped.
-    pub(crate) fn offline_commit(&self, mut pending: PendingOffline) -> usize {
+    pub(crate) fn offline_commit(&self, mut pending: PendingOffline<D>) -> usize {
         let removed = self.zone.remove_offline(&pending.slots);
         pending.committed = true;
         drop(pending);

@@ -17,8 +17,9 @@ too), steps are drawn at random from:
                debugfs; verify while isolated; end it
   offline      offline a random movable memory block, then online it again
   cpu          take a random vCPU (not 0) offline, verify, bring it back
-  knobs        write high, batch or drain: valid values must be taken (or get
-               EBUSY), invalid ones EINVAL
+  knobs        write high or batch: valid values must be taken (or get
+               EBUSY), invalid ones EINVAL, and so must any write of drain
+               (the strategy, chosen from the seed at load)
   evacuate     a client with a migrate callback takes pages; a block holding
                them goes offline (its pages moved) or is refused; the client
                checks every page's contents when it is unloaded
@@ -160,7 +161,7 @@ def op_knobs():
         top = high if high else 4096
         path, value, valid = "batch", str(rng.randint(1, top)), True
     elif kind == "drain":
-        path, value, valid = "drain", rng.choice(STRATEGIES), True
+        path, value, valid = "drain", rng.choice(STRATEGIES), False
     else:
         path, value = rng.choice([("high", "-1"), ("high", "4097"), ("batch", "0"), ("high", "x"),
                                   ("batch", str(high + 1) if high else "4097"), ("drain", "fast"),
@@ -247,7 +248,9 @@ def soak(duration):
     free_before = memfree()
     kernel_base = kernel_view()
     max_drift = 0
-    if not insmod(MODULE, LOAD_ARGS):
+    strategy = rng.choice(STRATEGIES)
+    log(f"drain={strategy}")
+    if not insmod(MODULE, f"{LOAD_ARGS} drain={strategy}"):
         log("insmod pcpool failed")
         return 1
     insmod(f"{KDIR}/lib/notifier-error-inject.ko")

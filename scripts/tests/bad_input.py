@@ -26,7 +26,7 @@ from pcpool_guest import (DEBUGFS, MEM, MODULE, TOP, Ktap, consistent, errname, 
 # The loaded pool of every row but the load rows: enough pages that every
 # memory block that can go offline holds chunks (as scripts/tests/hotplug.py).
 LOAD_ARGS = "initial_pages=110000 max_pages=262144 high=64 batch=16 evacuate_ms=30000"
-BASELINE = {"high": "64", "batch": "16", "drain": "ipi"}
+BASELINE = {"high": "64", "batch": "16"}
 INPUTS = {"<empty>": b"", "<long>": b"7" * 100, "<binary>": b"\xff\xfe1"}
 
 
