@@ -172,11 +172,12 @@ impl<'a> ChunkRef<'a> {
 
     /// The index of `page` in the chunk, if it is one of the chunk's pages: pointer arithmetic
     /// on the memmap, no dereference.
-    #[inline]
+    #[inline(always)]
     pub(crate) fn index_of(&self, page: RawPage) -> Option<usize> {
         let size = core::mem::size_of::<bindings::page>();
         let delta = (page.0.as_ptr() as usize).wrapping_sub(self.first.as_ptr() as usize);
-        (delta % size == 0 && delta / size < self.nr_pages()).then_some(delta / size)
+        // `order` is the pageblock order, far below the word size.
+        (delta % size == 0 && (delta / size).wrapping_shr(self.order) == 0).then_some(delta / size)
     }
 
     /// Whether the chunk's first pageblock belongs to a CMA area (`is_migrate_cma_page()`).
@@ -557,8 +558,10 @@ impl ChunkTable {
                 .read_volatile()
         });
         let chunk = self.get(word.slot()?, irqs)?;
-        let offset = chunk.index_of(page)?;
-        Some((chunk.nth(offset), word))
+        chunk.index_of(page)?;
+        // SAFETY: `index_of` found `page` among the chunk's pages, and the chunk stays in the
+        // table for `'a` (see `get`).
+        Some((unsafe { PageRef::from_raw(page.as_ptr()) }, word))
     }
 
     /// The slot and offset of `page`, a page of a chunk in this table.

@@ -169,9 +169,9 @@ impl PageWord {
     /// The page's pageblock, if the word names one.
     #[inline(always)]
     pub(crate) fn slot(self) -> Option<BlockId> {
-        let tag = self.0 >> Self::SLOT_SHIFT;
-        // A slot of a table below 2^32 pageblocks (`ChunkTable::new`), plus one.
-        (tag != 0 && tag <= 1 << 32).then(|| BlockId((tag - 1) as u32))
+        // The slot plus one: 0 wraps to a slot no table has (`ChunkTable::get` checks).
+        let slot = (self.0 >> Self::SLOT_SHIFT).wrapping_sub(1);
+        u32::try_from(slot).ok().map(BlockId)
     }
 
     /// The page's state.

@@ -23,8 +23,11 @@ pub(crate) trait Drain: Sized + Send + Sync + 'static {
     #[cfg(CONFIG_KUNIT)]
     const WEAK: bool = false;
 
-    /// Runs `f` on every CPU's pageset and returns once it has run everywhere. Sleeps.
-    fn on_each_pcp(pool: &Pool<Self>, f: &(impl Fn(IrqDisabled<'_>, &mut PcpList) + Sync));
+    /// Runs `f` on every CPU's pageset and returns once it has run everywhere: by default one
+    /// `on_each_cpu` round, each CPU on its own pageset with IRQs off. Sleeps.
+    fn on_each_pcp(pool: &Pool<Self>, f: &(impl Fn(IrqDisabled<'_>, &mut PcpList) + Sync)) {
+        on_each_cpu(&|irqs| f(irqs, &mut pool.pcp.local(irqs)));
+    }
 }
 
 /// One `on_each_cpu` round sets `high = 0` and drains (`zone_pcp_disable()`): the default.
@@ -47,20 +50,12 @@ pub(crate) struct WeakIpi;
 impl Drain for Ipi {
     const STRATEGY: DrainStrategy = DrainStrategy::Ipi;
     type Locking = IrqsOff;
-
-    fn on_each_pcp(pool: &Pool<Self>, f: &(impl Fn(IrqDisabled<'_>, &mut PcpList) + Sync)) {
-        on_each_cpu(&|irqs| f(irqs, &mut pool.pcp.local(irqs)));
-    }
 }
 
 impl Drain for Pageblock {
     const STRATEGY: DrainStrategy = DrainStrategy::Pageblock;
     type Locking = IrqsOff;
     const PER_PAGEBLOCK: bool = true;
-
-    fn on_each_pcp(pool: &Pool<Self>, f: &(impl Fn(IrqDisabled<'_>, &mut PcpList) + Sync)) {
-        on_each_cpu(&|irqs| f(irqs, &mut pool.pcp.local(irqs)));
-    }
 }
 
 impl Drain for Remote {
@@ -92,8 +87,4 @@ impl Drain for WeakIpi {
     const STRATEGY: DrainStrategy = DrainStrategy::Ipi;
     type Locking = IrqsOff;
     const WEAK: bool = true;
-
-    fn on_each_pcp(pool: &Pool<Self>, f: &(impl Fn(IrqDisabled<'_>, &mut PcpList) + Sync)) {
-        on_each_cpu(&|irqs| f(irqs, &mut pool.pcp.local(irqs)));
-    }
 }
