@@ -351,7 +351,8 @@ impl<D: Drain> Pool<D> {
     }
 
     /// Allocates one page and returns `f(irqs, page)`, run in the same IRQs-off section (while
-    /// the page can be reached).
+    /// the page can be reached). One attempt inline; growing the pool and trying again is out of
+    /// line.
     #[inline(always)]
     fn alloc_with<R>(
         &self,
@@ -359,22 +360,52 @@ impl<D: Drain> Pool<D> {
         holder: &impl Holder,
         f: impl Fn(IrqDisabled<'_>, PageRef<'_>) -> Option<R>,
     ) -> Option<R> {
-        loop {
-            let (r, admitted) = with_irqs_off(|irqs| {
-                if !holder.admit(irqs) {
-                    return (None, false);
-                }
-                let r = self.pcp_alloc(irqs, holder.id()).and_then(|page| {
-                    prepare(page, flags);
-                    f(irqs, page)
-                });
-                if r.is_some() {
-                    holder.count(irqs, 1);
-                }
-                (r, true)
+        match self.try_alloc(flags, holder, &f) {
+            Ok(r) => Some(r),
+            Err(true) if flags.may_grow => self.alloc_growing(flags, holder, &f),
+            Err(_) => None,
+        }
+    }
+
+    /// One IRQs-off attempt of [`Pool::alloc_with`]: the result, or whether `holder` was
+    /// admitted.
+    #[inline(always)]
+    fn try_alloc<R>(
+        &self,
+        flags: AllocFlags,
+        holder: &impl Holder,
+        f: &impl Fn(IrqDisabled<'_>, PageRef<'_>) -> Option<R>,
+    ) -> Result<R, bool> {
+        with_irqs_off(|irqs| {
+            if !holder.admit(irqs) {
+                return Err(false);
+            }
+            let r = self.pcp_alloc(irqs, holder.id()).and_then(|page| {
+                prepare(page, flags);
+                f(irqs, page)
             });
-            if r.is_some() || !admitted || !flags.may_grow || self.grow().is_err() {
-                return r;
+            if r.is_some() {
+                holder.count(irqs, 1);
+            }
+            r.ok_or(true)
+        })
+    }
+
+    /// [`Pool::alloc_with`] once the pool is out of pages: grows it and tries again. Sleeps.
+    #[cold]
+    #[inline(never)]
+    fn alloc_growing<R>(
+        &self,
+        flags: AllocFlags,
+        holder: &impl Holder,
+        f: &impl Fn(IrqDisabled<'_>, PageRef<'_>) -> Option<R>,
+    ) -> Option<R> {
+        loop {
+            self.grow().ok()?;
+            match self.try_alloc(flags, holder, f) {
+                Ok(r) => return Some(r),
+                Err(true) => continue,
+                Err(false) => return None,
             }
         }
     }
