@@ -557,7 +557,7 @@ impl ChunkTable {
             core::ptr::addr_of!((*page.0.as_ptr()).__bindgen_anon_1.__bindgen_anon_1.private)
                 .read_volatile()
         });
-        let chunk = self.get(word.slot()?, irqs)?;
+        let chunk = self.get(word.slot(), irqs)?;
         chunk.index_of(page)?;
         // SAFETY: `index_of` found `page` among the chunk's pages, and the chunk stays in the
         // table for `'a` (see `get`).
@@ -570,7 +570,7 @@ impl ChunkTable {
         page: PageRef<'_>,
         irqs: IrqDisabled<'_>,
     ) -> Option<(BlockId, usize)> {
-        let slot = PageWord::from_raw(page.word().load(Relaxed)).slot()?;
+        let slot = PageWord::from_raw(page.word().load(Relaxed)).slot();
         Some((slot, self.get(slot, irqs)?.index_of(page.raw())?))
     }
 }

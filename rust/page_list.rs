@@ -166,12 +166,12 @@ impl PageWord {
         Self(raw)
     }
 
-    /// The page's pageblock, if the word names one.
+    /// The page's pageblock: for a word that names none, a slot no table has.
     #[inline(always)]
-    pub(crate) fn slot(self) -> Option<BlockId> {
-        // The slot plus one: 0 wraps to a slot no table has (`ChunkTable::get` checks).
-        let slot = (self.0 >> Self::SLOT_SHIFT).wrapping_sub(1);
-        u32::try_from(slot).ok().map(BlockId)
+    pub(crate) fn slot(self) -> BlockId {
+        // The slot plus one: 0 wraps to a slot no table has. A foreign page's `private` may name
+        // any slot (truncated to 32 bits or not): the chunk's range check refuses it.
+        BlockId(((self.0 >> Self::SLOT_SHIFT) as u32).wrapping_sub(1))
     }
 
     /// The page's state.

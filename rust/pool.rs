@@ -536,10 +536,7 @@ impl<D: Drain> Pool<D> {
             self.refuse_not_allocated(irqs, page);
             return Err(EINVAL);
         }
-        // A page of the zone's chunks has a slot in its word.
-        let Some(slot) = word.slot() else {
-            return Err(EINVAL);
-        };
+        let slot = word.slot();
         // A shortcut, not the guarantee: a page of an ISOLATE block skips the pageset. What keeps
         // pages of a block being isolated off the movable list is that `pcp_disable` leaves
         // `high = 0` (this free flushes before IRQs come back on) and that the zone's free path

@@ -412,9 +412,7 @@ impl PoolZone {
     unsafe fn free_one_locked(&self, inner: &mut ZoneInner, page: PageRef<'_>) {
         let word = PageWord::from_raw(page.word().load(Relaxed));
         // The word of a page of this zone's chunks names its slot.
-        let Some(slot) = word.slot() else {
-            return;
-        };
+        let slot = word.slot();
         // Under the lock the migratetype is stable: isolation changes it under the lock.
         let mt = MigrateType::from_u8(self.block_mt[slot.index()].load(Relaxed));
         page.word()
