@@ -323,14 +323,29 @@ pub(crate) fn migrate(id: u16, old: RawPage, new: RawPage) -> Result {
 /// `c` is NULL, an `ERR_PTR()`, or a handle `pcpool_client_register()` returned.
 #[inline(always)]
 unsafe fn client<'a>(c: *const Client, call: &str) -> Option<&'a Client> {
+    // SAFETY: the caller's contract.
+    let client = unsafe { handle(c, call) }?;
+    if client.state() == State::Dead {
+        refuse_handle(c, call);
+        return None;
+    }
+    Some(client)
+}
+
+/// The client behind a C handle, registered or not, or `None` (logged) for NULL or an
+/// `ERR_PTR()`: for a call that asks whether the client is live later anyway
+/// ([`Holder::admit`]).
+///
+/// # Safety
+///
+/// As for [`client`].
+#[inline(always)]
+unsafe fn handle<'a>(c: *const Client, call: &str) -> Option<&'a Client> {
     // One test for a valid handle: above NULL and below the `ERR_PTR()` range.
     if (c as usize).wrapping_sub(1) < (-MAX_ERRNO as usize).wrapping_sub(1) {
         // SAFETY: a handle from `pcpool_client_register()` (the caller's contract), valid until
         // unload even once unregistered.
-        let client = unsafe { &*c };
-        if client.state() != State::Dead {
-            return Some(client);
-        }
+        return Some(unsafe { &*c });
     }
     refuse_handle(c, call);
     None
@@ -383,8 +398,19 @@ fn refuse_flags(client: &Client, call: &str, flags: c_uint) {
     );
 }
 
-/// After an allocation came back short: says so if it was because `client` is being
-/// unregistered (the pool asked [`Holder::admit`], in the section that would have taken a page).
+/// After an allocation came back empty: logs why if `client` was refused ([`Holder::admit`]):
+/// unregistered (a refused handle), or being unregistered.
+#[cold]
+#[inline(never)]
+fn log_alloc_refused(client: &Client, call: &str) {
+    if client.state() == State::Dead {
+        refuse_handle(client, call);
+    } else {
+        log_if_unregistering(client, call);
+    }
+}
+
+/// Logs a call refused because `client` is being unregistered, if it is.
 #[cold]
 #[inline(never)]
 fn log_if_unregistering(client: &Client, call: &str) {
@@ -589,8 +615,8 @@ unsafe extern "C" fn pcpool_client_set_migrate(
 #[no_mangle]
 unsafe extern "C" fn pcpool_alloc_page(c: *mut Client, flags: c_uint) -> *mut bindings::page {
     const CALL: &str = "pcpool_alloc_page";
-    // SAFETY: the caller's contract.
-    let (Some(api), Some(client)) = (api(), unsafe { client(c, CALL) }) else {
+    // SAFETY: the caller's contract. An unregistered client is refused by `admit`.
+    let (Some(api), Some(client)) = (api(), unsafe { handle(c, CALL) }) else {
         return ptr::null_mut();
     };
     let Some(flags) = alloc_flags(client, CALL, flags) else {
@@ -599,7 +625,7 @@ unsafe extern "C" fn pcpool_alloc_page(c: *mut Client, flags: c_uint) -> *mut bi
     match with_pool!(api, pool => pool.alloc_for(flags, client)) {
         Some(page) => page.as_ptr(),
         None => {
-            log_if_unregistering(client, CALL);
+            log_alloc_refused(client, CALL);
             ptr::null_mut()
         }
     }
