@@ -496,15 +496,16 @@ impl ChunkTable {
         end: Pfn,
     ) -> impl Iterator<Item = BlockId> + 'a {
         let nr = 1usize << self.order;
-        (0..self.slots.len())
-            .filter(move |&s| {
+        (self.slots.iter().zip(self.start_pfns.iter()))
+            .enumerate()
+            .filter(move |(_, (chunk, first))| {
                 // Acquire: the chunk's first pfn was stored before it was published.
-                !self.slots[s].load(Ordering::Acquire).is_null() && {
-                    let first = self.start_pfns[s].load(Relaxed);
+                !chunk.load(Ordering::Acquire).is_null() && {
+                    let first = first.load(Relaxed);
                     first < end && start < first + nr
                 }
             })
-            .map(|s| BlockId::at(s as u32))
+            .map(|(s, _)| BlockId::at(s as u32))
     }
 
     /// The chunk in `slot`, for as long as IRQs stay off (an RCU read-side section).

@@ -394,20 +394,8 @@ impl BlockLinks {
         Ok(Self(links))
     }
 
-    fn next(&self, id: BlockId) -> u32 {
-        self.0[id.index()].next.load(Relaxed)
-    }
-
-    fn prev(&self, id: BlockId) -> u32 {
-        self.0[id.index()].prev.load(Relaxed)
-    }
-
-    fn set_next(&self, id: BlockId, next: u32) {
-        self.0[id.index()].next.store(next, Relaxed);
-    }
-
-    fn set_prev(&self, id: BlockId, prev: u32) {
-        self.0[id.index()].prev.store(prev, Relaxed);
+    fn link(&self, id: BlockId) -> &Link {
+        &self.0[id.index()]
     }
 }
 
@@ -433,31 +421,33 @@ impl BlockList {
 
     /// Adds `id` at the head.
     pub(crate) fn push_head(&mut self, links: &BlockLinks, id: BlockId) {
-        links.set_prev(id, NIL);
-        links.set_next(id, self.head);
+        let link = links.link(id);
+        link.prev.store(NIL, Relaxed);
+        link.next.store(self.head, Relaxed);
         if self.head == NIL {
             self.tail = id.0;
         } else {
-            links.set_prev(BlockId(self.head), id.0);
+            links.link(BlockId(self.head)).prev.store(id.0, Relaxed);
         }
         self.head = id.0;
     }
 
     /// Unlinks `id`, which must be on this list.
     pub(crate) fn remove(&mut self, links: &BlockLinks, id: BlockId) {
-        let (prev, next) = (links.prev(id), links.next(id));
+        let link = links.link(id);
+        let (prev, next) = (link.prev.load(Relaxed), link.next.load(Relaxed));
         if prev == NIL {
             self.head = next;
         } else {
-            links.set_next(BlockId(prev), next);
+            links.link(BlockId(prev)).next.store(next, Relaxed);
         }
         if next == NIL {
             self.tail = prev;
         } else {
-            links.set_prev(BlockId(next), prev);
+            links.link(BlockId(next)).prev.store(prev, Relaxed);
         }
-        links.set_next(id, NIL);
-        links.set_prev(id, NIL);
+        link.next.store(NIL, Relaxed);
+        link.prev.store(NIL, Relaxed);
     }
 
     /// The pageblocks on the list, head first; at most `links`' size steps, so that a corrupted
@@ -467,7 +457,7 @@ impl BlockList {
         (0..links.0.len()).map_while(move |_| {
             (next != NIL).then(|| {
                 let cur = BlockId(next);
-                next = links.next(cur);
+                next = links.link(cur).next.load(Relaxed);
                 cur
             })
         })

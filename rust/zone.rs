@@ -468,11 +468,12 @@ impl PoolZone {
 
     /// Moves pageblock `slot` to migratetype `mt`, with its free pages; false if it was `mt`.
     fn move_block(&self, inner: &mut ZoneInner, slot: BlockId, mt: MigrateType) -> bool {
-        let old = MigrateType::from_u8(self.block_mt[slot.index()].load(Relaxed));
+        let block_mt = &self.block_mt[slot.index()];
+        let old = MigrateType::from_u8(block_mt.load(Relaxed));
         if old == mt {
             return false;
         }
-        self.block_mt[slot.index()].store(mt as u8, Relaxed);
+        block_mt.store(mt as u8, Relaxed);
         let moved = inner.block_free[slot.index()].len() as usize;
         if moved > 0 {
             inner.free_blocks[old as usize].remove(&self.block_links, slot);
@@ -483,8 +484,10 @@ impl PoolZone {
             MigrateType::Isolate => (&mut c.nr_free, &mut c.nr_isolated_free),
             MigrateType::Movable => (&mut c.nr_isolated_free, &mut c.nr_free),
         };
-        *from -= moved;
-        *to += moved;
+        // The moved pages were counted in `from`, and no count comes near `usize::MAX`.
+        debug_assert!(*from >= moved);
+        *from = from.wrapping_sub(moved);
+        *to = to.wrapping_add(moved);
         true
     }
 
