@@ -5,16 +5,14 @@ stress sample allocates and frees on every CPU, with regrow=1 so that the
 pool keeps coming back into the blocks that come online. Every kind of
 cycle must occur:
   - a block without pool chunks goes offline and online under the stress;
-  - a block with pool chunks is refused, because a stress thread holds a
-    page there;
+  - a block with pool chunks is refused, because a client holds pages
+    there and has no migrate callback (the stress stopped, the block's
+    pageblocks at the head of the movable list, then pcpool_client.ko
+    takes 64 pages from there);
   - a block with pool chunks goes offline (pcpool gives up its pages) and
-    online again. Under the stress this is rare (the stress threads hold
-    pages all over the pool), so one cycle in four runs with the stress
-    sample unloaded, its pages back on the CPUs' pcp lists.
-While a kind is missing, the next cycle picks a block that can give it
-(for a refusal, a block with the stress's pages; they sit where the
-pagesets last refilled from, so if that is outside the offlinable blocks,
-isolating and releasing one of those through debugfs brings them in);
+    online again, under the stress or, one cycle in four, with the stress
+    sample unloaded and its pages back on the CPUs' pcp lists.
+While a kind is missing, the next cycle picks a block that can give it;
 otherwise the block is random. The books are checked after every cycle
 (chunks = grows - offlined - shrinks, from one snapshot of the zone), and
 in full every 5, and so are the kernel's own figures (MemTotal, each zone's
@@ -60,23 +58,18 @@ def blocks_with_pool(yes):
     return [b for b in BLOCKS if (blocks_in(b) > 0) == yes]
 
 
-def blocks_held():
-    """The blocks of BLOCKS with a pool pageblock that is not wholly free:
-    where the stress's pages are."""
-    per = block_pages()
-    busy = {int(pfn, 16) // per for pfn, _, free in
-            (l.split() for l in read("pageblocks").splitlines()[1:]) if int(free) < 512}
-    return [b for b in BLOCKS if b in busy]
-
-
-def steer_stress(b):
-    """Brings the stress's pages into block b: isolating and releasing its
-    pool pageblocks puts them at the head of the movable list, where the
-    pagesets refill from next."""
+def hold_pages_in(b):
+    """Makes a client without a migrate callback hold pages in block b, so
+    that an offline of b is refused. With the stress stopped, isolating and
+    releasing b's pool pageblocks empties every pageset and puts b's
+    pageblocks at the head of the movable list, so the client's pages are
+    refilled from there."""
+    if not stress_off():
+        return False
     per = block_pages()
     write(f"{DEBUGFS}/isolate", f"{b * per} {(b + 1) * per}")
     write(f"{DEBUGFS}/isolate", "off")
-    time.sleep(1)
+    return insmod(f"{TOP}/samples/pcpool_client.ko", "hold=64")
 
 
 def stress_on():
@@ -116,15 +109,12 @@ def main():
         if quiet and not stress_off():
             ok = False
             ktap.msg(f"cycle {cycle}: rmmod pcpool_stress failed")
-        b = None
+        b, holding = None, False
         if quiet and with_pool == 0:
             b = random.choice(blocks_with_pool(True) or [None])
         elif not quiet and refused == 0:
-            # The stress's pages sit in the pageblocks its pagesets last
-            # refilled from, which may lie outside BLOCKS: steer them in.
-            if not blocks_held() and blocks_with_pool(True):
-                steer_stress(random.choice(blocks_with_pool(True)))
-            b = random.choice(blocks_held() or blocks_with_pool(True) or [None])
+            b = random.choice(blocks_with_pool(True) or [None])
+            holding = b is not None and hold_pages_in(b)
         elif without_pool == 0:
             b = random.choice(blocks_with_pool(False) or [None])
         if b is None:
@@ -144,7 +134,10 @@ def main():
             refused += 1
         else:
             other += 1
-        if quiet and not stress_on():
+        if holding and not rmmod("pcpool_client"):
+            ok = False
+            ktap.msg(f"cycle {cycle}: rmmod pcpool_client failed")
+        if (quiet or holding) and not stress_on():
             ok = False
             ktap.msg(f"cycle {cycle}: insmod pcpool_stress failed")
         if not books_exact():
