@@ -353,6 +353,12 @@ impl PageRef<'_> {
         unsafe { sys::pcpool_clear_page_offline(self.page.as_ptr()) };
     }
 
+    /// The page's [`PageWord`], read once.
+    #[inline(always)]
+    pub(crate) fn load_word(&self) -> PageWord {
+        PageWord::from_raw(self.word().load(Relaxed))
+    }
+
     /// The page's word in `page->private` ([`PageWord`]), which the chunk table sets when it
     /// takes the chunk in and the pool changes as the page moves.
     #[inline(always)]
@@ -571,7 +577,7 @@ impl ChunkTable {
         page: PageRef<'_>,
         irqs: IrqDisabled<'_>,
     ) -> Option<(BlockId, usize)> {
-        let slot = PageWord::from_raw(page.word().load(Relaxed)).slot();
+        let slot = page.load_word().slot();
         Some((slot, self.get(slot, irqs)?.index_of(page.raw())?))
     }
 }

@@ -233,7 +233,7 @@ impl<D: Drain> Pool<D> {
         // SAFETY: this pool's pageset holds only pages of `zone` (type invariant), and the page
         // is used in this IRQs-off section, while `self` is borrowed.
         let page = unsafe { pcp.list.pop_head(irqs) }?;
-        let word = PageWord::from_raw(page.word().load(Relaxed));
+        let word = page.load_word();
         page.word()
             .store(word.with(PageState::Allocated, owner).raw(), Relaxed);
         Some(page)
@@ -517,7 +517,7 @@ impl<D: Drain> Pool<D> {
             refuse_outside(id);
             return Err(EINVAL);
         };
-        let word = PageWord::from_raw(page.word().load(Relaxed));
+        let word = page.load_word();
         self.free_to_pcp(irqs, page, word)
     }
 
@@ -566,7 +566,7 @@ impl<D: Drain> Pool<D> {
     #[cold]
     #[inline(never)]
     fn refuse_not_allocated(&self, irqs: IrqDisabled<'_>, page: PageRef<'_>) {
-        let state = PageWord::from_raw(page.word().load(Relaxed)).state();
+        let state = page.load_word().state();
         match self.zone.id_of_page(irqs, page) {
             Some(id) => pr_err_ratelimited!(
                 "free of page id {} refused: it is not allocated ({:?}; a double free?)\n",

@@ -94,7 +94,7 @@ pub(crate) fn free_lists(
     for mt in [MigrateType::Movable, MigrateType::Isolate] {
         let mut n = 0;
         for slot in inner.free_blocks(mt).iter(zone.block_links()) {
-            let block_mt = zone.block_migratetype(slot);
+            let block_mt = zone.migratetype(irqs, slot);
             if block_mt != mt {
                 r.error(format_args!(
                     "pageblock {} on the {:?} list is {:?}",
@@ -114,11 +114,11 @@ pub(crate) fn free_lists(
                 if visited.mark(id) {
                     r.error(format_args!("page {} twice on free lists", id));
                 }
-                if state(page) != PageState::Free {
+                if page.load_word().state() != PageState::Free {
                     r.error(format_args!(
                         "page {} on a free list is {:?}",
                         id,
-                        state(page)
+                        page.load_word().state()
                     ));
                 }
                 if zone.block_of(id) != slot {
@@ -219,12 +219,12 @@ pub(crate) fn pageset(
                 cpu.as_u32()
             ));
         }
-        if state(page) != PageState::Pcp {
+        if page.load_word().state() != PageState::Pcp {
             r.error(format_args!(
                 "page {} on CPU {}'s pcp list is {:?}",
                 id,
                 cpu.as_u32(),
-                state(page)
+                page.load_word().state()
             ));
         }
     }
@@ -264,7 +264,7 @@ pub(crate) fn pages(zone: &PoolZone, irqs: IrqDisabled<'_>, visited: &Visited, r
             if zone.id_of_page(irqs, page) != Some(id) {
                 r.error(format_args!("page {}'s word names another page", id));
             }
-            match (state(page), visited.get(id)) {
+            match (page.load_word().state(), visited.get(id)) {
                 (PageState::Allocated, false) => r.allocated += 1,
                 (PageState::Free | PageState::Pcp, true) => {}
                 (state, seen) => r.error(format_args!(
@@ -281,11 +281,6 @@ pub(crate) fn pages(zone: &PoolZone, irqs: IrqDisabled<'_>, visited: &Visited, r
     if total != pages {
         r.error(format_args!("{} pages, {} accounted for", pages, total));
     }
-}
-
-/// The state in `page`'s word.
-fn state(page: PageRef<'_>) -> PageState {
-    PageWord::from_raw(page.word().load(core::sync::atomic::Ordering::Relaxed)).state()
 }
 
 /// The id of `page`, found on a list; an error if its word does not name a page of the zone.

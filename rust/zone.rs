@@ -194,11 +194,6 @@ impl PoolZone {
         &self.block_links
     }
 
-    /// The migratetype of pageblock `slot`.
-    pub(crate) fn block_migratetype(&self, slot: BlockId) -> MigrateType {
-        MigrateType::from_u8(self.block_mt[slot.index()].load(Relaxed))
-    }
-
     /// Takes the zone lock; IRQs are off, as for `spin_lock_irqsave()`.
     pub(crate) fn lock<'a>(
         &'a self,
@@ -410,7 +405,7 @@ impl PoolZone {
     ///
     /// As for [`PoolZone::free_one`].
     unsafe fn free_one_locked(&self, inner: &mut ZoneInner, page: PageRef<'_>) {
-        let word = PageWord::from_raw(page.word().load(Relaxed));
+        let word = page.load_word();
         // The word of a page of this zone's chunks names its slot.
         let slot = word.slot();
         // Under the lock the migratetype is stable: isolation changes it under the lock.
@@ -503,7 +498,7 @@ impl PoolZone {
                     .into_iter()
                     .flat_map(|c| c.iter())
                 {
-                    if PageWord::from_raw(page.word().load(Relaxed)).state() != PageState::Free {
+                    if page.load_word().state() != PageState::Free {
                         n += 1;
                         first = first.or(Some(page.pfn()));
                     }
@@ -641,7 +636,7 @@ impl PoolZone {
                 .get(slot, irqs)
                 .into_iter()
                 .flat_map(|c| c.iter()))
-            .filter(|page| PageWord::from_raw(page.word().load(Relaxed)).state() == state)
+            .filter(|page| page.load_word().state() == state)
             .count();
         }
         count
@@ -669,7 +664,7 @@ impl PoolZone {
     /// Records `owner` as the holder of page `id`, which the caller has allocated.
     pub(crate) fn set_owner(&self, irqs: IrqDisabled<'_>, id: PageId, owner: u16) {
         if let Some(page) = self.page(irqs, id) {
-            let word = PageWord::from_raw(page.word().load(Relaxed));
+            let word = page.load_word();
             page.word()
                 .store(word.with(word.state(), owner).raw(), Relaxed);
         }
