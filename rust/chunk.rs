@@ -497,21 +497,33 @@ impl ChunkTable {
     /// IRQs stay off.
     pub(crate) fn slots_in<'a>(
         &'a self,
-        _irqs: IrqDisabled<'a>,
+        irqs: IrqDisabled<'a>,
         start: Pfn,
         end: Pfn,
     ) -> impl Iterator<Item = BlockId> + 'a {
-        let nr = 1usize << self.order;
-        (self.slots.iter().zip(self.start_pfns.iter()))
-            .enumerate()
-            .filter(move |(_, (chunk, first))| {
-                // Acquire: the chunk's first pfn was stored before it was published.
-                !chunk.load(Ordering::Acquire).is_null() && {
-                    let first = first.load(Relaxed);
-                    first < end && start < first + nr
-                }
-            })
+        (self.in_range(irqs, start, end).enumerate())
+            .filter(|&(_, in_range)| in_range)
             .map(|(s, _)| BlockId::at(s as u32))
+    }
+
+    /// For each slot, in order, whether it holds a chunk with a page in the pfn range
+    /// `[start, end)`, while IRQs stay off.
+    #[inline(always)]
+    pub(crate) fn in_range<'a>(
+        &'a self,
+        _irqs: IrqDisabled<'a>,
+        start: Pfn,
+        end: Pfn,
+    ) -> impl Iterator<Item = bool> + 'a {
+        let nr = 1usize << self.order;
+        (self.slots.iter().zip(self.start_pfns.iter())).map(move |(chunk, first)| {
+            // Acquire: the chunk's first pfn was stored before it was published.
+            !chunk.load(Ordering::Acquire).is_null() && {
+                let first = first.load(Relaxed);
+                // A pfn is far below `usize::MAX - nr`.
+                first < end && start < first.wrapping_add(nr)
+            }
+        })
     }
 
     /// The chunk in `slot`, for as long as IRQs stay off (an RCU read-side section).

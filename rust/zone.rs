@@ -441,7 +441,16 @@ impl PoolZone {
     pub(crate) fn set_block_migratetype(&self, slot: BlockId, mt: MigrateType) -> bool {
         crate::compat::irq::with_irqs_off(|irqs| {
             let mut zone = self.lock(irqs);
-            self.chunks.get(slot, irqs).is_some() && self.move_block(&mut zone, slot, mt)
+            let inner = &mut *zone;
+            self.chunks.get(slot, irqs).is_some()
+                && self.move_block(
+                    &mut inner.free_blocks,
+                    &mut inner.counters,
+                    slot,
+                    &self.block_mt[slot.index()],
+                    inner.block_free[slot.index()].len() as usize,
+                    mt,
+                )
         })
     }
 
@@ -452,29 +461,53 @@ impl PoolZone {
     pub(crate) fn set_migratetype_range(&self, start: usize, end: usize, mt: MigrateType) -> usize {
         crate::compat::irq::with_irqs_off(|irqs| {
             let mut zone = self.lock(irqs);
-            let inner = &mut *zone;
-            let mut changed = 0;
-            for slot in self.slots_in(irqs, start, end) {
-                changed += usize::from(self.move_block(inner, slot, mt));
+            let ZoneInner {
+                block_free,
+                free_blocks,
+                counters,
+                ..
+            } = &mut *zone;
+            let mut changed = 0usize;
+            // Zipped: the tables all have `max_chunks` entries, so a slot's own entries need no
+            // bounds check (this loop is most of an isolation of a large range).
+            let blocks = (self.chunks.in_range(irqs, start, end))
+                .zip(self.block_mt.iter())
+                .zip(block_free.iter());
+            for (slot, ((in_range, block_mt), free)) in blocks.enumerate() {
+                if in_range {
+                    let slot = BlockId::at(slot as u32);
+                    let moved = free.len() as usize;
+                    let c = self.move_block(free_blocks, counters, slot, block_mt, moved, mt);
+                    // At most `max_chunks` pageblocks.
+                    changed = changed.wrapping_add(usize::from(c));
+                }
             }
             changed
         })
     }
 
-    /// Moves pageblock `slot` to migratetype `mt`, with its free pages; false if it was `mt`.
-    fn move_block(&self, inner: &mut ZoneInner, slot: BlockId, mt: MigrateType) -> bool {
-        let block_mt = &self.block_mt[slot.index()];
+    /// Moves pageblock `slot`, of migratetype `block_mt` with `moved` free pages, to
+    /// migratetype `mt`, with its free pages; false if it was `mt`.
+    #[inline(always)]
+    fn move_block(
+        &self,
+        free_blocks: &mut [BlockList; 2],
+        counters: &mut ZoneCounters,
+        slot: BlockId,
+        block_mt: &AtomicU8,
+        moved: usize,
+        mt: MigrateType,
+    ) -> bool {
         let old = MigrateType::from_u8(block_mt.load(Relaxed));
         if old == mt {
             return false;
         }
         block_mt.store(mt as u8, Relaxed);
-        let moved = inner.block_free[slot.index()].len() as usize;
         if moved > 0 {
-            inner.free_blocks[old as usize].remove(&self.block_links, slot);
-            inner.free_blocks[mt as usize].push_head(&self.block_links, slot);
+            free_blocks[old as usize].remove(&self.block_links, slot);
+            free_blocks[mt as usize].push_head(&self.block_links, slot);
         }
-        let c = &mut inner.counters;
+        let c = counters;
         let (from, to) = match mt {
             MigrateType::Isolate => (&mut c.nr_free, &mut c.nr_isolated_free),
             MigrateType::Movable => (&mut c.nr_isolated_free, &mut c.nr_free),
