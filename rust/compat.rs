@@ -21,6 +21,7 @@ pub(crate) mod module;
 pub(crate) mod percpu;
 pub(crate) mod ratelimit;
 pub(crate) mod rcu;
+pub(crate) mod shrinker;
 pub(crate) mod smp;
 pub(crate) mod stop_machine;
 pub(crate) mod sys;

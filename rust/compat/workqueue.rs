@@ -37,10 +37,26 @@ impl OwnedQueue {
     /// A new ordered workqueue named `name`. Sleeps.
     pub(crate) fn new(name: &CStr) -> Result<Self> {
         let flags = bindings::wq_flags_WQ_UNBOUND | bindings::wq_flags___WQ_ORDERED;
-        // SAFETY: `alloc_ordered_workqueue("%s", 0, name)`: `name` is NUL-terminated and is the
-        // format's one argument.
+        Self::alloc(name, flags, 1)
+    }
+
+    /// A new per-CPU workqueue named `name` that reclaim may flush (`WQ_MEM_RECLAIM`, as
+    /// `mm_percpu_wq`): it has a rescuer, and the workqueue core lets a task in reclaim
+    /// (`PF_MEMALLOC`) wait for it. Sleeps.
+    pub(crate) fn for_reclaim(name: &CStr) -> Result<Self> {
+        Self::alloc(name, bindings::wq_flags_WQ_MEM_RECLAIM, 0)
+    }
+
+    fn alloc(name: &CStr, flags: u32, max_active: i32) -> Result<Self> {
+        // SAFETY: `alloc_workqueue("%s", flags, max_active, name)`: `name` is NUL-terminated
+        // and is the format's one argument.
         let raw = unsafe {
-            bindings::alloc_workqueue(c_str!("%s").as_char_ptr(), flags, 1, name.as_char_ptr())
+            bindings::alloc_workqueue(
+                c_str!("%s").as_char_ptr(),
+                flags,
+                max_active,
+                name.as_char_ptr(),
+            )
         };
         // INVARIANT: fresh from `alloc_ordered_workqueue()`.
         Ok(Self {
@@ -74,6 +90,8 @@ impl Drop for OwnedQueue {
 pub(crate) struct CpuWorks {
     #[pin]
     items: Mutex<KVec<CpuWork>>,
+    /// Where the items run: reclaim may drain through them (a shrink), so not `system_wq`.
+    queue: OwnedQueue,
 }
 
 /// A work item and the call it makes.
@@ -125,11 +143,12 @@ impl CpuWorks {
         }
         try_pin_init!(Self {
             items <- new_mutex!(items?, "pcpool_cpu_works"),
+            queue: OwnedQueue::for_reclaim(c_str!("pcpool_drain"))?,
         }? Error)
     }
 
     /// Runs `f` on every online CPU from a work item queued on that CPU (`queue_work_on()` on
-    /// the system queue), with IRQs off there, and returns once all have run (`flush_work()`):
+    /// the owner's per-CPU queue), with IRQs off there, and returns once all have run (`flush_work()`):
     /// the same synchronisation as [`on_each_cpu`](super::smp::on_each_cpu), paid for with a
     /// switch to a kworker, which waits for a busy CPU's running task. A CPU that goes offline
     /// meanwhile runs its item elsewhere: callers must make that harmless.
@@ -145,12 +164,12 @@ impl CpuWorks {
             let item = unsafe { base.add(cpu.as_u32() as usize) };
             // INVARIANT: `call` and `info` are set before the item is queued.
             // SAFETY: `item.work` is initialised (type invariant) and idle; `f` outlives the
-            // item's run, which the flush below waits for; `system_wq` is set at boot.
+            // item's run, which the flush below waits for; the queue lives as long as `self`.
             unsafe {
                 (*item).call = call::<F>;
                 (*item).info = (f as *const F).cast();
                 let work = Opaque::raw_get(core::ptr::addr_of!((*item).work));
-                bindings::queue_work_on(cpu.as_u32() as i32, bindings::system_wq, work);
+                bindings::queue_work_on(cpu.as_u32() as i32, self.queue.raw.as_ptr(), work);
             }
         }
         for i in 0..nr {
