@@ -425,6 +425,8 @@ impl PageRef<'_> {
 /// A non-null slot holds the first page of a chunk of `order` given up by
 /// [`Chunk::into_raw`], owned by the table. Each of that chunk's pages has a [`PageWord`] of
 /// that slot in `page->private`; pages of other chunks never do while they are in this table.
+/// A chunk that leaves the table ([`ChunkTable::forget_offline`], [`ChunkTable::take`]) keeps
+/// its memmap and pages until [`ChunkTable::wait_for_readers`] has returned.
 pub(crate) struct ChunkTable {
     slots: KVVec<AtomicPtr<bindings::page>>,
     /// Each slot's chunk's first pfn, written before the chunk is published: a range scan
@@ -530,10 +532,9 @@ impl ChunkTable {
     #[inline]
     pub(crate) fn get<'a>(&'a self, slot: BlockId, _irqs: IrqDisabled<'a>) -> Option<ChunkRef<'a>> {
         let first = NonNull::new(self.slots.get(slot.index())?.load(Ordering::Acquire))?;
-        // SAFETY: a non-null slot holds a chunk of `order` (type invariant). A chunk leaves
-        // the table only in `MEM_OFFLINE`, whose callback waits for every IRQs-off section
-        // (`wait_for_readers`) before its memmap can go, and chunks are freed only when the
-        // table drops; so the pages stay valid for `'a`.
+        // SAFETY: a non-null slot holds a chunk of `order` (type invariant). A chunk that
+        // leaves the table (`forget_offline`, `take`) stays valid until every IRQs-off section
+        // has ended (type invariant), so the pages stay valid for `'a`.
         Some(unsafe { ChunkRef::new(first, self.order) })
     }
 }
@@ -550,6 +551,19 @@ impl ChunkTable {
             // against its own range by `find`).
             !s.swap(core::ptr::null_mut(), Ordering::AcqRel).is_null()
         })
+    }
+
+    /// Takes the chunk in `slot` out of the table, to free it: its pages must be free and on no
+    /// list. Readers may still see it until [`ChunkTable::wait_for_readers`] returns, so the
+    /// caller keeps the chunk until then.
+    pub(crate) fn take(&self, slot: BlockId) -> Option<Chunk> {
+        let first = self
+            .slots
+            .get(slot.index())?
+            .swap(core::ptr::null_mut(), Ordering::AcqRel);
+        // SAFETY: a non-null slot holds a chunk of `order` that the table owns (type
+        // invariant), and the swap made this the only taker.
+        NonNull::new(first).map(|first| unsafe { Chunk::from_raw(first, self.order) })
     }
 
     /// Waits until every IRQs-off section that began before the call has ended

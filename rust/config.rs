@@ -56,6 +56,8 @@ pub(crate) struct PoolConfig {
     pub(crate) notifier_priority: i32,
     pub(crate) regrow: bool,
     pub(crate) evacuate_ms: u32,
+    pub(crate) min_pages: usize,
+    pub(crate) shrinker: bool,
 }
 
 /// The module parameters' defaults.
@@ -72,6 +74,8 @@ impl Default for PoolConfig {
             notifier_priority: params::NOTIFIER_PRIORITY.default,
             regrow: params::REGROW_DEFAULT,
             evacuate_ms: params::EVACUATE_MS.default,
+            min_pages: params::MIN_PAGES.default,
+            shrinker: params::SHRINKER_DEFAULT,
         }
     }
 }
@@ -115,6 +119,8 @@ impl PoolConfig {
             notifier_priority: params::NOTIFIER_PRIORITY.check(p.notifier_priority, None)?,
             regrow: p.regrow,
             evacuate_ms: params::EVACUATE_MS.check(p.evacuate_ms, None)?,
+            min_pages: params::MIN_PAGES.check(p.min_pages, Some(("max_pages", max_pages)))?,
+            shrinker: p.shrinker,
         })
     }
 }

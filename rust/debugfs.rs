@@ -27,10 +27,11 @@ const HOTPLUG: u32 = 7;
 const ISOLATE: u32 = 8;
 const INJECT_DELAY: u32 = 9;
 const GROW: u32 = 10;
+const SHRINK: u32 = 11;
 
 /// The files: statistics are world-readable, `verify` (it stops the machine) and the knobs are
 /// root's.
-pub(crate) static FILES: [FileSpec; 11] = [
+pub(crate) static FILES: [FileSpec; 12] = [
     FileSpec {
         name: c_str!("zone"),
         mode: 0o444,
@@ -85,6 +86,11 @@ pub(crate) static FILES: [FileSpec; 11] = [
         name: c_str!("grow"),
         mode: 0o200,
         id: GROW,
+    },
+    FileSpec {
+        name: c_str!("shrink"),
+        mode: 0o200,
+        id: SHRINK,
     },
 ];
 
@@ -281,6 +287,40 @@ impl<D: Drain> PoolFiles<D> {
         })
     }
 
+    /// `shrink`: `PAGES` gives at least that many pages back to the kernel now, in wholly free
+    /// pageblocks, as the shrinker would (1..=`max_pages`); `EBUSY` while an isolation or an
+    /// offline holds the pagesets. Fewer go back when fewer pageblocks are wholly free, or
+    /// `min_pages` stops it.
+    fn write_shrink(&self, input: &str) -> Result {
+        let max = self.pool.zone().max_chunks() * self.pool.zone().pages_per_chunk() as usize;
+        let Some(pages) = input
+            .trim()
+            .parse::<usize>()
+            .ok()
+            .filter(|&p| (1..=max).contains(&p))
+        else {
+            pr_err!(
+                "shrink: '{}' refused: allowed 1..={} pages\n",
+                input.trim(),
+                max
+            );
+            return Err(EINVAL);
+        };
+        let given = self.pool.shrink(pages).inspect_err(|e| {
+            pr_err!(
+                "shrink: refused: {:?} (an isolation or an offline holds the pagesets)\n",
+                e
+            );
+        })?;
+        pr_info!(
+            "shrink: {} pages asked, {} given back; the pool holds {}\n",
+            pages,
+            given,
+            self.pool.zone().counters().nr_pages
+        );
+        Ok(())
+    }
+
     fn write_knob(&self, name: &str, input: &str, set: impl FnOnce(u32) -> Result) -> Result {
         match input.trim().parse::<u32>() {
             Ok(v) => set(v),
@@ -307,6 +347,11 @@ impl<D: Drain> DebugfsFiles for PoolFiles<D> {
                 seq_print!(out, "drains {}\n", pool.drains());
                 seq_print!(out, "grows {}\n", c.grows);
                 seq_print!(out, "shrinks {}\n", c.shrinks);
+                seq_print!(out, "pages_returned {}\n", c.pages_returned);
+                let st = pool.shrinker_stats();
+                seq_print!(out, "shrinker_counts {}\n", st.counts.load(Relaxed));
+                seq_print!(out, "shrinker_scans {}\n", st.scans.load(Relaxed));
+                seq_print!(out, "shrinker_stops {}\n", st.stops.load(Relaxed));
                 seq_print!(out, "offlined {}\n", c.offlined);
             }
             PCP => self.show_pcp(out)?,
@@ -380,6 +425,7 @@ impl<D: Drain> DebugfsFiles for PoolFiles<D> {
             ISOLATE => self.write_isolate(input),
             INJECT_DELAY => self.write_inject_delay(input),
             GROW => self.write_grow(input),
+            SHRINK => self.write_shrink(input),
             _ => {
                 pr_err!("write refused: the file is read-only\n");
                 Err(EINVAL)

@@ -117,6 +117,10 @@ impl<D: Drain> Hotplug<D> {
         if self.removing.load(Relaxed) || self.pool.zone().counters().nr_pages >= target {
             return;
         }
+        if self.pool.growth_held() {
+            pr_info!("no regrowth: the pool gave memory back under pressure; a client that runs out grows it\n");
+            return;
+        }
         let (pool, stats) = (self.pool.clone(), self.stats.clone());
         let queued = self.queue.spawn(move || {
             let before = pool.zone().counters().grows;

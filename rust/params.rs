@@ -144,6 +144,16 @@ pub(crate) const DRAIN: StrParam = StrParam {
 };
 /// Grow back to `initial_pages` after an offline took pool pages, and on `MEM_ONLINE`.
 pub(crate) const REGROW_DEFAULT: bool = false;
+/// Pages the shrinker leaves the pool; at most `max_pages`. 0 by default: under memory
+/// pressure every free pageblock may go back, as the kernel empties its own pcp lists.
+pub(crate) const MIN_PAGES: IntParam<usize> = IntParam {
+    name: "min_pages",
+    default: 0,
+    min: 0,
+    max: MAX_PAGES.max,
+};
+/// Register a shrinker, so that reclaim takes free pageblocks back (Documentation/pool.rst).
+pub(crate) const SHRINKER_DEFAULT: bool = true;
 
 // The values, as `module_param()` wrote them at load (0444: never after).
 #[no_mangle]
@@ -166,6 +176,10 @@ static mut pcpool_param_zone: *const c_char = ZONE.default.as_char_ptr();
 static mut pcpool_param_drain: *const c_char = DRAIN.default.as_char_ptr();
 #[no_mangle]
 static mut pcpool_param_regrow: bool = REGROW_DEFAULT;
+#[no_mangle]
+static mut pcpool_param_min_pages: c_ulong = MIN_PAGES.default;
+#[no_mangle]
+static mut pcpool_param_shrinker: bool = SHRINKER_DEFAULT;
 /// The memory block KUnit's notifier test offlines (-1: none).
 #[cfg(CONFIG_KUNIT)]
 #[no_mangle]
@@ -186,6 +200,8 @@ pub(crate) struct Params {
     pub(crate) notifier_priority: i32,
     pub(crate) regrow: bool,
     pub(crate) evacuate_ms: u32,
+    pub(crate) min_pages: usize,
+    pub(crate) shrinker: bool,
 }
 
 impl Params {
@@ -212,6 +228,8 @@ impl Params {
                 notifier_priority: pcpool_param_notifier_priority,
                 regrow: pcpool_param_regrow,
                 evacuate_ms: pcpool_param_evacuate_ms,
+                min_pages: pcpool_param_min_pages,
+                shrinker: pcpool_param_shrinker,
             }
         }
     }

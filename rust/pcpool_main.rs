@@ -48,6 +48,7 @@ enum Pcpool {
 struct Loaded<D: Drain> {
     // Dropped in this order: no client, event or file callback reaches the pool once it goes.
     _api: client::ApiRegistration,
+    _shrinker: Option<compat::shrinker::Shrinker<Pool<D>>>,
     _cpus: Pin<KBox<compat::cpuhp::CpuHotplug<Arc<Pool<D>>>>>,
     _hotplug: Pin<KBox<MemoryNotifier<mem_hotplug::Hotplug<D>>>>,
     _debugfs: Pin<KBox<Debugfs<debugfs::PoolFiles<D>>>>,
@@ -109,20 +110,31 @@ where
             compat::cpuhp::CpuHotplug::register(pool.clone(), c_str!("pcpool:prepare")),
             GFP_KERNEL,
         )?;
+        // Reclaim asks a pageblock at a time: the pool gives back no less.
+        let shrinker = match config.shrinker {
+            true => Some(compat::shrinker::Shrinker::register(
+                c_str!("pcpool"),
+                pool.zone().pages_per_chunk() as usize,
+                pool.clone(),
+            )?),
+            false => None,
+        };
         let api = client::ApiRegistration::new(pool.clone())?;
         let c = pool.zone().counters();
         pr_info!(
-            "loaded; {} pages in {} chunks from ZONE_{:?}, high {} batch {}, drain {}; memory notifier at priority {}\n",
+            "loaded; {} pages in {} chunks from ZONE_{:?}, high {} batch {}, drain {}; memory notifier at priority {}; shrinker {}\n",
             c.nr_pages,
             c.nr_chunks,
             config.zone,
             config.high,
             config.batch,
             D::STRATEGY.name(),
-            config.notifier_priority
+            config.notifier_priority,
+            if config.shrinker { "on" } else { "off" }
         );
         Ok(Self {
             _api: api,
+            _shrinker: shrinker,
             _cpus: cpus,
             _hotplug: hotplug,
             _debugfs: debugfs,

@@ -20,7 +20,7 @@ use crate::verify::{self, Report, Visited};
 use crate::zone::{MigrateType, PoolZone};
 use core::{
     marker::PhantomData,
-    sync::atomic::{AtomicU32, AtomicU64, Ordering::Relaxed},
+    sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering::Relaxed},
 };
 use kernel::{new_mutex, prelude::*, sync::Mutex};
 
@@ -28,11 +28,13 @@ mod cpu_hotplug;
 mod drain;
 mod isolation;
 pub(crate) mod offline;
+mod shrink;
 
 #[cfg(CONFIG_KUNIT)]
 pub(crate) use drain::WeakIpi;
 pub(crate) use drain::{Drain, Ipi, Pageblock, Remote, Workqueue};
 pub(crate) use isolation::Isolation;
+pub(crate) use shrink::ShrinkerStats;
 
 /// Who pages are allocated for. The pool records [`Holder::id`] with each page it hands out,
 /// and calls [`Holder::admit`] and [`Holder::count`] in the IRQs-off section that takes or
@@ -162,6 +164,12 @@ pub(crate) struct Pool<D: Drain = Ipi> {
     drains: AtomicU64,
     /// Delays injected at each [`DelayPoint`], in ms.
     delays: [AtomicU32; 2],
+    /// Pages a shrink leaves the pool (`min_pages`).
+    min_pages: usize,
+    /// Set by a shrink, cleared when a client runs out of pages: while set, nothing but a
+    /// client's allocation grows the pool (`regrow` waits).
+    growth_held: AtomicBool,
+    shrinker_stats: ShrinkerStats,
     _drain: PhantomData<D>,
 }
 
@@ -187,6 +195,9 @@ impl<D: Drain> Pool<D> {
             cpu_works <- CpuWorks::new(),
             drains: AtomicU64::new(0),
             delays: [AtomicU32::new(0), AtomicU32::new(0)],
+            min_pages: config.min_pages,
+            growth_held: AtomicBool::new(false),
+            shrinker_stats: ShrinkerStats::default(),
             _drain: PhantomData,
         }? Error)
     }
@@ -400,6 +411,8 @@ impl<D: Drain> Pool<D> {
         holder: &impl Holder,
         f: &impl Fn(IrqDisabled<'_>, PageRef<'_>) -> Option<R>,
     ) -> Option<R> {
+        // A client ran out: growth after a shrink may resume.
+        self.growth_held.store(false, Relaxed);
         loop {
             self.grow().ok()?;
             match self.try_alloc(flags, holder, f) {

@@ -63,8 +63,10 @@ pub(crate) struct ZoneCounters {
     pub(crate) flushes: u64,
     /// Chunks taken from the kernel.
     pub(crate) grows: u64,
-    /// Chunks given back to the kernel.
+    /// Chunks given back to the kernel by a shrink.
     pub(crate) shrinks: u64,
+    /// Pages those chunks held.
+    pub(crate) pages_returned: u64,
     /// Chunks that left with memory taken offline.
     pub(crate) offlined: u64,
 }
@@ -626,6 +628,82 @@ impl PoolZone {
         }
         self.chunks.wait_for_readers();
         removed
+    }
+
+    /// Gives up to `nr` wholly free movable pageblocks back to the kernel, highest pfn first,
+    /// and returns how many. A pageblock with a page allocated or on a pcp list stays. Sleeps
+    /// (it waits for lockless readers before freeing), and allocates nothing: it runs in
+    /// reclaim.
+    ///
+    /// Highest pfn first: ZONE_MOVABLE and hot-added memory lie at the top of a node, and
+    /// virtio-mem unplugs from the top down, so the blocks most likely to be offlined next are
+    /// the first to lose their pool pages.
+    pub(crate) fn shrink(&self, nr: usize) -> usize {
+        /// Pageblocks taken out per zone-lock section, and per wait for readers.
+        const BATCH: usize = 16;
+        let per_chunk = self.pages_per_chunk();
+        let mut given = 0;
+        while given < nr {
+            let want = (nr - given).min(BATCH);
+            let mut taken: [Option<Chunk>; BATCH] = Default::default();
+            let n = crate::compat::irq::with_irqs_off(|irqs| {
+                let mut zone = self.lock(irqs);
+                let inner = &mut *zone;
+                // The `want` highest wholly free pageblocks, highest first.
+                let mut best: [(usize, BlockId); BATCH] = [(0, BlockId::at(0)); BATCH];
+                let mut n = 0;
+                let movable = &inner.free_blocks[MigrateType::Movable as usize];
+                for slot in movable.iter(&self.block_links) {
+                    if inner.block_free[slot.index()].len() != per_chunk {
+                        continue;
+                    }
+                    let Some(pfn) = self.chunks.get(slot, irqs).map(|c| c.start_pfn()) else {
+                        continue;
+                    };
+                    let mut i = n.min(want);
+                    while i > 0 && best[i - 1].0 < pfn {
+                        if i < want {
+                            best[i] = best[i - 1];
+                        }
+                        i -= 1;
+                    }
+                    if i < want {
+                        best[i] = (pfn, slot);
+                        n = (n + 1).min(want);
+                    }
+                }
+                for (&(_, slot), out) in best[..n].iter().zip(taken.iter_mut()) {
+                    inner.free_blocks[MigrateType::Movable as usize]
+                        .remove(&self.block_links, slot);
+                    // The pages leave the lists; their words stay Free, so a stray free of one
+                    // is still refused until the chunk is gone.
+                    inner.block_free[slot.index()] = PageList::EMPTY;
+                    let c = &mut inner.counters;
+                    c.nr_free -= per_chunk as usize;
+                    c.nr_pages -= per_chunk as usize;
+                    c.nr_chunks -= 1;
+                    c.shrinks += 1;
+                    c.pages_returned += u64::from(per_chunk);
+                    // Under the lock, so that a scan sees the chunk and its pages leave together.
+                    *out = self.chunks.take(slot);
+                }
+                n
+            });
+            if n == 0 {
+                break;
+            }
+            self.chunks.wait_for_readers();
+            for chunk in taken.iter_mut().filter_map(Option::take) {
+                for page in chunk.pages().iter() {
+                    page.word().store(PageWord::NONE.raw(), Relaxed);
+                }
+                // Frees the pages to the buddy allocator.
+                drop(chunk);
+            }
+            given += n;
+            crate::compat::kthread::cond_resched();
+        }
+        given
     }
 
     /// The reference count every page of pageblock `slot` should have: 1 (the pool's), or 0

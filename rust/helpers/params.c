@@ -6,11 +6,11 @@
  */
 #include <linux/moduleparam.h>
 
-extern unsigned long pcpool_param_initial_pages, pcpool_param_max_pages;
+extern unsigned long pcpool_param_initial_pages, pcpool_param_max_pages, pcpool_param_min_pages;
 extern unsigned int pcpool_param_high, pcpool_param_batch, pcpool_param_evacuate_ms;
 extern int pcpool_param_node, pcpool_param_notifier_priority;
 extern char *pcpool_param_zone, *pcpool_param_drain;
-extern bool pcpool_param_regrow;
+extern bool pcpool_param_regrow, pcpool_param_shrinker;
 
 module_param_named(initial_pages, pcpool_param_initial_pages, ulong, 0444);
 MODULE_PARM_DESC(initial_pages, "pages taken from the kernel at load");
@@ -32,6 +32,10 @@ module_param_named(regrow, pcpool_param_regrow, bool, 0444);
 MODULE_PARM_DESC(regrow, "grow back to initial_pages after an offline took pool pages, and on MEM_ONLINE");
 module_param_named(evacuate_ms, pcpool_param_evacuate_ms, uint, 0444);
 MODULE_PARM_DESC(evacuate_ms, "how long an offline may spend moving held pages out, in ms (0: never)");
+module_param_named(min_pages, pcpool_param_min_pages, ulong, 0444);
+MODULE_PARM_DESC(min_pages, "pages the shrinker leaves the pool");
+module_param_named(shrinker, pcpool_param_shrinker, bool, 0444);
+MODULE_PARM_DESC(shrinker, "give free pageblocks back under memory pressure (0: never)");
 
 #if IS_ENABLED(CONFIG_KUNIT)
 extern int pcpool_param_kunit_memblock;
