@@ -6,6 +6,7 @@
 
 use super::fixture::Exchange;
 use crate::chunk::{Chunk, ZoneKind, NUMA_NO_NODE};
+use crate::compat::shrinker::{Count, Scan, Shrink};
 use crate::compat::{
     cpu::{num_online_cpus, possible_cpus},
     irq::{with_irqs_off, IrqDisabled},
@@ -324,6 +325,8 @@ fn bad_params_are_refused() {
         notifier_priority: 7,
         regrow: true,
         evacuate_ms: 60_000,
+        min_pages: 1024,
+        shrinker: false,
     };
     let bad = [
         Params {
@@ -380,6 +383,14 @@ fn bad_params_are_refused() {
             notifier_priority: i32::MIN,
             ..good
         },
+        Params {
+            min_pages: 1025,
+            ..good
+        },
+        Params {
+            min_pages: usize::MAX,
+            ..good
+        },
     ];
     for p in &bad {
         kunit_expect!(PoolConfig::from_params(p).is_err(), "{:?} accepted", p);
@@ -394,6 +405,7 @@ fn bad_params_are_refused() {
             kunit_expect_eq!(c.drain, DrainStrategy::Workqueue);
             kunit_expect_eq!(c.notifier_priority, 7);
             kunit_expect!(c.regrow);
+            kunit_expect_eq!((c.min_pages, c.shrinker), (1024, false));
         }
         Err(e) => kunit_expect!(false, "good params refused: {:?}", e),
     }
@@ -408,6 +420,34 @@ struct Stress {
 }
 
 impl Stress {
+    /// A stress kthread on every online CPU, running [`Stress::round`] on `pool` until the
+    /// threads drop. `None`, with the test failed, if they cannot start.
+    fn start(pool: &Arc<Pool>) -> Option<(Arc<Self>, KVec<KThread>)> {
+        let stress = Arc::new(
+            Stress {
+                pool: pool.clone(),
+                exchange: Exchange::new(),
+                ops: AtomicUsize::new(0),
+                errors: AtomicUsize::new(0),
+            },
+            GFP_KERNEL,
+        )
+        .inspect_err(|_| kunit_expect!(false, "out of memory"))
+        .ok()?;
+        let mut threads = KVec::new();
+        for cpu in possible_cpus().filter(|c| c.is_online()) {
+            let s = stress.clone();
+            let t = KThread::run_on(cpu, c_str!("pcpool_stress"), move || s.round())
+                .inspect_err(|e| kunit_expect!(false, "kthread: {:?}", e))
+                .ok()?;
+            threads
+                .push(t, GFP_KERNEL)
+                .inspect_err(|_| kunit_expect!(false, "out of memory"))
+                .ok()?;
+        }
+        Some((stress, threads))
+    }
+
     /// One round on this thread's CPU: a bulk alloc of 1..=16 pages; each page is freed here or
     /// swapped into an exchange slot, whose previous page is freed here instead: a page
     /// allocated on one CPU is often freed on another.
@@ -439,30 +479,9 @@ fn exact_accounting_under_concurrency() {
     if let Err(e) = pool.fill(config.initial_pages) {
         return kunit_expect!(false, "fill: {:?}", e);
     }
-    let stress = match Arc::new(
-        Stress {
-            pool: pool.clone(),
-            exchange: Exchange::new(),
-            ops: AtomicUsize::new(0),
-            errors: AtomicUsize::new(0),
-        },
-        GFP_KERNEL,
-    ) {
-        Ok(s) => s,
-        Err(_) => return kunit_expect!(false, "out of memory"),
+    let Some((stress, threads)) = Stress::start(&pool) else {
+        return;
     };
-    let mut threads = KVec::new();
-    for cpu in possible_cpus().filter(|c| c.is_online()) {
-        let s = stress.clone();
-        match KThread::run_on(cpu, c_str!("pcpool_stress"), move || s.round()) {
-            Ok(t) => {
-                if threads.push(t, GFP_KERNEL).is_err() {
-                    return kunit_expect!(false, "out of memory");
-                }
-            }
-            Err(e) => return kunit_expect!(false, "kthread: {:?}", e),
-        }
-    }
     for _ in 0..12 {
         msleep(250);
         let r = verify(&pool);
@@ -485,6 +504,79 @@ fn exact_accounting_under_concurrency() {
     kunit_expect_eq!((r.pcp, r.free_movable), (0, config.initial_pages));
 }
 
+/// Shrinks (`scan_objects`, and `shrink` as debugfs calls it) against alloc and free on every
+/// CPU, with regrowth between them: only wholly free pageblocks go back, highest pfn first, a
+/// page in use never, and the books stay exact.
+fn shrink_races_alloc_free() {
+    const PAGES: usize = 16 * 512;
+    let config = PoolConfig {
+        initial_pages: PAGES,
+        max_pages: PAGES,
+        high: 64,
+        batch: 16,
+        ..PoolConfig::default()
+    };
+    let pool = match Arc::pin_init(Pool::new(config), GFP_KERNEL) {
+        Ok(p) => p,
+        Err(e) => return kunit_expect!(false, "Pool::new: {:?}", e),
+    };
+    if let Err(e) = pool.fill(PAGES) {
+        return kunit_expect!(false, "fill: {:?}", e);
+    }
+    let per_block = pool.zone().pages_per_chunk() as usize;
+    kunit_expect!(matches!(pool.count_objects(), Count::Freeable(n) if n == PAGES));
+    let Some((stress, threads)) = Stress::start(&pool) else {
+        return;
+    };
+    let mut given = 0;
+    for round in 0..20 {
+        let n = if round % 2 == 0 {
+            match pool.scan_objects(128) {
+                Scan::Freed(n) => n,
+                Scan::Stop => {
+                    kunit_expect!(false, "SHRINK_STOP with no isolation");
+                    0
+                }
+            }
+        } else {
+            pool.shrink(4 * per_block).unwrap_or_else(|e| {
+                kunit_expect!(false, "shrink: {:?}", e);
+                0
+            })
+        };
+        kunit_expect!(
+            n % per_block == 0 && n > 0,
+            "round {}: {} pages given",
+            round,
+            n
+        );
+        given += n;
+        let r = verify(&pool);
+        kunit_expect_eq!(r.pages, PAGES - n);
+        if let Err(e) = pool.fill(PAGES) {
+            kunit_expect!(false, "fill: {:?}", e);
+        }
+    }
+    drop(threads);
+    kunit_expect_eq!(stress.exchange.drain(&pool), 0);
+    kunit_expect_eq!(stress.errors.load(Relaxed), 0);
+    let c = pool.zone().counters();
+    kunit_expect_eq!(c.pages_returned, given as u64);
+    kunit_expect_eq!(c.shrinks * per_block as u64, given as u64);
+    kunit_expect_eq!(c.grows, c.shrinks + (PAGES / per_block) as u64);
+    let r = verify(&pool);
+    kunit_expect_eq!((r.allocated, r.pages), (0, PAGES));
+    // While an isolation holds the pagesets, a scan stops at once.
+    match pool.isolate_range(0, usize::MAX) {
+        Ok(iso) => {
+            kunit_expect!(matches!(pool.scan_objects(128), Scan::Stop));
+            drop(iso);
+        }
+        Err(e) => kunit_expect!(false, "isolate_range: {:?}", e),
+    }
+    kunit_expect_eq!(pool.zone().counters().nr_pages, PAGES);
+}
+
 kunit_suite!(
     pcpool_pool,
     [
@@ -498,5 +590,6 @@ kunit_suite!(
         bad_params_are_refused,
         api_free_refuses_foreign_and_double,
         exact_accounting_under_concurrency,
+        shrink_races_alloc_free,
     ]
 );

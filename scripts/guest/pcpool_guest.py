@@ -492,6 +492,44 @@ def memfree():
     return 0
 
 
+# Memory pressure.
+
+# The hog: writes every page of a buffer of argv[1] bytes, then says so. It
+# volunteers for the OOM killer, so that nothing else is chosen.
+_HOG = """
+import sys
+open("/proc/self/oom_score_adj", "w").write("1000")
+b = bytearray(int(sys.argv[1]))
+b[::4096] = b"\\x01" * len(range(0, len(b), 4096))
+print("done", flush=True)
+"""
+
+
+def meminfo(key):
+    """A /proc/meminfo value in kB."""
+    for line in open("/proc/meminfo"):
+        if line.startswith(key + ":"):
+            return int(line.split()[1])
+    return 0
+
+
+def hog_bytes(pool_pages):
+    """What the hog writes against a pool of pool_pages: more than the
+    memory beside the pool by half the pool, (MemTotal - pool - 300 MiB) +
+    pool / 2."""
+    return (meminfo("MemTotal") - pool_pages * 4 - 300 * 1024 + pool_pages * 2) * 1024
+
+
+def hog(nbytes, timeout=900):
+    """Runs the hog: (0 when it wrote everything, else its exit status, -9
+    when the OOM killer took it; guest seconds)."""
+    start = time.time()
+    run = subprocess.run([sys.executable, "-c", _HOG, str(nbytes)], stdout=subprocess.PIPE,
+                         stderr=subprocess.DEVNULL, text=True, timeout=timeout)
+    ok = run.returncode == 0 and run.stdout.strip() == "done"
+    return (0 if ok else run.returncode or 1), time.time() - start
+
+
 def pcp_slack():
     """What the kernel's own pcp lists may hold, in kB: the sum of every
     CPU's high mark in /proc/zoneinfo."""
