@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 
-//! Benchmarks P2 and P3, run by `make bench` (scripts/guest/bench.py selects this suite; `make
-//! check` leaves it out). Each figure is the median of `RUNS` runs in `tsc()` ticks: guest
+//! Benchmarks P2, P3, P5's IRQs-off sections and P6, run by `make bench`
+//! (scripts/guest/bench.py selects this suite; `make check` leaves it out). Each figure is the median of `RUNS` runs in `tsc()` ticks: guest
 //! instructions under QEMU's `-icount shift=0`, cycles on hardware. Figures go to the log as
 //! `pcpool: csv metric,value,unit` lines. The cases check what the figures rest on (drains per
 //! isolation, blocks isolated, a consistent pool), never a time.
@@ -11,9 +11,11 @@
 //! - P3: one drain round by IPI, by remote locking and by work items, with the vCPUs idle and
 //!   with a spinning kthread on every vCPU, busy in the kernel for `SPIN_US` between
 //!   `cond_resched()` calls. A work item waits for that call; an IPI does not.
+//! - P6: 256 MiB given back through the shrinker's scan (`scan_objects`).
 
 use super::fixture::{block_pfns, filled_pool, filled_pool_in};
 use crate::chunk::{pageblock_order, ZoneKind};
+use crate::compat::shrinker::{Scan, Shrink};
 use crate::compat::{
     cpu::possible_cpus,
     kthread::{tsc, udelay, KThread},
@@ -241,6 +243,31 @@ fn p5_bulk_alloc_irqsoff_bounded() {
     );
 }
 
+/// P6: giving 256 MiB back through the shrinker's scan (`scan_objects`), from a full pool of
+/// warm pagesets, median of 3: one drain round, the pageblocks taken out, one grace period per
+/// 16 of them, and every page freed to the buddy allocator.
+fn p6_shrink_256m() {
+    const PAGES: usize = 65536;
+    let Some(pool) = filled_pool_in::<Ipi>(ZoneKind::Normal, PAGES, 256, 32) else {
+        return kunit_expect!(false, "no pool of {} pages", PAGES);
+    };
+    let mut t = [0u64; 3];
+    for slot in t.iter_mut() {
+        warm_pagesets(&pool);
+        let t0 = tsc();
+        let freed = pool.scan_objects(PAGES);
+        *slot = tsc() - t0;
+        kunit_expect!(matches!(freed, Scan::Freed(PAGES)));
+        kunit_expect_eq!(pool.zone().counters().nr_pages, 0);
+        if let Err(e) = pool.fill(PAGES) {
+            return kunit_expect!(false, "fill: {:?}", e);
+        }
+    }
+    pr_info!("csv p6_shrink_256m,{},ticks\n", median(&mut t));
+    let r = pool.verify();
+    kunit_expect!(r.is_ok_and(|r| r.is_consistent() && r.pages == PAGES));
+}
+
 kunit_suite!(
     pcpool_bench,
     slow,
@@ -248,6 +275,7 @@ kunit_suite!(
         p2_isolation_one_drain_vs_per_pageblock,
         p2_isolation_at_scale_512,
         p3_drain_latency_ipi_remote_workqueue,
-        p5_bulk_alloc_irqsoff_bounded
+        p5_bulk_alloc_irqsoff_bounded,
+        p6_shrink_256m
     ]
 );

@@ -62,9 +62,11 @@ echo "P4: offlining a block full of free pool pages takes $(val p4_offline_ratio
 	"offline without them (goal: <= 1.2)"
 echo "P5: a pair with every vCPU running pairs at once costs $(val p5_contended_ratio)x" \
 	"what it costs on one alone; refills and flushes $(val p5_contended_ratio_refill_flush_pcpool)x"
+echo "P6: giving 256 MiB back through the shrinker takes $(val p6_shrink_256m) $unit;" \
+	"a memory hog beside a pool of 40% of RAM takes $(val p6_hog_ratio)x its time without (goal: <= 1.2)"
 echo "build/bench.csv"
 [ -n "$(val p1_ratio)" ] && [ -n "$(val p5_contended_ratio)" ] && [ -n "$(val p2_speedup_64)" ] && [ -n "$(val p2_speedup_512)" ] && [ -n "$(val p3_ipi_vs_wq_busy)" ] && [ -n "$(val p1_ratio_remote)" ] &&
-	[ -n "$(val p4_offline_ratio)" ] ||
+	[ -n "$(val p4_offline_ratio)" ] && [ -n "$(val p6_shrink_256m)" ] && [ -n "$(val p6_hog_ratio)" ] ||
 	die "some figures are missing (see $OUT/console.log)"
 grep -q '^ok 1 pcpool_bench' "$OUT/kunit-pcpool_bench.ktap" ||
 	die "the pcpool_bench suite failed its checks (see $OUT/kunit-pcpool_bench.ktap)"

@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: GPL-2.0
 """Runs inside the benchmark VM: P2 and P3 from pcpool's pcpool_bench KUnit
 suite, P1 (the bench sample) with each drain strategy, then P4 (offline
-latency with and without pool pages). Writes the figures to OUT/bench.csv
+latency with and without pool pages) and P6 (a memory hog beside a pool the
+shrinker gives back). Writes the figures to OUT/bench.csv
 and P1's spreads to OUT/bench-spread.txt.
 
 Usage: bench.py OUT UNIT"""
@@ -11,8 +12,8 @@ import re
 import sys
 import time
 
-from pcpool_guest import (blocks_in, cat, consistent, guest_start, insmod, kmsg_mark, kmsg_since, kunit_skip_suites,
-                          offlinable_blocks, pool_block, rmmod, say, set_block_state, write)
+from pcpool_guest import (blocks_in, cat, consistent, guest_start, hog, hog_bytes, insmod, kmsg_mark, kmsg_since,
+                          kunit_skip_suites, meminfo, offlinable_blocks, pool_block, rmmod, say, set_block_state, write)
 
 BIG_POOL = ("initial_pages=110000", "max_pages=131072")
 
@@ -115,6 +116,28 @@ def main():
         csv.write(f"p4_offline_ratio,{p / w:.3f},ratio\n" if w and p != "" else "p4_offline_ratio,,ratio\n")
     else:
         say("P4: no offlinable block holds pool pages")
+
+    # P6: a memory hog's time beside a pool of 40% of RAM, all free, that
+    # the shrinker gives back as the hog needs it, against its time with no
+    # pool; guest time (icount), median of 3 each, interleaved.
+    pool_pages = meminfo("MemTotal") * 4 // 10 // 4 // 512 * 512
+    nbytes = hog_bytes(pool_pages)
+    without, with_ = [], []
+    for _ in range(3):
+        rc, secs = hog(nbytes)
+        without += [secs] if rc == 0 else []
+        insmod("pcpool.ko", f"initial_pages={pool_pages}", f"max_pages={pool_pages}", "zone=normal")
+        rc, secs = hog(nbytes)
+        with_ += [secs] if rc == 0 else []
+        if not consistent():
+            say("pool inconsistent after the P6 hog")
+        rmmod("pcpool")
+    say(f"P6 hog of {nbytes >> 20} MiB beside a pool of {pool_pages} pages: without pcpool"
+        f"{''.join(f' {t:.2f}' for t in without)} s; with{''.join(f' {t:.2f}' for t in with_)} s")
+    w, p = median(without), median(with_)
+    csv.write(f"p6_hog_without,{w:.3f},s\n" if w != "" else "p6_hog_without,,s\n")
+    csv.write(f"p6_hog_with,{p:.3f},s\n" if p != "" else "p6_hog_with,,s\n")
+    csv.write(f"p6_hog_ratio,{p / w:.3f},ratio\n" if w and p != "" else "p6_hog_ratio,,ratio\n")
     open(f"{out}/guest-finished", "w").close()
 
 

@@ -26,6 +26,10 @@ too), steps are drawn at random from:
   inject       another memory notifier fails MEM_GOING_OFFLINE (above or
                below pcpool): the offline fails and the pool is as before
   stress       stop or start the stress sample
+  shrink       give pages back (debugfs shrink, as the shrinker does) over
+               and over, growing the pool back between, while an isolate,
+               offline or cpu step runs: a shrink gets EBUSY while an
+               isolation or offline holds the pagesets, never an error
 
 After every step verify must say consistent, and the kernel's own figures
 (MemTotal, each zone's present and managed) must be exactly what the memory
@@ -46,6 +50,7 @@ import random
 import re
 import subprocess
 import sys
+import threading
 import time
 
 from pcpool_guest import (BLOCKS, CPU, DEBUGFS, INJECT, KDIR, MEM, MODULE, TOP, Ktap, block_state, export_blocks,
@@ -232,6 +237,33 @@ def op_stress():
     return "started"
 
 
+def op_shrink():
+    """Shrinks and grows in a loop while one other step runs."""
+    other = rng.choice(["isolate", "offline", "cpu"])
+    stop = threading.Event()
+    seen = collections.Counter()
+    r = random.Random(rng.random())  # the thread's own, so the seed still replays the run
+
+    def loop():
+        while not stop.is_set():
+            e = write(f"{DEBUGFS}/shrink", str(r.randint(1, 20000)))
+            seen["ok" if e == 0 else errno.errorcode.get(e, str(e))] += 1
+            write(f"{DEBUGFS}/grow", str(r.randint(512, 8192)))
+
+    t = threading.Thread(target=loop)
+    t.start()
+    try:
+        OPS[other][0]()
+    finally:
+        stop.set()
+        t.join()
+    bad = {k: n for k, n in seen.items() if k not in ("ok", "EBUSY")}
+    if bad:
+        fail("shrink", f"shrink writes during {other}: {dict(seen)}")
+        return "error"
+    return f"during_{other}"
+
+
 OPS = {
     "isolate": (op_isolate, 4),
     "offline": (op_offline, 4),
@@ -240,6 +272,7 @@ OPS = {
     "evacuate": (op_evacuate, 1),
     "inject": (op_inject, 1),
     "stress": (op_stress, 1),
+    "shrink": (op_shrink, 2),
 }
 
 
