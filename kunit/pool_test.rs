@@ -4,7 +4,7 @@
 //! accounting under concurrency, bad marks and double frees. Each test makes its own pool and
 //! gives every chunk back at the end.
 
-use super::fixture::Exchange;
+use super::fixture::{filled_pool, Exchange};
 use crate::chunk::{Chunk, ZoneKind, NUMA_NO_NODE};
 use crate::compat::shrinker::{Count, Scan, Shrink};
 use crate::compat::{
@@ -465,27 +465,17 @@ impl Stress {
 /// machine stopped, 250 ms apart (a count, not a time: a slow host takes longer), and one at the
 /// end find every page exactly once and the counters exact.
 fn exact_accounting_under_concurrency() {
-    let config = PoolConfig {
-        initial_pages: 2048,
-        max_pages: 2048,
-        high: 64,
-        batch: 16,
-        ..PoolConfig::default()
+    const PAGES: usize = 2048;
+    let Some(pool) = filled_pool(PAGES, 64, 16) else {
+        return kunit_expect!(false, "no pool of {} pages", PAGES);
     };
-    let pool = match Arc::pin_init(Pool::new(config), GFP_KERNEL) {
-        Ok(p) => p,
-        Err(e) => return kunit_expect!(false, "Pool::new: {:?}", e),
-    };
-    if let Err(e) = pool.fill(config.initial_pages) {
-        return kunit_expect!(false, "fill: {:?}", e);
-    }
     let Some((stress, threads)) = Stress::start(&pool) else {
         return;
     };
     for _ in 0..12 {
         msleep(250);
         let r = verify(&pool);
-        kunit_expect_eq!(r.pages, config.initial_pages);
+        kunit_expect_eq!(r.pages, PAGES);
     }
     drop(threads);
 
@@ -498,10 +488,10 @@ fn exact_accounting_under_concurrency() {
     );
     let r = verify(&pool);
     kunit_expect_eq!(r.allocated, 0);
-    kunit_expect_eq!(r.free_movable + r.pcp, config.initial_pages);
+    kunit_expect_eq!(r.free_movable + r.pcp, PAGES);
     pool.drain_all();
     let r = verify(&pool);
-    kunit_expect_eq!((r.pcp, r.free_movable), (0, config.initial_pages));
+    kunit_expect_eq!((r.pcp, r.free_movable), (0, PAGES));
 }
 
 /// Shrinks (`scan_objects`, and `shrink` as debugfs calls it) against alloc and free on every
@@ -509,20 +499,9 @@ fn exact_accounting_under_concurrency() {
 /// page in use never, and the books stay exact.
 fn shrink_races_alloc_free() {
     const PAGES: usize = 16 * 512;
-    let config = PoolConfig {
-        initial_pages: PAGES,
-        max_pages: PAGES,
-        high: 64,
-        batch: 16,
-        ..PoolConfig::default()
+    let Some(pool) = filled_pool(PAGES, 64, 16) else {
+        return kunit_expect!(false, "no pool of {} pages", PAGES);
     };
-    let pool = match Arc::pin_init(Pool::new(config), GFP_KERNEL) {
-        Ok(p) => p,
-        Err(e) => return kunit_expect!(false, "Pool::new: {:?}", e),
-    };
-    if let Err(e) = pool.fill(PAGES) {
-        return kunit_expect!(false, "fill: {:?}", e);
-    }
     let per_block = pool.zone().pages_per_chunk() as usize;
     kunit_expect!(matches!(pool.count_objects(), Count::Freeable(n) if n == PAGES));
     let Some((stress, threads)) = Stress::start(&pool) else {

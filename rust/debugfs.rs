@@ -260,23 +260,25 @@ impl<D: Drain> PoolFiles<D> {
         }
     }
 
-    /// `grow`: `PAGES` takes chunks from the kernel until the pool holds that many pages more
-    /// (1..=`max_pages`); `ENOSPC` past `max_pages`, `ENOMEM` when the kernel has no chunk.
-    fn write_grow(&self, input: &str) -> Result {
+    /// A page count for file `name`, 1..=`max_pages`; `EINVAL` and a log line otherwise.
+    fn parse_pages(&self, name: &str, input: &str) -> Result<usize> {
         let max = self.pool.zone().max_chunks() * self.pool.zone().pages_per_chunk() as usize;
-        let Some(pages) = input
-            .trim()
-            .parse::<usize>()
-            .ok()
-            .filter(|&p| (1..=max).contains(&p))
-        else {
+        let pages = input.trim().parse::<usize>().ok();
+        pages.filter(|&p| (1..=max).contains(&p)).ok_or_else(|| {
             pr_err!(
-                "grow: '{}' refused: allowed 1..={} pages\n",
+                "{}: '{}' refused: allowed 1..={} pages\n",
+                name,
                 input.trim(),
                 max
             );
-            return Err(EINVAL);
-        };
+            EINVAL
+        })
+    }
+
+    /// `grow`: `PAGES` takes chunks from the kernel until the pool holds that many pages more
+    /// (1..=`max_pages`); `ENOSPC` past `max_pages`, `ENOMEM` when the kernel has no chunk.
+    fn write_grow(&self, input: &str) -> Result {
+        let pages = self.parse_pages("grow", input)?;
         let before = self.pool.zone().counters().nr_pages;
         self.pool.fill(before + pages).inspect_err(|e| {
             pr_err!(
@@ -292,20 +294,7 @@ impl<D: Drain> PoolFiles<D> {
     /// offline holds the pagesets. Fewer go back when fewer pageblocks are wholly free, or
     /// `min_pages` stops it.
     fn write_shrink(&self, input: &str) -> Result {
-        let max = self.pool.zone().max_chunks() * self.pool.zone().pages_per_chunk() as usize;
-        let Some(pages) = input
-            .trim()
-            .parse::<usize>()
-            .ok()
-            .filter(|&p| (1..=max).contains(&p))
-        else {
-            pr_err!(
-                "shrink: '{}' refused: allowed 1..={} pages\n",
-                input.trim(),
-                max
-            );
-            return Err(EINVAL);
-        };
+        let pages = self.parse_pages("shrink", input)?;
         let given = self.pool.shrink(pages).inspect_err(|e| {
             pr_err!(
                 "shrink: refused: {:?} (an isolation or an offline holds the pagesets)\n",
