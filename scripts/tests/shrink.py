@@ -91,11 +91,14 @@ def main():
              f"exit {rc} in {secs:.1f} s; pool {z0['managed']} -> {z1['managed']} pages, {returned} returned in "
              f"{z1['shrinks'] - z0['shrinks']} shrinks; shrinker counts {z1['shrinker_counts']} scans "
              f"{z1['shrinker_scans']} stops {z1['shrinker_stops']}; OOM lines {len(oom)}")
-    # The pool gave about what the hog lacked beside it: at least what
-    # MemAvailable lacked (less 10% for reclaim's own slack), at most what
-    # MemFree lacked (the rest came from the page cache) and 16 pageblocks
-    # (kswapd's high watermark, reclaimers running at once).
-    least, most = max(0, need_kb - avail) // 4 * 9 // 10, max(0, need_kb - free) // 4 + 16 * 512
+    # The pool gave about what the hog lacked beside it (what MemAvailable
+    # lacked): at least 90% of it, and at most twice it and 16 pageblocks.
+    # Reclaim takes from the page cache and from the shrinkers in
+    # proportions of its own, more so with reclaimers and kswapd running at
+    # once on a slow host (runs gave 1.05, 1.15 and 1.75 times); a shrinker
+    # that gave a pageblock for every 128 pages asked gave 2.5 times.
+    lacked = max(0, need_kb - avail) // 4
+    least, most = lacked * 9 // 10, lacked * 2 + 16 * 512
     ktap.msg(f"pages the pool should give: {least} ..= {most}")
     ok = ok and rc == 0 and not oom and least <= returned <= most
     ktap.result("shrink_under_pressure_no_oom", ok and consistent())
