@@ -572,6 +572,14 @@ impl ChunkTable {
         // SAFETY: called from process context, as `synchronize_rcu()` requires.
         unsafe { bindings::synchronize_rcu() };
     }
+
+    /// [`ChunkTable::wait_for_readers`], expedited (`synchronize_rcu_expedited()`): an IPI to
+    /// each CPU in a read-side section instead of waiting for the grace-period machinery, for
+    /// reclaim, which is waiting for the pages. Sleeps.
+    pub(crate) fn wait_for_readers_expedited(&self) {
+        // SAFETY: as for `synchronize_rcu()`.
+        unsafe { bindings::synchronize_rcu_expedited() };
+    }
 }
 
 impl ChunkTable {

@@ -632,8 +632,9 @@ impl PoolZone {
 
     /// Gives up to `nr` wholly free movable pageblocks back to the kernel, highest pfn first,
     /// and returns how many. A pageblock with a page allocated or on a pcp list stays. Sleeps
-    /// (it waits for lockless readers before freeing), and allocates nothing: it runs in
-    /// reclaim.
+    /// (it waits for lockless readers before freeing, expedited: reclaim retries its
+    /// allocation as soon as the scan returns, and the pages must be there by then), and
+    /// allocates nothing: it runs in reclaim.
     ///
     /// Highest pfn first: ZONE_MOVABLE and hot-added memory lie at the top of a node, and
     /// virtio-mem unplugs from the top down, so the blocks most likely to be offlined next are
@@ -692,7 +693,7 @@ impl PoolZone {
             if n == 0 {
                 break;
             }
-            self.chunks.wait_for_readers();
+            self.chunks.wait_for_readers_expedited();
             for chunk in taken.iter_mut().filter_map(Option::take) {
                 for page in chunk.pages().iter() {
                     page.word().store(PageWord::NONE.raw(), Relaxed);
