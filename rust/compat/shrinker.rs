@@ -34,6 +34,14 @@ pub(crate) enum Scan {
     Stop,
 }
 
+/// Counts `pages` pages a shrinker freed as reclaimed, if the caller is in reclaim
+/// (`mm_account_reclaimed_pages()`): without it reclaim sees no progress from them, throttles
+/// and reclaims more. Only for pages freed to the page allocator, not for objects.
+pub(crate) fn account_reclaimed_pages(pages: usize) {
+    // SAFETY: reads and updates only the current task's reclaim state.
+    unsafe { super::sys::pcpool_account_reclaimed_pages(pages) };
+}
+
 /// A shrinker's callbacks. Reclaim calls them from any task that can sleep, concurrently.
 pub(crate) trait Shrink: Send + Sync + 'static {
     /// How many objects `scan` could free now.

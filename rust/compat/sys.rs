@@ -47,6 +47,7 @@ extern "C" {
         movable: bool,
     ) -> *mut bindings::page;
     pub(crate) fn pcpool_page_to_pfn(page: *mut bindings::page) -> c_ulong;
+    pub(crate) fn pcpool_account_reclaimed_pages(pages: c_ulong);
     pub(crate) fn pcpool_page_address(page: *mut bindings::page) -> *mut c_void;
     pub(crate) fn pcpool_clear_page(page: *mut bindings::page);
     pub(crate) fn pcpool_page_ref_count(page: *mut bindings::page) -> c_int;

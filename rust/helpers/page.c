@@ -6,6 +6,7 @@
 #include <linux/mmzone.h>
 #include <linux/module.h>
 #include <linux/nodemask.h>
+#include <linux/swap.h>
 
 /* NUMA_NO_NODE, mirrored by `page::NUMA_NO_NODE`. */
 static_assert(NUMA_NO_NODE == -1);
@@ -136,4 +137,14 @@ unsigned long pcpool_totalram_pages(void)
 bool pcpool_node_online(int nid)
 {
 	return nid >= 0 && nid < MAX_NUMNODES && node_online(nid);
+}
+
+/*
+ * Pages a shrinker freed, counted as reclaimed when the caller is in
+ * reclaim (mm_account_reclaimed_pages(), as XFS does for its buffer pages):
+ * reclaim then sees the progress and neither throttles nor reclaims more.
+ */
+void pcpool_account_reclaimed_pages(unsigned long pages)
+{
+	mm_account_reclaimed_pages(pages);
 }

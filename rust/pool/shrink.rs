@@ -5,7 +5,7 @@
 //! "Memory pressure".
 
 use super::{Drain, Pool};
-use crate::compat::shrinker::{Count, Scan, Shrink};
+use crate::compat::shrinker::{account_reclaimed_pages, Count, Scan, Shrink};
 use core::sync::atomic::{AtomicU64, Ordering::Relaxed};
 use kernel::prelude::*;
 
@@ -76,7 +76,11 @@ impl<D: Drain> Shrink for Pool<D> {
     fn scan_objects(&self, nr_to_scan: usize) -> Scan {
         self.shrinker_stats.scans.fetch_add(1, Relaxed);
         match self.shrink(nr_to_scan) {
-            Ok(n) => Scan::Freed(n),
+            Ok(n) => {
+                // The pages are back in the buddy allocator: reclaim's progress.
+                account_reclaimed_pages(n);
+                Scan::Freed(n)
+            }
             Err(_) => {
                 self.shrinker_stats.stops.fetch_add(1, Relaxed);
                 Scan::Stop
