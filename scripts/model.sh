@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # make model: checks model/pcpool.pml, the Promela model of the pcp-disable /
-# drain / isolate protocol, with spin, and checks that the mapping table in
+# drain / isolate protocol, and model/teardown.pml, an emptied zone's pagesets
+# torn down while other CPUs run, with spin, and checks that the mapping table in
 # Documentation/model.rst still names functions that exist in rust/. Prints a
 # KTAP document on stdout; exits 0 only if every test passes. Needs spin and a
 # C compiler, not the kernel tree.
@@ -51,6 +52,14 @@ RUNS=(
 	# trusting the free path's read is not.
 	"model_early_mt_read_is_masked pass safety -DEARLY_MT_READ -DROUNDS=1"
 	"model_stale_mt fail bfs -DSTALE_MT -DNO_EMPTY_CHECK"
+	# model/teardown.pml: an emptied zone's pagesets torn down while other
+	# CPUs allocate, free and drain (the 2021 hot-remove thread). pcpool's
+	# order (unpublish, wait for readers, drain, free) must pass; the 2021
+	# order, no grace period, and a drain before the unpublish must not.
+	"model_teardown_ordering pass safety"
+	"model_teardown_naive fail bfs -DNAIVE"
+	"model_teardown_no_grace_period fail bfs -DNO_GRACE"
+	"model_teardown_drain_first fail bfs -DDRAIN_FIRST"
 )
 TESTS=()
 for r in "${RUNS[@]}"; do TESTS+=("${r%% *}"); done
@@ -79,6 +88,15 @@ elapsed() { # seconds since $1, one decimal
 	awk -v a="$1" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f", b - a }'
 }
 
+# The model a run checks: model/teardown.pml for model_teardown_*, else
+# model/pcpool.pml.
+model_of() {
+	case $1 in
+	model_teardown_*) echo "$TOP/model/teardown.pml" ;;
+	*) echo "$MODEL" ;;
+	esac
+}
+
 # pan NAME MODE SPIN_DEFINES... : generate, compile and run pan in
 # $WORK/NAME. MODE: safety (assertions, no claim, DFS), bfs (the same,
 # breadth first: shortest counterexample) or liveness (the LTL claim, -a -f).
@@ -89,7 +107,7 @@ pan() {
 	shift 2
 	local dir=$WORK/$name t0 cflags=(-O2 -w) runflags=("-m$DEPTH")
 	mkdir -p "$dir"
-	cp "$MODEL" "$dir/pcpool.pml"
+	cp "$(model_of "$name")" "$dir/pcpool.pml"
 	t0=$(date +%s.%N)
 	case $mode in
 	safety) cflags+=(-DSAFETY -DNOCLAIM) ;;
@@ -162,7 +180,7 @@ expect_pass() {
 replay_cmd() { # replay_cmd NAME DEFINES...
 	local name=$1
 	shift
-	echo "spin -k build/model/$name.trail -t -p $* model/pcpool.pml"
+	echo "spin -k build/model/$name.trail -t -p $* model/$(basename "$(model_of "$name")")"
 }
 
 replay_summary() { # the violated property, from spin -t -p
