@@ -50,8 +50,18 @@ typedef int (*pcpool_migrate_t)(struct pcpool_client *client, struct page *old,
 int pcpool_client_set_migrate(struct pcpool_client *client, pcpool_migrate_t migrate,
 			      void *priv);
 
-/* One page, or NULL when the pool is empty (and may not or cannot grow). */
+/*
+ * One page, or NULL when the pool is empty (and may not or cannot grow):
+ * from the calling CPU's node while its pool zone has pages, then from the
+ * other nodes' by distance; growing, with PCPOOL_MAY_GROW, only when all are
+ * empty, the local node first.
+ */
 struct page *pcpool_alloc_page(struct pcpool_client *client, unsigned int flags);
+/*
+ * pcpool_alloc_page() preferring node @nid (NUMA_NO_NODE: the calling CPU's);
+ * NULL, logged, for an @nid that is not a node id.
+ */
+struct page *pcpool_alloc_page_node(struct pcpool_client *client, unsigned int flags, int nid);
 /*
  * 0, or -EINVAL (nothing changes) for a page that is not an allocated pool
  * page, or that another client holds.

@@ -19,13 +19,13 @@
 //!
 //! [`PageWord`]: crate::page_list::PageWord
 
-use crate::chunk::RawPage;
+use crate::chunk::{RawPage, NUMA_NO_NODE};
 use crate::compat::{
-    irq::IrqDisabled, module::ModuleRef, percpu::PerCpu, ratelimit::pr_err_ratelimited,
+    irq::IrqDisabled, module::ModuleRef, node::nr_node_ids, percpu::PerCpu, ratelimit::pr_err_ratelimited,
     rcu::synchronize_rcu,
 };
 use crate::pool::{
-    AllocFlags, Drain, FreeRefused, Holder, Ipi, Pageblock, Pool, Remote, Workqueue,
+    AllocFlags, Drain, FreeRefused, Holder, Ipi, Pageblock, PoolNodes, Remote, Workqueue,
 };
 use core::{
     ptr::{self, NonNull},
@@ -164,16 +164,16 @@ unsafe impl Send for Clients {}
 /// The pool the C API serves, of the drain strategy chosen at load: one `match` per call, and
 /// each arm the pool's own code for that strategy.
 pub(crate) enum ApiPool {
-    Ipi(Arc<Pool<Ipi>>),
-    Pageblock(Arc<Pool<Pageblock>>),
-    Remote(Arc<Pool<Remote>>),
-    Workqueue(Arc<Pool<Workqueue>>),
+    Ipi(Arc<PoolNodes<Ipi>>),
+    Pageblock(Arc<PoolNodes<Pageblock>>),
+    Remote(Arc<PoolNodes<Remote>>),
+    Workqueue(Arc<PoolNodes<Workqueue>>),
 }
 
 macro_rules! api_pool_from {
     ($($d:ident),*) => {$(
-        impl From<Arc<Pool<$d>>> for ApiPool {
-            fn from(pool: Arc<Pool<$d>>) -> Self {
+        impl From<Arc<PoolNodes<$d>>> for ApiPool {
+            fn from(pool: Arc<PoolNodes<$d>>) -> Self {
                 Self::$d(pool)
             }
         }
@@ -230,9 +230,9 @@ unsafe impl Sync for ApiRegistration {}
 
 impl ApiRegistration {
     /// Publishes the C API for `pool`; `EBUSY` if it is published already.
-    pub(crate) fn new<D: Drain>(pool: Arc<Pool<D>>) -> Result<Self>
+    pub(crate) fn new<D: Drain>(pool: Arc<PoolNodes<D>>) -> Result<Self>
     where
-        Arc<Pool<D>>: Into<ApiPool>,
+        Arc<PoolNodes<D>>: Into<ApiPool>,
     {
         let pool = pool.into();
         let mut ids = KVec::with_capacity(MAX_CLIENTS + 1, GFP_KERNEL)?;
@@ -614,18 +614,60 @@ unsafe extern "C" fn pcpool_client_set_migrate(
 /// `c` is NULL, an `ERR_PTR()` or a handle from [`pcpool_client_register`].
 #[no_mangle]
 unsafe extern "C" fn pcpool_alloc_page(c: *mut Client, flags: c_uint) -> *mut bindings::page {
-    const CALL: &str = "pcpool_alloc_page";
+    // SAFETY: the caller's contract.
+    unsafe { alloc_page(c, flags, None, "pcpool_alloc_page") }
+}
+
+/// # Safety
+///
+/// `c` is NULL, an `ERR_PTR()` or a handle from [`pcpool_client_register`].
+#[no_mangle]
+unsafe extern "C" fn pcpool_alloc_page_node(
+    c: *mut Client,
+    flags: c_uint,
+    nid: c_int,
+) -> *mut bindings::page {
+    const CALL: &str = "pcpool_alloc_page_node";
+    let nid = match nid {
+        NUMA_NO_NODE => None,
+        nid if nid >= 0 && (nid as usize) < nr_node_ids() => Some(nid as usize),
+        _ => {
+            pr_err_ratelimited!(
+                "{}: node {} refused: allowed NUMA_NO_NODE (-1) or 0..{}\n",
+                CALL,
+                nid,
+                nr_node_ids()
+            );
+            return ptr::null_mut();
+        }
+    };
+    // SAFETY: the caller's contract.
+    unsafe { alloc_page(c, flags, nid, CALL) }
+}
+
+/// A page for client `c`, from node `nid` (or the calling CPU's) first.
+///
+/// # Safety
+///
+/// `c` is NULL, an `ERR_PTR()` or a handle from [`pcpool_client_register`].
+#[inline(always)]
+unsafe fn alloc_page(
+    c: *mut Client,
+    flags: c_uint,
+    nid: Option<usize>,
+    call: &str,
+) -> *mut bindings::page {
     // SAFETY: the caller's contract. An unregistered client is refused by `admit`.
-    let (Some(api), Some(client)) = (api(), unsafe { handle(c, CALL) }) else {
+    let (Some(api), Some(client)) = (api(), unsafe { handle(c, call) }) else {
         return ptr::null_mut();
     };
-    let Some(flags) = alloc_flags(client, CALL, flags) else {
+    let Some(flags) = alloc_flags(client, call, flags) else {
         return ptr::null_mut();
     };
-    match with_pool!(api, pool => pool.alloc_for(flags, client)) {
+    match with_pool!(api, pool => pool.alloc_for(flags, nid, client)) {
         Some(page) => page.as_ptr(),
         None => {
-            log_alloc_refused(client, CALL);
+            log_alloc_refused(client, call);
             ptr::null_mut()
         }
     }
@@ -681,7 +723,7 @@ unsafe extern "C" fn pcpool_alloc_bulk(
     // layout of a nullable `struct page *`.
     let out =
         unsafe { core::slice::from_raw_parts_mut(pages.cast::<Option<RawPage>>(), nr as usize) };
-    let n = with_pool!(api, pool => pool.alloc_bulk_for(flags, client, out));
+    let n = with_pool!(api, pool => pool.alloc_bulk_for(flags, None, client, out));
     if n < out.len() {
         log_if_unregistering(client, CALL);
     }

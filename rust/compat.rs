@@ -17,6 +17,7 @@ pub(crate) mod kthread;
 #[cfg(CONFIG_KUNIT)]
 pub(crate) mod kunit;
 pub(crate) mod memory_notifier;
+pub(crate) mod node;
 pub(crate) mod module;
 pub(crate) mod percpu;
 pub(crate) mod ratelimit;

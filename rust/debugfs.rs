@@ -6,9 +6,13 @@ use crate::compat::memory_notifier::MemAction;
 use crate::compat::{
     cpu::{nr_cpu_ids, possible_cpus},
     debugfs::{seq_print, DebugfsFiles, FileSpec, SeqFile},
+    irq::with_irqs_off,
+    node::numa_node_id,
 };
 use crate::mem_hotplug::HotplugStats;
-use crate::pool::{DelayPoint, Drain, Isolation, Pool, MAX_INJECTED_DELAY_MS};
+use crate::pool::{DelayPoint, Drain, Isolation, Pool, PoolNodes, MAX_INJECTED_DELAY_MS};
+use crate::verify::Report;
+use crate::zone::ZoneCounters;
 use core::sync::atomic::{AtomicU32, Ordering::Relaxed};
 use kernel::{
     c_str,
@@ -28,10 +32,11 @@ const ISOLATE: u32 = 8;
 const INJECT_DELAY: u32 = 9;
 const GROW: u32 = 10;
 const SHRINK: u32 = 11;
+const NODES: u32 = 12;
 
 /// The files: statistics are world-readable, `verify` (it stops the machine) and the knobs are
 /// root's.
-pub(crate) static FILES: [FileSpec; 12] = [
+pub(crate) static FILES: [FileSpec; 13] = [
     FileSpec {
         name: c_str!("zone"),
         mode: 0o444,
@@ -92,11 +97,16 @@ pub(crate) static FILES: [FileSpec; 12] = [
         mode: 0o200,
         id: SHRINK,
     },
+    FileSpec {
+        name: c_str!("nodes"),
+        mode: 0o444,
+        id: NODES,
+    },
 ];
 
 /// What the files show and change.
 pub(crate) struct PoolFiles<D: Drain> {
-    pub(crate) pool: Arc<Pool<D>>,
+    pub(crate) nodes: Arc<PoolNodes<D>>,
     pub(crate) hotplug: Arc<HotplugStats>,
     /// The isolation the `isolate` file holds, if any: it ends on `off` or when the files go.
     pub(crate) isolation: Pin<KBox<Mutex<Option<Isolation<D>>>>>,
@@ -113,31 +123,59 @@ fn parse_range(input: &str) -> Option<(usize, usize)> {
     words.next().is_none().then_some(range)
 }
 
+/// A verify report's line.
+fn print_report(out: &mut SeqFile<'_>, prefix: &str, r: &Report) {
+    seq_print!(
+        out,
+        "{}{} pages: {} free, {} isolated free, {} on pcp lists ({} of offline CPUs), {} allocated; {} errors\n",
+        prefix,
+        r.pages,
+        r.free_movable,
+        r.free_isolate,
+        r.pcp,
+        r.offline_pcp,
+        r.allocated,
+        r.errors
+    );
+}
+
 impl<D: Drain> PoolFiles<D> {
+    /// Every zone's counters, summed.
+    fn counters(&self) -> ZoneCounters {
+        let mut c = ZoneCounters::default();
+        for (_, pool) in self.nodes.zones() {
+            c += pool.zone().counters();
+        }
+        c
+    }
+
     fn show_pcp(&self, out: &mut SeqFile<'_>) -> Result {
         // One snapshot per CPU, taken on that CPU with IRQs off.
-        let mut snap = KVec::with_capacity(nr_cpu_ids() as usize, GFP_KERNEL)?;
-        for _ in 0..nr_cpu_ids() {
-            snap.push([const { AtomicU32::new(u32::MAX) }; 3], GFP_KERNEL)?;
-        }
-        self.pool.for_each_pcp(&|cpu, count, high, batch| {
-            let s = &snap[cpu.as_u32() as usize];
-            s[0].store(count, Relaxed);
-            s[1].store(high, Relaxed);
-            s[2].store(batch, Relaxed);
-        });
-        seq_print!(out, "cpu count high batch\n");
-        for cpu in possible_cpus() {
-            let s = &snap[cpu.as_u32() as usize];
-            if s[0].load(Relaxed) != u32::MAX {
-                seq_print!(
-                    out,
-                    "{} {} {} {}\n",
-                    cpu.as_u32(),
-                    s[0].load(Relaxed),
-                    s[1].load(Relaxed),
-                    s[2].load(Relaxed)
-                );
+        seq_print!(out, "cpu count high batch node\n");
+        for (nid, pool) in self.nodes.zones() {
+            let mut snap = KVec::with_capacity(nr_cpu_ids() as usize, GFP_KERNEL)?;
+            for _ in 0..nr_cpu_ids() {
+                snap.push([const { AtomicU32::new(u32::MAX) }; 3], GFP_KERNEL)?;
+            }
+            pool.for_each_pcp(&|cpu, count, high, batch| {
+                let s = &snap[cpu.as_u32() as usize];
+                s[0].store(count, Relaxed);
+                s[1].store(high, Relaxed);
+                s[2].store(batch, Relaxed);
+            });
+            for cpu in possible_cpus() {
+                let s = &snap[cpu.as_u32() as usize];
+                if s[0].load(Relaxed) != u32::MAX {
+                    seq_print!(
+                        out,
+                        "{} {} {} {} {}\n",
+                        cpu.as_u32(),
+                        s[0].load(Relaxed),
+                        s[1].load(Relaxed),
+                        s[2].load(Relaxed),
+                        nid
+                    );
+                }
             }
         }
         Ok(())
@@ -164,6 +202,8 @@ impl<D: Drain> PoolFiles<D> {
             ("pageblocks_offlined", &h.blocks_offlined),
             ("regrowths", &h.regrows),
             ("regrowth_chunks", &h.regrow_chunks),
+            ("zones_built", &h.zones_built),
+            ("zones_torn_down", &h.zones_torn_down),
         ];
         for (name, v) in rows {
             seq_print!(out, "{} {}\n", name, v.load(Relaxed));
@@ -218,7 +258,15 @@ impl<D: Drain> PoolFiles<D> {
             );
             return Err(EBUSY);
         }
-        let iso = self.pool.isolate_range(start, end).inspect_err(|e| {
+        // The range's zone: the first whose chunks it covers (a memory block lies in one node).
+        let pool = self
+            .nodes
+            .zones()
+            .map(|(_, pool)| pool)
+            .find(|pool| pool.zone().blocks_in(start, end).is_ok_and(|b| !b.is_empty()))
+            .or_else(|| self.nodes.first())
+            .ok_or(ENODEV)?;
+        let iso = pool.isolate_range(start, end).inspect_err(|e| {
             pr_err!("isolate: [{:#x}, {:#x}) refused: {:?}\n", start, end, e);
         })?;
         pr_info!(
@@ -245,7 +293,9 @@ impl<D: Drain> PoolFiles<D> {
             .filter(|&ms| ms <= MAX_INJECTED_DELAY_MS);
         match (point, ms, words.next()) {
             (Some(point), Some(ms), None) => {
-                self.pool.inject_delay(point, ms);
+                for (_, pool) in self.nodes.zones() {
+                    pool.inject_delay(point, ms);
+                }
                 pr_info!("inject_delay: {} {} ms\n", point.name(), ms);
                 Ok(())
             }
@@ -262,7 +312,7 @@ impl<D: Drain> PoolFiles<D> {
 
     /// A page count for file `name`, 1..=`max_pages`; `EINVAL` and a log line otherwise.
     fn parse_pages(&self, name: &str, input: &str) -> Result<usize> {
-        let max = self.pool.zone().max_chunks() * self.pool.zone().pages_per_chunk() as usize;
+        let max = self.nodes.first().map_or(0, |pool| pool.zone().max_pages());
         let pages = input.trim().parse::<usize>().ok();
         pages.filter(|&p| (1..=max).contains(&p)).ok_or_else(|| {
             pr_err!(
@@ -275,15 +325,35 @@ impl<D: Drain> PoolFiles<D> {
         })
     }
 
-    /// `grow`: `PAGES` takes chunks from the kernel until the pool holds that many pages more
-    /// (1..=`max_pages`); `ENOSPC` past `max_pages`, `ENOMEM` when the kernel has no chunk.
+    /// `grow`: `PAGES [NODE]` takes chunks from the kernel until node `NODE`'s zone (by default
+    /// that of the writer's CPU, or the first) holds that many pages more (1..=`max_pages`);
+    /// `ENOSPC` past `max_pages`, `ENOMEM` when the kernel has no chunk there, `ENODEV` for a
+    /// node without a pool zone.
     fn write_grow(&self, input: &str) -> Result {
-        let pages = self.parse_pages("grow", input)?;
-        let before = self.pool.zone().counters().nr_pages;
-        self.pool.fill(before + pages).inspect_err(|e| {
+        let mut words = input.split_whitespace();
+        let pages = self.parse_pages("grow", words.next().unwrap_or(""))?;
+        let node = words.next();
+        let pool = match node.map(|w| w.parse::<usize>()) {
+            None => with_irqs_off(|irqs| numa_node_id(irqs)),
+            Some(Ok(nid)) if words.next().is_none() => nid,
+            Some(_) => {
+                pr_err!("grow: '{}' refused: allowed 'PAGES [NODE]'\n", input.trim());
+                return Err(EINVAL);
+            }
+        };
+        let pool = match (self.nodes.node(pool), node) {
+            (Some(pool), _) => pool,
+            (None, None) => self.nodes.first().ok_or(ENODEV)?,
+            (None, Some(_)) => {
+                pr_err!("grow: refused: node {} has no pool zone\n", pool);
+                return Err(ENODEV);
+            }
+        };
+        let before = pool.zone().counters().nr_pages;
+        pool.fill(before + pages).inspect_err(|e| {
             pr_err!(
                 "grow: stopped at {} pages: {:?}\n",
-                self.pool.zone().counters().nr_pages,
+                pool.zone().counters().nr_pages,
                 e
             );
         })
@@ -295,17 +365,23 @@ impl<D: Drain> PoolFiles<D> {
     /// `min_pages` stops it.
     fn write_shrink(&self, input: &str) -> Result {
         let pages = self.parse_pages("shrink", input)?;
-        let given = self.pool.shrink(pages).inspect_err(|e| {
-            pr_err!(
-                "shrink: refused: {:?} (an isolation or an offline holds the pagesets)\n",
-                e
-            );
-        })?;
+        let mut given = 0;
+        for (_, pool) in self.nodes.zones() {
+            if given >= pages {
+                break;
+            }
+            given += pool.shrink(pages - given).inspect_err(|e| {
+                pr_err!(
+                    "shrink: refused: {:?} (an isolation or an offline holds the pagesets)\n",
+                    e
+                );
+            })?;
+        }
         pr_info!(
             "shrink: {} pages asked, {} given back; the pool holds {}\n",
             pages,
             given,
-            self.pool.zone().counters().nr_pages
+            self.counters().nr_pages
         );
         Ok(())
     }
@@ -323,59 +399,89 @@ impl<D: Drain> PoolFiles<D> {
 
 impl<D: Drain> DebugfsFiles for PoolFiles<D> {
     fn show(&self, id: u32, out: &mut SeqFile<'_>) -> Result {
-        let pool = &self.pool;
+        let Some(first) = self.nodes.first() else {
+            seq_print!(out, "no pool zone: no node has memory the pool can use\n");
+            return Ok(());
+        };
         match id {
             ZONE => {
-                let c = pool.zone().counters();
+                let c = self.counters();
+                let zones = || self.nodes.zones().map(|(_, pool)| pool);
+                let sum = |f: &dyn Fn(&Pool<D>) -> u64| zones().map(|p| f(&p)).sum::<u64>();
                 seq_print!(out, "nr_free {}\n", c.nr_free);
                 seq_print!(out, "nr_isolated_free {}\n", c.nr_isolated_free);
                 seq_print!(out, "managed {}\n", c.nr_pages);
                 seq_print!(out, "chunks {}\n", c.nr_chunks);
                 seq_print!(out, "refills {}\n", c.refills);
                 seq_print!(out, "flushes {}\n", c.flushes);
-                seq_print!(out, "drains {}\n", pool.drains());
+                seq_print!(out, "drains {}\n", sum(&|p| p.drains()));
                 seq_print!(out, "grows {}\n", c.grows);
                 seq_print!(out, "shrinks {}\n", c.shrinks);
                 seq_print!(out, "pages_returned {}\n", c.pages_returned);
-                let st = pool.shrinker_stats();
-                seq_print!(out, "shrinker_counts {}\n", st.counts.load(Relaxed));
-                seq_print!(out, "shrinker_scans {}\n", st.scans.load(Relaxed));
-                seq_print!(out, "shrinker_stops {}\n", st.stops.load(Relaxed));
+                let st = |f: &dyn Fn(&crate::pool::ShrinkerStats) -> u64| {
+                    sum(&|p| f(p.shrinker_stats()))
+                };
+                seq_print!(out, "shrinker_counts {}\n", st(&|s| s.counts.load(Relaxed)));
+                seq_print!(out, "shrinker_scans {}\n", st(&|s| s.scans.load(Relaxed)));
+                seq_print!(out, "shrinker_stops {}\n", st(&|s| s.stops.load(Relaxed)));
                 seq_print!(out, "offlined {}\n", c.offlined);
+                seq_print!(out, "nodes {}\n", zones().count());
+            }
+            NODES => {
+                seq_print!(out, "node managed nr_free nr_isolated_free chunks grows shrinks offlined drains\n");
+                for (nid, pool) in self.nodes.zones() {
+                    let c = pool.zone().counters();
+                    seq_print!(
+                        out,
+                        "{} {} {} {} {} {} {} {} {}\n",
+                        nid,
+                        c.nr_pages,
+                        c.nr_free,
+                        c.nr_isolated_free,
+                        c.nr_chunks,
+                        c.grows,
+                        c.shrinks,
+                        c.offlined,
+                        pool.drains()
+                    );
+                }
             }
             PCP => self.show_pcp(out)?,
             PAGEBLOCKS => {
-                seq_print!(out, "pfn migratetype free\n");
-                pool.zone().for_each_pageblock(|pfn, mt, free| {
-                    seq_print!(out, "{:#x} {:?} {}\n", pfn, mt, free);
-                });
+                seq_print!(out, "pfn migratetype free node\n");
+                for (nid, pool) in self.nodes.zones() {
+                    pool.zone().for_each_pageblock(|pfn, mt, free| {
+                        seq_print!(out, "{:#x} {:?} {} {}\n", pfn, mt, free, nid);
+                    });
+                }
             }
             VERIFY => {
-                let r = pool.verify()?;
-                seq_print!(
-                    out,
-                    "{} pages: {} free, {} isolated free, {} on pcp lists ({} of offline CPUs), {} allocated; {} errors\n",
-                    r.pages,
-                    r.free_movable,
-                    r.free_isolate,
-                    r.pcp,
-                    r.offline_pcp,
-                    r.allocated,
-                    r.errors
-                );
+                // Each zone in a stopped moment of its own: no page moves between zones.
+                let mut total = Report::default();
+                let mut each = KVec::new();
+                for (nid, pool) in self.nodes.zones() {
+                    let r = pool.verify()?;
+                    total += r;
+                    each.push((nid, r), GFP_KERNEL)?;
+                }
+                print_report(out, "", &total);
                 seq_print!(
                     out,
                     "{}\n",
-                    if r.is_consistent() {
+                    if total.is_consistent() {
                         "consistent"
                     } else {
                         "INCONSISTENT"
                     }
                 );
+                for (nid, r) in &each {
+                    seq_print!(out, "node {}: ", nid);
+                    print_report(out, "", r);
+                }
             }
-            HIGH => seq_print!(out, "{}\n", pool.pcp_config().high),
-            BATCH => seq_print!(out, "{}\n", pool.pcp_config().batch),
-            DRAIN => seq_print!(out, "{}\n", pool.strategy().name()),
+            HIGH => seq_print!(out, "{}\n", first.pcp_config().high),
+            BATCH => seq_print!(out, "{}\n", first.pcp_config().batch),
+            DRAIN => seq_print!(out, "{}\n", first.strategy().name()),
             HOTPLUG => self.show_hotplug(out)?,
             ISOLATE => match &*self.isolation.lock() {
                 Some(iso) => {
@@ -392,7 +498,7 @@ impl<D: Drain> DebugfsFiles for PoolFiles<D> {
             },
             INJECT_DELAY => {
                 for point in DelayPoint::ALL {
-                    seq_print!(out, "{} {}\n", point.name(), pool.injected_delay_ms(point));
+                    seq_print!(out, "{} {}\n", point.name(), first.injected_delay_ms(point));
                 }
             }
             _ => return Err(EINVAL),
@@ -402,8 +508,12 @@ impl<D: Drain> DebugfsFiles for PoolFiles<D> {
 
     fn write(&self, id: u32, input: &str) -> Result {
         match id {
-            HIGH => self.write_knob("high", input, |v| self.pool.set_high(v)),
-            BATCH => self.write_knob("batch", input, |v| self.pool.set_batch(v)),
+            HIGH => self.write_knob("high", input, |v| {
+                self.nodes.set_marks(|pool| pool.set_high(v))
+            }),
+            BATCH => self.write_knob("batch", input, |v| {
+                self.nodes.set_marks(|pool| pool.set_batch(v))
+            }),
             DRAIN => {
                 pr_err!(
                     "drain: '{}' refused: the strategy is chosen at load (the drain parameter); reload pcpool to change it\n",

@@ -28,7 +28,7 @@ use crate::compat::{
 };
 use crate::pool::{
     offline::{PendingOffline, Refusal},
-    Drain, Pool,
+    Drain, PoolNodes,
 };
 use core::sync::atomic::{AtomicBool, AtomicU64, Ordering::Relaxed};
 use kernel::{c_str, new_mutex, prelude::*, sync::Arc, sync::Mutex};
@@ -60,12 +60,15 @@ pub(crate) struct HotplugStats {
     /// Regrowths run (`regrow`), and chunks they took.
     pub(crate) regrows: AtomicU64,
     pub(crate) regrow_chunks: AtomicU64,
+    /// Node zones built when memory came online, and torn down when it went.
+    pub(crate) zones_built: AtomicU64,
+    pub(crate) zones_torn_down: AtomicU64,
 }
 
 /// The handler behind pcpool's memory notifier.
 #[pin_data]
 pub(crate) struct Hotplug<D: Drain> {
-    pool: Arc<Pool<D>>,
+    nodes: Arc<PoolNodes<D>>,
     stats: Arc<HotplugStats>,
     /// Held from an accepted `MEM_GOING_OFFLINE` until `MEM_OFFLINE` or `MEM_CANCEL_OFFLINE`,
     /// as virtio-mem holds its `hotplug_mutex`; unloading waits for it.
@@ -87,16 +90,16 @@ pub(crate) struct Hotplug<D: Drain> {
 }
 
 impl<D: Drain> Hotplug<D> {
-    /// A handler for `pool`, counting in `stats`; with `regrow_to`, the pool grows back to that
-    /// many pages after an offline took some, and when memory comes online.
+    /// A handler for the zones of `nodes`, counting in `stats`; with `regrow_to`, a zone grows
+    /// back to that many pages after an offline took some, and when memory comes online.
     pub(crate) fn new(
-        pool: Arc<Pool<D>>,
+        nodes: Arc<PoolNodes<D>>,
         stats: Arc<HotplugStats>,
         regrow_to: Option<usize>,
         evacuate_ms: u32,
     ) -> impl PinInit<Self, Error> {
         try_pin_init!(Self {
-            pool,
+            nodes,
             stats,
             lock <- CallbackMutex::new(),
             pending <- new_mutex!(None, "pcpool_hotplug_pending"),
@@ -107,59 +110,90 @@ impl<D: Drain> Hotplug<D> {
         }? Error)
     }
 
-    /// Grows the pool back to its target, later, from the regrow queue: the chunks come from
-    /// wherever the kernel has memory, never from a range being offlined (the core isolated
-    /// it). Not from the notifier itself, which would make the offline wait for it.
+    /// Grows each zone back to its target, later, from the regrow queue: the chunks come from
+    /// the zone's node, never from a range being offlined (the core isolated it). Not from the
+    /// notifier itself, which would make the offline wait for it.
     fn regrow(&self) {
         let Some(target) = self.regrow_to else {
             return;
         };
-        if self.removing.load(Relaxed) || self.pool.zone().counters().nr_pages >= target {
-            return;
-        }
-        if self.pool.growth_held() {
-            pr_info!("no regrowth: the pool gave memory back under pressure; a client that runs out grows it\n");
-            return;
-        }
-        let (pool, stats) = (self.pool.clone(), self.stats.clone());
-        let queued = self.queue.spawn(move || {
-            let before = pool.zone().counters().grows;
-            let result = pool.fill(target);
-            let c = pool.zone().counters();
-            stats.regrows.fetch_add(1, Relaxed);
-            stats.regrow_chunks.fetch_add(c.grows - before, Relaxed);
-            match result {
-                Ok(()) => pr_info!(
-                    "regrew to {} pages ({} chunks taken)\n",
-                    c.nr_pages,
-                    c.grows - before
-                ),
-                Err(e) => pr_info!(
-                    "regrowth stopped at {} of {} pages: {:?}\n",
-                    c.nr_pages,
-                    target,
-                    e
-                ),
+        for (nid, pool) in self.nodes.zones() {
+            if self.removing.load(Relaxed) || pool.zone().counters().nr_pages >= target {
+                continue;
             }
-        });
-        if queued.is_err() {
-            pr_err!("regrowth not queued: out of memory\n");
+            if pool.growth_held() {
+                pr_info!("node {}: no regrowth: the pool gave memory back under pressure; a client that runs out grows it\n", nid);
+                continue;
+            }
+            let stats = self.stats.clone();
+            let queued = self.queue.spawn(move || {
+                let before = pool.zone().counters().grows;
+                let result = pool.fill(target);
+                let c = pool.zone().counters();
+                stats.regrows.fetch_add(1, Relaxed);
+                stats.regrow_chunks.fetch_add(c.grows - before, Relaxed);
+                match result {
+                    Ok(()) => pr_info!(
+                        "node {}: regrew to {} pages ({} chunks taken)\n",
+                        nid,
+                        c.nr_pages,
+                        c.grows - before
+                    ),
+                    Err(e) => pr_info!(
+                        "node {}: regrowth stopped at {} of {} pages: {:?}\n",
+                        nid,
+                        c.nr_pages,
+                        target,
+                        e
+                    ),
+                }
+            });
+            if queued.is_err() {
+                pr_err!("regrowth not queued: out of memory\n");
+            }
+        }
+    }
+
+    /// `MEM_ONLINE`: a zone for each node that gained memory of its kind and has none.
+    fn build_zones(&self) {
+        match self.nodes.build() {
+            Ok(built) => {
+                for nid in built {
+                    self.stats.zones_built.fetch_add(1, Relaxed);
+                    pr_info!("node {}: pool zone built\n", nid);
+                }
+            }
+            Err(e) => pr_err!("no pool zone built for the memory online: {:?}\n", e),
+        }
+    }
+
+    /// `MEM_OFFLINE`: tears down the zones left empty on nodes without memory of their kind.
+    fn tear_down_zones(&self) {
+        for nid in self.nodes.tear_down_empty() {
+            self.stats.zones_torn_down.fetch_add(1, Relaxed);
+            pr_info!("node {}: pool zone torn down: its memory is offline\n", nid);
         }
     }
 
     fn going_offline(&self, start: usize, end: usize) -> Result {
         // A range without pool pageblocks costs a scan of the chunk table, once the grows in
         // flight are in the books (see `PoolZone::begin_offline`): no mutex, no drain.
-        if self.pool.zone().begin_offline(start, end) == 0 {
+        // A memory block lies in one node: at most one zone has pageblocks there.
+        let Some(pool) = self
+            .nodes
+            .zones()
+            .map(|(_, pool)| pool)
+            .find(|pool| pool.zone().begin_offline(start, end) != 0)
+        else {
             self.stats.no_chunks.fetch_add(1, Relaxed);
             return Ok(());
-        }
+        };
         self.lock.lock();
         let module = ModuleRef::try_get();
         let refusal = if self.removing.load(Relaxed) || module.is_none() {
             Err(Refusal::Failed(ENODEV))
         } else {
-            self.pool.offline_prepare(start, end, self.evacuate_ms)
+            pool.offline_prepare(start, end, self.evacuate_ms)
         };
         match refusal.map(|p| p.zip(module)) {
             Ok(Some((pending, module))) => {
@@ -275,7 +309,8 @@ impl<D: Drain> Hotplug<D> {
         self.stats.pending[0].store(0, Relaxed);
         self.stats.pending[1].store(0, Relaxed);
         if commit {
-            let blocks = self.pool.offline_commit(pending);
+            let pool = pending.pool();
+            let blocks = pool.offline_commit(pending);
             self.stats.blocks_offlined.fetch_add(blocks as u64, Relaxed);
             pr_info!(
                 "pfn [{:#x}, {:#x}) is offline: {} pool pageblocks dropped\n",
@@ -285,7 +320,7 @@ impl<D: Drain> Hotplug<D> {
             );
         } else {
             let pages = pending.pages();
-            self.pool.offline_cancel(pending);
+            pending.pool().offline_cancel(pending);
             self.stats.cancelled.fetch_add(1, Relaxed);
             pr_info!(
                 "offline of pfn [{:#x}, {:#x}) cancelled: {} pages taken back\n",
@@ -319,10 +354,12 @@ impl<D: Drain> MemoryHotplugHandler for Hotplug<D> {
             MemAction::GoingOffline => self.going_offline(start, end),
             MemAction::Offline => {
                 self.finish(start, end, true);
+                self.tear_down_zones();
                 self.regrow();
                 Ok(())
             }
             MemAction::Online => {
+                self.build_zones();
                 self.regrow();
                 Ok(())
             }

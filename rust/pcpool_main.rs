@@ -25,7 +25,7 @@ mod kunit_tests;
 use compat::{debugfs::Debugfs, memory_notifier::MemoryNotifier};
 use config::{DrainStrategy, PoolConfig};
 use kernel::{c_str, new_mutex, prelude::*, sync::Arc};
-use pool::{Drain, Ipi, Pageblock, Pool, Remote, Workqueue};
+use pool::{Drain, Ipi, Pageblock, PoolNodes, Remote, Workqueue};
 
 module! {
     type: Pcpool,
@@ -48,11 +48,11 @@ enum Pcpool {
 struct Loaded<D: Drain> {
     // Dropped in this order: no client, event or file callback reaches the pool once it goes.
     _api: client::ApiRegistration,
-    _shrinker: Option<compat::shrinker::Shrinker<Pool<D>>>,
-    _cpus: Pin<KBox<compat::cpuhp::CpuHotplug<Arc<Pool<D>>>>>,
+    _shrinker: Option<compat::shrinker::Shrinker<PoolNodes<D>>>,
+    _cpus: Pin<KBox<compat::cpuhp::CpuHotplug<Arc<PoolNodes<D>>>>>,
     _hotplug: Pin<KBox<MemoryNotifier<mem_hotplug::Hotplug<D>>>>,
     _debugfs: Pin<KBox<Debugfs<debugfs::PoolFiles<D>>>>,
-    _pool: Arc<Pool<D>>,
+    _pool: Arc<PoolNodes<D>>,
 }
 
 impl kernel::Module for Pcpool {
@@ -77,21 +77,33 @@ impl kernel::Module for Pcpool {
 
 impl<D: Drain> Loaded<D>
 where
-    Arc<Pool<D>>: Into<client::ApiPool>,
+    Arc<PoolNodes<D>>: Into<client::ApiPool>,
 {
     fn new(config: PoolConfig) -> Result<Self> {
-        let pool = Arc::pin_init(Pool::<D>::new(config), GFP_KERNEL)?;
-        if let Err(e) = pool.fill(config.initial_pages) {
-            pr_err!(
-                "could not take {} pages from the kernel: {:?}\n",
-                config.initial_pages,
-                e
-            );
-            return Err(e);
+        let pool = Arc::pin_init(PoolNodes::<D>::new(config)?, GFP_KERNEL)?;
+        // Before the CPU callbacks exist: a zone's pagesets start with the marks, so a CPU that
+        // comes up meanwhile needs no `prepare`.
+        let mut nodes = KVec::new();
+        for nid in pool.build()? {
+            let zone = pool.node(nid).ok_or(ENODEV)?;
+            if let Err(e) = zone.fill(config.initial_pages) {
+                pr_err!(
+                    "could not take {} pages from node {}: {:?}\n",
+                    config.initial_pages,
+                    nid,
+                    e
+                );
+                return Err(e);
+            }
+            nodes.push(nid, GFP_KERNEL)?;
         }
+        let Some(first) = pool.first() else {
+            pr_err!("no node has memory the pool can use\n");
+            return Err(ENOMEM);
+        };
         let hotplug_stats = Arc::new(mem_hotplug::HotplugStats::default(), GFP_KERNEL)?;
         let files = debugfs::PoolFiles {
-            pool: pool.clone(),
+            nodes: pool.clone(),
             hotplug: hotplug_stats.clone(),
             isolation: KBox::pin_init(new_mutex!(None), GFP_KERNEL)?,
         };
@@ -114,18 +126,22 @@ where
         let shrinker = match config.shrinker {
             true => Some(compat::shrinker::Shrinker::register(
                 c_str!("pcpool"),
-                pool.zone().pages_per_chunk() as usize,
+                first.zone().pages_per_chunk() as usize,
                 pool.clone(),
             )?),
             false => None,
         };
         let api = client::ApiRegistration::new(pool.clone())?;
-        let c = pool.zone().counters();
+        let mut c = zone::ZoneCounters::default();
+        for (_, zone) in pool.zones() {
+            c += zone.zone().counters();
+        }
         pr_info!(
-            "loaded; {} pages in {} chunks from ZONE_{:?}, high {} batch {}, drain {}; memory notifier at priority {}; shrinker {}\n",
+            "loaded; {} pages in {} chunks from ZONE_{:?} of nodes {:?}, high {} batch {}, drain {}; memory notifier at priority {}; shrinker {}\n",
             c.nr_pages,
             c.nr_chunks,
             config.zone,
+            &nodes[..],
             config.high,
             config.batch,
             D::STRATEGY.name(),

@@ -27,6 +27,7 @@ use kernel::{new_mutex, prelude::*, sync::Mutex};
 mod cpu_hotplug;
 mod drain;
 mod isolation;
+mod nodes;
 pub(crate) mod offline;
 mod shrink;
 
@@ -34,6 +35,7 @@ mod shrink;
 pub(crate) use drain::WeakIpi;
 pub(crate) use drain::{Drain, Ipi, Pageblock, Remote, Workqueue};
 pub(crate) use isolation::Isolation;
+pub(crate) use nodes::PoolNodes;
 pub(crate) use shrink::ShrinkerStats;
 
 /// Who pages are allocated for. The pool records [`Holder::id`] with each page it hands out,
@@ -315,32 +317,6 @@ impl<D: Drain> Pool<D> {
         with_irqs_off(|irqs| self.free_for_irqs_off(irqs, page, holder))
     }
 
-    /// Frees `pages` for `holder` as [`Pool::free_for`] frees one, in IRQs-off sections of at
-    /// most one pcp batch; `refused` hears of each entry not freed (`None`: a NULL entry).
-    /// Returns how many were freed.
-    pub(crate) fn free_bulk_for(
-        &self,
-        pages: &[Option<RawPage>],
-        holder: &impl Holder,
-        mut refused: impl FnMut(Option<RawPage>, FreeRefused),
-    ) -> usize {
-        let mut freed = 0;
-        let _ = self.in_batches(pages.len(), |irqs, section| {
-            for &entry in &pages[section] {
-                let result = match entry {
-                    Some(page) => self.free_for_irqs_off(irqs, page, holder),
-                    None => Err(FreeRefused::Invalid),
-                };
-                match result {
-                    Ok(()) => freed += 1,
-                    Err(why) => refused(entry, why),
-                }
-            }
-            Ok::<(), core::convert::Infallible>(())
-        });
-        freed
-    }
-
     #[inline(always)]
     fn free_for_irqs_off(
         &self,
@@ -352,6 +328,18 @@ impl<D: Drain> Pool<D> {
             refuse_foreign(page);
             return Err(FreeRefused::Invalid);
         };
+        self.free_found(irqs, page, word, holder)
+    }
+
+    /// [`Pool::free_for`] of `page`, found in the zone with `word`.
+    #[inline(always)]
+    fn free_found(
+        &self,
+        irqs: IrqDisabled<'_>,
+        page: PageRef<'_>,
+        word: PageWord,
+        holder: &impl Holder,
+    ) -> Result<(), FreeRefused> {
         if word.state() == PageState::Allocated && word.owner() != holder.id() {
             return Err(FreeRefused::HeldBy(word.owner()));
         }
@@ -387,19 +375,29 @@ impl<D: Drain> Pool<D> {
         holder: &impl Holder,
         f: &impl Fn(IrqDisabled<'_>, PageRef<'_>) -> Option<R>,
     ) -> Result<R, bool> {
-        with_irqs_off(|irqs| {
-            if !holder.admit(irqs) {
-                return Err(false);
-            }
-            let r = self.pcp_alloc(irqs, holder.id()).and_then(|page| {
-                prepare(page, flags);
-                f(irqs, page)
-            });
-            if r.is_some() {
-                holder.count(irqs, 1);
-            }
-            r.ok_or(true)
-        })
+        with_irqs_off(|irqs| self.try_alloc_irqs_off(irqs, flags, holder, f))
+    }
+
+    /// [`Pool::try_alloc`] in the caller's IRQs-off section.
+    #[inline(always)]
+    fn try_alloc_irqs_off<R>(
+        &self,
+        irqs: IrqDisabled<'_>,
+        flags: AllocFlags,
+        holder: &impl Holder,
+        f: &impl Fn(IrqDisabled<'_>, PageRef<'_>) -> Option<R>,
+    ) -> Result<R, bool> {
+        if !holder.admit(irqs) {
+            return Err(false);
+        }
+        let r = self.pcp_alloc(irqs, holder.id()).and_then(|page| {
+            prepare(page, flags);
+            f(irqs, page)
+        });
+        if r.is_some() {
+            holder.count(irqs, 1);
+        }
+        r.ok_or(true)
     }
 
     /// [`Pool::alloc_with`] once the pool is out of pages: grows it and tries again. Sleeps.

@@ -37,6 +37,20 @@ pub(crate) struct Report {
     pub(crate) errors: usize,
 }
 
+/// Summing the reports of several zones.
+impl core::ops::AddAssign for Report {
+    fn add_assign(&mut self, o: Self) {
+        self.pages += o.pages;
+        self.free_movable += o.free_movable;
+        self.free_isolate += o.free_isolate;
+        self.pcp += o.pcp;
+        self.offline_pcp += o.offline_pcp;
+        self.allocated += o.allocated;
+        self.isolated_leaks += o.isolated_leaks;
+        self.errors += o.errors;
+    }
+}
+
 impl Report {
     /// Records an inconsistency.
     pub(crate) fn error(&mut self, args: fmt::Arguments<'_>) {

@@ -71,6 +71,22 @@ pub(crate) struct ZoneCounters {
     pub(crate) offlined: u64,
 }
 
+/// Summing the zones of several nodes.
+impl core::ops::AddAssign for ZoneCounters {
+    fn add_assign(&mut self, o: Self) {
+        self.nr_free += o.nr_free;
+        self.nr_isolated_free += o.nr_isolated_free;
+        self.nr_pages += o.nr_pages;
+        self.nr_chunks += o.nr_chunks;
+        self.refills += o.refills;
+        self.flushes += o.flushes;
+        self.grows += o.grows;
+        self.shrinks += o.shrinks;
+        self.pages_returned += o.pages_returned;
+        self.offlined += o.offlined;
+    }
+}
+
 impl ZoneInner {
     /// The pageblocks of migratetype `mt` that have free pages.
     pub(crate) fn free_blocks(&self, mt: MigrateType) -> &BlockList {

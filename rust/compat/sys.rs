@@ -78,6 +78,11 @@ extern "C" {
     pub(crate) fn pcpool_module_put();
     pub(crate) fn pcpool_node_online(nid: c_int) -> bool;
 
+    pub(crate) fn pcpool_nr_node_ids() -> c_uint;
+    pub(crate) fn pcpool_numa_node_id() -> c_int;
+    pub(crate) fn pcpool_node_distance(from: c_int, to: c_int) -> c_int;
+    pub(crate) fn pcpool_node_has_memory(nid: c_int, movable: bool) -> bool;
+
     // Exported by kernel/stop_machine.c, absent from 6.12's bindings.
     pub(crate) fn stop_machine(
         f: Option<unsafe extern "C" fn(data: *mut c_void) -> c_int>,

@@ -27,6 +27,7 @@ EXPORT_SYMBOL_GPL(pcpool_client_unregister);
 EXPORT_SYMBOL_GPL(pcpool_client_held);
 EXPORT_SYMBOL_GPL(pcpool_client_set_migrate);
 EXPORT_SYMBOL_GPL(pcpool_alloc_page);
+EXPORT_SYMBOL_GPL(pcpool_alloc_page_node);
 EXPORT_SYMBOL_GPL(pcpool_free_page);
 EXPORT_SYMBOL_GPL(pcpool_alloc_bulk);
 EXPORT_SYMBOL_GPL(pcpool_free_bulk);

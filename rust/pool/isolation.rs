@@ -35,7 +35,7 @@ impl<D: Drain> Isolation<D> {
     }
 
     /// The pool.
-    pub(super) fn pool(&self) -> &Pool<D> {
+    pub(super) fn pool(&self) -> &Arc<Pool<D>> {
         &self.pool
     }
 }

@@ -38,6 +38,11 @@ impl<D: Drain> PendingOffline<D> {
         self.iso.range()
     }
 
+    /// The zone.
+    pub(crate) fn pool(&self) -> Arc<Pool<D>> {
+        self.iso.pool().clone()
+    }
+
     /// Pageblocks handed over.
     pub(crate) fn blocks(&self) -> usize {
         self.slots.len()
