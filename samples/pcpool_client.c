@@ -35,6 +35,10 @@ static unsigned int hold_extra;
 module_param(hold_extra, uint, 0444);
 MODULE_PARM_DESC(hold_extra, "more pages to take without growing the pool, kept until unload (at most 4194304)");
 
+static int extra_node = NUMA_NO_NODE;
+module_param(extra_node, int, 0444);
+MODULE_PARM_DESC(extra_node, "take the extra pages one by one with pcpool_alloc_page_node() for this node");
+
 static bool movable;
 module_param(movable, bool, 0444);
 MODULE_PARM_DESC(movable, "let pcpool move the extra pages (a migrate callback); check them at unload");
@@ -254,6 +258,19 @@ static void loop_on_bad_frees(void)
 	pr_info("misuse_loop: %u of %u bad frees refused\n", refused, misuse_loop + 1);
 }
 
+/* Where the extra pages came from, for the NUMA tests: "node N: PAGES" for each node. */
+static void log_nodes(struct page **p, unsigned int nr)
+{
+	static unsigned int per_node[MAX_NUMNODES];
+	unsigned int i;
+	int nid;
+
+	for (i = 0; i < nr; i++)
+		per_node[page_to_nid(p[i])]++;
+	for_each_online_node(nid)
+		pr_info("extra pages from node %d: %u\n", nid, per_node[nid]);
+}
+
 static int __init pcpool_client_init(void)
 {
 	unsigned int n, i, bad = 0;
@@ -303,7 +320,14 @@ static int __init pcpool_client_init(void)
 			pcpool_client_unregister(client);
 			return -ENOMEM;
 		}
-		nr_extra = pcpool_alloc_bulk(client, 0, hold_extra, extra);
+		if (extra_node == NUMA_NO_NODE) {
+			nr_extra = pcpool_alloc_bulk(client, 0, hold_extra, extra);
+		} else {
+			while (nr_extra < hold_extra &&
+			       (extra[nr_extra] = pcpool_alloc_page_node(client, 0, extra_node)))
+				nr_extra++;
+		}
+		log_nodes(extra, nr_extra);
 		if (movable) {
 			for (i = 0; i < nr_extra; i++)
 				stamp(extra[i], i);

@@ -18,6 +18,10 @@
 #define BATCH 16
 #define EXCHANGE 256
 
+static bool movable;
+module_param(movable, bool, 0444);
+MODULE_PARM_DESC(movable, "let pcpool move the pages parked in the exchange (a migrate callback)");
+
 static struct pcpool_client *client;
 static struct task_struct **threads;
 static struct page *exchange[EXCHANGE];
@@ -46,6 +50,21 @@ static int stress_fn(void *unused)
 	return 0;
 }
 
+/*
+ * Memory going offline moves a parked page: the slot that holds @old takes
+ * @new. A thread that took @old meanwhile frees it; then the move fails and
+ * pcpool frees @new.
+ */
+static int stress_migrate(struct pcpool_client *c, struct page *old, struct page *new, void *priv)
+{
+	unsigned int i;
+
+	for (i = 0; i < EXCHANGE; i++)
+		if (cmpxchg(&exchange[i], old, new) == old)
+			return 0;
+	return -EBUSY;
+}
+
 static void stop_all(void)
 {
 	unsigned int cpu, i;
@@ -66,6 +85,8 @@ static int __init pcpool_stress_init(void)
 	client = pcpool_client_register("pcpool_stress");
 	if (IS_ERR(client))
 		return PTR_ERR(client);
+	if (movable)
+		pcpool_client_set_migrate(client, stress_migrate, NULL);
 	threads = kcalloc(nr_cpu_ids, sizeof(*threads), GFP_KERNEL);
 	if (!threads) {
 		pcpool_client_unregister(client);

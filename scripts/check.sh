@@ -38,10 +38,10 @@ abort() {
 	exit 1
 }
 
-step "check 1/7: set-up (scripts/setup.sh)"
+step "check 1/8: set-up (scripts/setup.sh)"
 phase set-up 300 bash scripts/setup.sh || abort "the set-up failed"
 
-step "check 2/7: the $PCPOOL_FLAVOUR test kernel (scripts/build-kernel.sh)"
+step "check 2/8: the $PCPOOL_FLAVOUR test kernel (scripts/build-kernel.sh)"
 if [ -z "${KDIR:-}" ]; then
 	phase kernel 1320 bash scripts/build-kernel.sh || abort "the kernel build failed"
 	KDIR=$(bash scripts/build-kernel.sh --dir) || abort "no kernel"
@@ -50,7 +50,7 @@ export KDIR
 
 # The static checks end with a clean build of pcpool.ko and the samples,
 # which the VMs load.
-step "check 3/7: static checks (warning-free build, Clippy, rustfmt, unsafe only where listed)"
+step "check 3/8: static checks (warning-free build, Clippy, rustfmt, unsafe only where listed)"
 static() {
 	bash scripts/static-checks.sh >"$OUT/shell-static.ktap" 2>"$OUT/shell-static.stderr"
 	echo $? >"$OUT/shell-static.rc"
@@ -59,7 +59,7 @@ static() {
 phase static-checks 60 static
 [ -f pcpool.ko ] || abort "pcpool.ko did not build"
 
-step "check 4/7: the Promela model of the pcp protocol (make model)"
+step "check 4/8: the Promela model of the pcp protocol (make model)"
 model() {
 	bash scripts/model.sh >"$OUT/shell-model.ktap" 2>"$OUT/shell-model.stderr"
 	echo $? >"$OUT/shell-model.rc"
@@ -71,7 +71,7 @@ phase model 90 model
 # all but pcpool_bench, which only make bench runs.
 grep -rhoPz 'kunit_suite!\(\s*\K\w+' kunit/ | tr '\0' '\n' | grep -vx pcpool_bench >"$OUT/expect-suites"
 
-step "check 5/7: boot $(basename "$KDIR") under virtme-ng, load pcpool, run the tests"
+step "check 5/8: boot $(basename "$KDIR") under virtme-ng, load pcpool, run the tests"
 check_vm() {
 	local rc=0
 	PCPOOL_VM_TIMEOUT=${PCPOOL_CHECK_TIMEOUT:-3000} run_vm "$OUT" scripts/guest/check.py "$KDIR" || rc=$?
@@ -89,7 +89,7 @@ phase vm-check 900 check_vm
 # the check VM's hotplug tests run with it, and the cycles here many times.
 race_cpus=${PCPOOL_RACE_CPUS:-$(nproc)}
 [ "$race_cpus" -ge 2 ] || race_cpus=2
-step "check 6/7: the race suite and scripts/tests/cores/ in a VM with $race_cpus vCPUs"
+step "check 6/8: the race suite and scripts/tests/cores/ in a VM with $race_cpus vCPUs"
 RACE="$OUT/race"
 race_vm() {
 	local rc=0
@@ -104,17 +104,36 @@ race_vm() {
 }
 phase vm-race 600 race_vm
 
+# The NUMA tests want two nodes, each with a vCPU and movable memory; only
+# they run there. Without debug_pagealloc, as the race VM, for the
+# node-wide offline cycles.
+step "check 7/8: the NUMA tests (scripts/tests/numa/) in a VM with two nodes"
+NUMA="$OUT/numa"
+numa_vm() {
+	local rc=0
+	PCPOOL_VM_TIMEOUT=${PCPOOL_NUMA_TIMEOUT:-1800} PCPOOL_VM_CPUS=2 PCPOOL_VM_PAGEALLOC=off \
+		PCPOOL_VM_MEMORY=2048M PCPOOL_VM_NUMA="1024M,cpus=0 1024M,cpus=1" \
+		PCPOOL_VM_APPEND="movablecore=512M" run_vm "$NUMA" scripts/guest/numa.py "$KDIR" || rc=$?
+	grep '^guest:' "$NUMA/console.log" | sed 's/^/    /'
+	cp "$NUMA"/shell-* "$OUT/" 2>/dev/null
+	[ -f "$NUMA/dmesg.txt" ] && cp "$NUMA/dmesg.txt" "$OUT/dmesg-numa.txt"
+	if [ $rc -ne 0 ]; then
+		echo "the NUMA VM run did not complete (exit $rc); see $NUMA/console.log" >"$OUT/vm-failed-numa"
+	fi
+}
+phase vm-numa 420 numa_vm
+
 # A kernel with kmemleak must have had each VM scan with it: a missing
 # scan (kmemleak switched itself off, say) fails instead of vanishing.
 if grep -q "^CONFIG_DEBUG_KMEMLEAK=y" "$KDIR/.config" 2>/dev/null; then
-	for n in kmemleak kmemleak_race; do
+	for n in kmemleak kmemleak_race kmemleak_numa; do
 		[ -f "$OUT/shell-$n.ktap" ] && continue
 		printf 'TAP version 13\n1..1\nnot ok 1 kmemleak_clean # no kmemleak scan in this VM\n' >"$OUT/shell-$n.ktap"
 		echo 1 >"$OUT/shell-$n.rc"
 	done
 fi
 
-step "check 7/7: results (kunit.py parse; $OUT)"
+step "check 8/8: results (kunit.py parse; $OUT)"
 results() {
 	python3 scripts/ktap.py "$KDIR" "$OUT" >"$OUT/results.txt"
 	local rc=$?

@@ -62,6 +62,14 @@ vm_accel_args() {
 	fi
 }
 
+# PCPOOL_VM_NUMA="MEM[,cpus=..] ...": a --numa node each.
+vm_numa_args() {
+	local node
+	for node in ${PCPOOL_VM_NUMA:-}; do
+		printf -- '--numa %s ' "$node"
+	done
+}
+
 run_vm_once() {
 	local out=$1 script=$2
 	shift 2
@@ -75,7 +83,7 @@ run_vm_once() {
 	fi
 	rm -f "$out/guest-started" "$out/guest-finished"
 	timeout -k 10 "$PCPOOL_VM_TIMEOUT" vng $(vm_accel_args) --run "$VM_KERNEL" \
-		--cpus "$PCPOOL_VM_CPUS" --memory "$PCPOOL_VM_MEMORY" \
+		--cpus "$PCPOOL_VM_CPUS" --memory "$PCPOOL_VM_MEMORY" $(vm_numa_args) \
 		--append "$append" ${PCPOOL_VM_QEMU_OPTS:+--qemu-opts="$PCPOOL_VM_QEMU_OPTS"} \
 		--rwdir "$out" --cwd "$PCPOOL_TOP" \
 		--exec "python3 $script $out $*" </dev/null >"$out/console.log" 2>&1
