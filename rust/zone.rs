@@ -116,6 +116,8 @@ pub(crate) struct ZoneInner {
     /// and an odd such epoch (offlines run one at a time, so two epochs are all there are).
     epoch: u64,
     grows_in_flight: [u32; 2],
+    /// Closed while empty, for its node's teardown: no chunk comes in again.
+    closed: bool,
 }
 
 /// The pool's zone.
@@ -153,6 +155,7 @@ impl PoolZone {
                     counters: ZoneCounters::default(),
                     epoch: 0,
                     grows_in_flight: [0; 2],
+                    closed: false,
                 },
                 "pcpool_zone"
             ),
@@ -240,8 +243,9 @@ impl PoolZone {
         });
         let result = self.take_chunk().and_then(|chunk| {
             taken(chunk.pages().start_pfn(), epoch);
-            // A full table gives the chunk back, and dropping it frees it.
-            self.insert_chunk(chunk).map_err(|_| ENOSPC)
+            // A full table, or a closed zone, gives the chunk back, and dropping it frees it.
+            self.insert_chunk(chunk)
+                .map_err(|_| if self.is_closed() { ENODEV } else { ENOSPC })
         });
         crate::compat::irq::with_irqs_off(|irqs| {
             self.lock(irqs).grows_in_flight[(epoch & 1) as usize] -= 1;
@@ -272,11 +276,28 @@ impl PoolZone {
         }
     }
 
+    /// Closes the zone if it holds no chunk, for its node's teardown: then no grow can add one
+    /// (it gets `ENODEV`), so no page of the zone exists from here on. Returns whether it did.
+    pub(crate) fn close(&self) -> bool {
+        crate::compat::irq::with_irqs_off(|irqs| {
+            let mut zone = self.lock(irqs);
+            zone.closed = zone.counters.nr_chunks == 0;
+            zone.closed
+        })
+    }
+
+    fn is_closed(&self) -> bool {
+        crate::compat::irq::with_irqs_off(|irqs| self.lock(irqs).closed)
+    }
+
     /// Puts `chunk` in the table and its pages on the movable free list, under the zone lock;
-    /// gives it back if the table is full.
+    /// gives it back if the table is full or the zone closed.
     fn insert_chunk(&self, chunk: Chunk) -> Result<BlockId, Chunk> {
         crate::compat::irq::with_irqs_off(|irqs| {
             let mut zone = self.lock(irqs);
+            if zone.closed {
+                return Err(chunk);
+            }
             let inner = &mut *zone;
             let n = chunk.pages().nr_pages();
             let slot = self.chunks.insert(chunk)?;

@@ -25,8 +25,7 @@ pub(crate) fn node_distance(from: usize, to: usize) -> u32 {
     unsafe { sys::pcpool_node_distance(from as i32, to as i32) as u32 }
 }
 
-/// Whether `nid` has memory that a chunk of the kind can come from: with `movable`, present
-/// pages in its ZONE_MOVABLE (or in any zone, when no node has a ZONE_MOVABLE); else any.
+/// Whether `nid` has memory in its ZONE_MOVABLE (`movable`), or any memory.
 pub(crate) fn node_has_memory(nid: usize, movable: bool) -> bool {
     // SAFETY: any id; the shim checks the range.
     unsafe { sys::pcpool_node_has_memory(nid as i32, movable) }

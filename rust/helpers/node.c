@@ -20,28 +20,14 @@ int pcpool_node_distance(int from, int to)
 	return node_distance(from, to);
 }
 
-static bool pcpool_movable_populated(int nid)
-{
-	return populated_zone(&NODE_DATA(nid)->node_zones[ZONE_MOVABLE]);
-}
-
 /*
- * Whether node @nid has memory a chunk of the kind can come from: any for
- * !@movable; for @movable, present pages in its ZONE_MOVABLE, or in its
- * other zones when no node has a ZONE_MOVABLE (a machine booted without
- * movablecore= or hotpluggable memory). Memory hotplug updates both before
- * it sends MEM_ONLINE or MEM_OFFLINE.
+ * Whether node @nid has memory a chunk of the kind can come from: present
+ * pages in its ZONE_MOVABLE for @movable, else any memory. Memory hotplug
+ * updates both before it sends MEM_ONLINE or MEM_OFFLINE.
  */
 bool pcpool_node_has_memory(int nid, bool movable)
 {
-	int n;
-
 	if (nid < 0 || nid >= MAX_NUMNODES || !node_state(nid, N_MEMORY))
 		return false;
-	if (!movable || pcpool_movable_populated(nid))
-		return true;
-	for_each_node_state(n, N_MEMORY)
-		if (pcpool_movable_populated(n))
-			return false;
-	return true;
+	return !movable || populated_zone(&NODE_DATA(nid)->node_zones[ZONE_MOVABLE]);
 }

@@ -75,17 +75,20 @@ impl<D: Drain> PoolNodes<D> {
         config.nid == NUMA_NO_NODE || config.nid as usize == nid
     }
 
-    /// Builds a zone on every node it serves that has memory of its kind and none yet, and
-    /// returns the nodes built. Its pagesets start with the current marks; it takes no memory.
-    /// The caller is memory hotplug, which holds CPU hotplug off so that the CPU callbacks see
-    /// the zone from the start, or the module's init before it registers them.
-    pub(crate) fn build(&self) -> Result<KVec<usize>> {
+    /// Builds a zone on every node it serves that has memory (`of_kind`: memory of the
+    /// pool's kind, ZONE_MOVABLE for `zone=movable`) and none yet, and returns the nodes
+    /// built. At load every node with memory gets one (a node without ZONE_MOVABLE serves
+    /// movable chunks from its other zones); when memory comes online, a node whose zone was
+    /// torn down gets it back once it has memory of the kind again. A zone's pagesets start
+    /// with the current marks, and it takes no memory. The caller is memory hotplug, which
+    /// holds CPU hotplug off so that the CPU callbacks see the zone from the start, or the
+    /// module's init before it registers them.
+    pub(crate) fn build(&self, of_kind: bool) -> Result<KVec<usize>> {
         let config = self.lock.lock();
+        let movable = of_kind && config.zone == ZoneKind::Movable;
         let mut built = KVec::new();
         for nid in 0..self.nodes.len() {
-            if !Self::serves(&config, nid)
-                || !node_has_memory(nid, config.zone == ZoneKind::Movable)
-                || self.node(nid).is_some()
+            if !Self::serves(&config, nid) || !node_has_memory(nid, movable) || self.node(nid).is_some()
             {
                 continue;
             }
@@ -102,7 +105,8 @@ impl<D: Drain> PoolNodes<D> {
     }
 
     /// Tears down every zone that memory hotplug left empty on a node without memory of its
-    /// kind, and returns the nodes torn down. The caller holds CPU hotplug off (memory hotplug
+    /// kind, but the last one (the pool always has a zone to grow), and returns the nodes torn
+    /// down. The caller holds CPU hotplug off (memory hotplug
     /// does), so no CPU dies between the drain and the check. Sleeps.
     pub(crate) fn tear_down_empty(&self) -> KVec<usize> {
         let config = self.lock.lock();
@@ -112,24 +116,20 @@ impl<D: Drain> PoolNodes<D> {
             let Some(pool) = self.node(nid) else {
                 continue;
             };
-            if pool.zone().counters().nr_chunks != 0 || node_has_memory(nid, movable) {
+            let others = self.zones().any(|(other, _)| other != nid);
+            // Closed, it holds no page and never will: a grow on the node (there may be memory
+            // of another kind left) now fails, and the allocation falls back to other nodes.
+            if !others || node_has_memory(nid, movable) || !pool.zone().close() {
                 continue;
             }
-            // First unreachable: no allocation or free finds it once the IRQs-off sections
-            // that read the pointer before have ended. Then drained, with nobody left to put a
-            // page back.
+            // Then unreachable: no allocation or free finds it once the IRQs-off sections that
+            // read the pointer before have ended. Then drained, with nobody left to put a page
+            // back (there is none to put: the drain only keeps the order that needs none).
             drop(pool);
             let Some(pool) = self.nodes[nid].replace(None).after_grace_period() else {
                 continue;
             };
             pool.drain_all();
-            let left = pool.zone().counters().nr_chunks;
-            if left != 0 {
-                // A grow raced with the last offline: keep the zone.
-                pr_info!("node {}: zone kept, {} chunks came in meanwhile\n", nid, left);
-                drop(self.nodes[nid].replace(Some(pool)).after_grace_period());
-                continue;
-            }
             if gone.push(nid, GFP_KERNEL).is_err() {
                 pr_err!("node {}: zone torn down, not reported (out of memory)\n", nid);
             }
