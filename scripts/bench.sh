@@ -10,7 +10,9 @@
 # - P3: drain latency by IPI, remote locking and work items, vCPUs idle and
 #   busy (the same suite);
 # - P4: offlining the same memory block with and without free pool pages;
-# - P5: the bench sample's pairs on every vCPU at once against one alone.
+# - P5: the bench sample's pairs on every vCPU at once against one alone;
+# - P1 across nodes, in a second VM of two NUMA nodes: the pair on a CPU of
+#   node 1 from its own node's zone, and falling back to node 0's.
 # Under TCG
 # the VM runs with QEMU's -icount shift=0,sleep=off, so rdtsc deltas count
 # guest instructions (unit "insn"); with a working KVM they are cycles.
@@ -35,6 +37,15 @@ run_vm "$OUT" scripts/guest/bench.py "$unit" || exit 1
 grep '^guest:' "$OUT/console.log" | sed 's/^/    /'
 [ "$(wc -l <"$OUT/bench.csv")" -gt 1 ] || die "the bench produced no figures (see $OUT/console.log)"
 
+# P1 across nodes, in a VM of two nodes of two vCPUs each; its figures go on
+# bench.csv.
+step "bench: P1 across NUMA nodes (two nodes of two vCPUs)"
+mkdir -p "$OUT/numa"
+cp "$OUT/bench.csv" "$OUT/numa/bench.csv"
+PCPOOL_VM_MEMORY=3072M PCPOOL_VM_NUMA="1536M,cpus=0-1 1536M,cpus=2-3" run_vm "$OUT/numa" scripts/guest/bench_numa.py "$unit" || exit 1
+grep '^guest:' "$OUT/numa/console.log" | sed 's/^/    /'
+cp "$OUT/numa/bench.csv" "$OUT/bench.csv"
+
 mkdir -p build
 cp "$OUT/bench.csv" build/bench.csv
 # The hot functions' own instructions (what they call out of line is not
@@ -53,6 +64,8 @@ echo
 echo "P1: pcpool's alloc+free pair costs $(val p1_pair_pcpool) insn, $(val p1_ratio)x the kernel's" \
 	"(goal: <= 0.30 and <= 200 insn); with the remote-lock pagesets $(val p1_ratio_remote)x;" \
 	"16 at a time $(val p1_bulk16_pcpool) per page against the kernel's $(val p1_bulk16_kernel)"
+echo "P1 across nodes: on a CPU of node 1, a pair from its own node's zone costs $(val p1_pair_local_node) insn," \
+	"one that falls back to node 0's $(val p1_pair_remote_node) ($(val p1_remote_node_ratio)x)"
 echo "P2: $(val p2_drains_64) drain per isolation of 64 pageblocks (goal: 1);" \
 	"one drain is $(val p2_speedup_64)x faster than a drain per pageblock at 64," \
 	"$(val p2_speedup_512)x at 512 pageblocks, 1 GiB (goal: >= 20)"
@@ -66,7 +79,8 @@ echo "P6: giving 256 MiB back through the shrinker takes $(val p6_shrink_256m) $
 	"a memory hog beside a pool of 40% of RAM takes $(val p6_hog_ratio)x its time without (goal: <= 1.2)"
 echo "build/bench.csv"
 [ -n "$(val p1_ratio)" ] && [ -n "$(val p5_contended_ratio)" ] && [ -n "$(val p2_speedup_64)" ] && [ -n "$(val p2_speedup_512)" ] && [ -n "$(val p3_ipi_vs_wq_busy)" ] && [ -n "$(val p1_ratio_remote)" ] &&
-	[ -n "$(val p4_offline_ratio)" ] && [ -n "$(val p6_shrink_256m)" ] && [ -n "$(val p6_hog_ratio)" ] ||
+	[ -n "$(val p4_offline_ratio)" ] && [ -n "$(val p6_shrink_256m)" ] && [ -n "$(val p6_hog_ratio)" ] &&
+	[ -n "$(val p1_remote_node_ratio)" ] ||
 	die "some figures are missing (see $OUT/console.log)"
 grep -q '^ok 1 pcpool_bench' "$OUT/kunit-pcpool_bench.ktap" ||
 	die "the pcpool_bench suite failed its checks (see $OUT/kunit-pcpool_bench.ktap)"

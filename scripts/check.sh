@@ -108,24 +108,15 @@ phase vm-race 600 race_vm
 # memory (a node's boot memory cannot all go offline: its memmap sits at its
 # top); only they run there. Without debug_pagealloc, as the race VM, for
 # the node-wide offline cycles.
-# A 256 MiB DIMM on each node, plugged at boot and left offline
-# (CONFIG_MHP_DEFAULT_ONLINE_TYPE_OFFLINE) for the guest to online movable.
-numa_dimms() {
-	local n
-	printf -- '-m 2048M,slots=2,maxmem=2560M'
-	for n in 0 1; do
-		printf -- ' -object memory-backend-ram,id=dimm%d,size=256M -device pc-dimm,id=d%d,memdev=dimm%d,node=%d' \
-			$n $n $n $n
-	done
-}
-
 step "check 7/8: the NUMA tests (scripts/tests/numa/) in a VM with two nodes"
 NUMA="$OUT/numa"
 numa_vm() {
 	local rc=0
-	PCPOOL_VM_TIMEOUT=${PCPOOL_NUMA_TIMEOUT:-1800} PCPOOL_VM_CPUS=2 PCPOOL_VM_PAGEALLOC=off \
-		PCPOOL_VM_MEMORY=2048M PCPOOL_VM_NUMA="1024M,cpus=0 1024M,cpus=1" PCPOOL_VM_APPEND= \
-		PCPOOL_VM_QEMU_OPTS="$(numa_dimms)" run_vm "$NUMA" scripts/guest/numa.py "$KDIR" || rc=$?
+	(
+		numa_vm_layout 2
+		PCPOOL_VM_TIMEOUT=${PCPOOL_NUMA_TIMEOUT:-1800} PCPOOL_VM_PAGEALLOC=off \
+			run_vm "$NUMA" scripts/guest/numa.py "$KDIR"
+	) || rc=$?
 	grep '^guest:' "$NUMA/console.log" | sed 's/^/    /'
 	cp "$NUMA"/shell-* "$OUT/" 2>/dev/null
 	[ -f "$NUMA/dmesg.txt" ] && cp "$NUMA/dmesg.txt" "$OUT/dmesg-numa.txt"

@@ -62,6 +62,24 @@ vm_accel_args() {
 	fi
 }
 
+# numa_vm_layout CPUS: the NUMA VM's layout, exported for run_vm: two
+# nodes of 1 GiB, each with half the vCPUs and a 256 MiB DIMM plugged at
+# boot (pc-dimm, ACPI memory hotplug) and left offline
+# (CONFIG_MHP_DEFAULT_ONLINE_TYPE_OFFLINE) for the guest to online movable
+# (online_dimms() in pcpool_guest.py). A node's boot memory cannot all go
+# offline (its memmap sits at its top); a DIMM can.
+numa_vm_layout() {
+	local cpus=$1 half=$(($1 / 2)) n
+	export PCPOOL_VM_CPUS=$cpus PCPOOL_VM_MEMORY=2048M PCPOOL_VM_APPEND="${PCPOOL_NUMA_APPEND:-}"
+	export PCPOOL_VM_NUMA="1024M,cpus=0-$((half - 1)) 1024M,cpus=$half-$((cpus - 1))"
+	PCPOOL_VM_QEMU_OPTS="-m 2048M,slots=2,maxmem=2560M"
+	for n in 0 1; do
+		PCPOOL_VM_QEMU_OPTS+=" -object memory-backend-ram,id=dimm$n,size=256M"
+		PCPOOL_VM_QEMU_OPTS+=" -device pc-dimm,id=d$n,memdev=dimm$n,node=$n"
+	done
+	export PCPOOL_VM_QEMU_OPTS
+}
+
 # PCPOOL_VM_NUMA="MEM[,cpus=..] ...": a --numa node each.
 vm_numa_args() {
 	local node

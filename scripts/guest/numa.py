@@ -9,8 +9,8 @@ Usage: numa.py OUT KDIR"""
 import os
 import sys
 
-from pcpool_guest import (MEM, block_state, guest_finish, guest_start, kmemleak_check, kmemleak_start,
-                          kunit_skip_suites, nproc, run_tests, say, set_block_state, uptime)
+from pcpool_guest import (guest_finish, guest_start, kmemleak_check, kmemleak_start, kunit_skip_suites, nproc,
+                          online_dimms, run_tests, say, uptime)
 
 
 def main():
@@ -21,10 +21,7 @@ def main():
     say(f"{nproc()} CPUs, {' '.join(nodes)}, {os.uname().release}; booted in {uptime()} s")
     # The DIMMs come up offline: online them movable, so that each node has
     # memory that can all go offline again.
-    blocks = sorted(int(d[6:]) for d in os.listdir(MEM) if d.startswith("memory") and d[6:].isdigit())
-    dimms = [n for n in blocks if block_state(n) == "offline"]
-    moved = [n for n in dimms if set_block_state(n, "online_movable")]
-    say(f"DIMM blocks online movable: {' '.join(map(str, moved)) or 'none'} of {' '.join(map(str, dimms)) or 'none'}")
+    say(f"DIMM blocks online movable: {' '.join(map(str, online_dimms())) or 'none'}")
     kunit_skip_suites()
     run_tests(out, "scripts/tests/numa")
     kmemleak_check(out, "kmemleak_numa")

@@ -365,6 +365,13 @@ def offlinable_blocks():
     return found
 
 
+def online_dimms():
+    """Onlines movable the memory blocks that came up offline (the NUMA VM's
+    DIMMs, scripts/vm.sh numa_vm_layout); returns them."""
+    blocks = sorted(int(d[6:]) for d in os.listdir(MEM) if d.startswith("memory") and d[6:].isdigit())
+    return [n for n in blocks if block_state(n) == "offline" and set_block_state(n, "online_movable")]
+
+
 def pool_pfns():
     """The pfns of the pool's pageblocks ([] without pcpool loaded)."""
     try:

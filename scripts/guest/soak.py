@@ -30,6 +30,10 @@ too), steps are drawn at random from:
                and over, growing the pool back between, while an isolate,
                offline or cpu step runs: a shrink gets EBUSY while an
                isolation or offline holds the pagesets, never an error
+  node         offline all of a random node's movable memory (its DIMM):
+               its pool zone is torn down (or the offline refused while
+               pages are held there), then online it again: the zone is
+               built again
 
 After every step verify must say consistent, and the kernel's own figures
 (MemTotal, each zone's present and managed) must be exactly what the memory
@@ -55,7 +59,7 @@ import time
 
 from pcpool_guest import (BLOCKS, CPU, DEBUGFS, INJECT, KDIR, MEM, MODULE, TOP, Ktap, block_state, export_blocks,
                           guest_finish, guest_start, kernel_accounting, kernel_view, kmemleak_check, kmemleak_start,
-                          kmsg_mark, kmsg_since, kunit_skip_suites, load, loaded, mem_total_mib, memfree, nproc,
+                          kmsg_mark, kmsg_since, kunit_skip_suites, load, loaded, mem_total_mib, memfree, nproc, online_dimms,
                           pcp_slack, pool_blocks, pool_pfns, read, run_tests, say, unload, write, zone)
 
 SEED = int(os.environ.get("PCPOOL_SEED") or time.time())
@@ -231,10 +235,46 @@ def op_inject():
 def op_stress():
     if loaded("pcpool_stress"):
         return "stopped" if unload("pcpool_stress") else "error"
-    if not insmod(f"{TOP}/samples/pcpool_stress.ko"):
+    if not insmod(f"{TOP}/samples/pcpool_stress.ko", "movable=1"):
         fail("stress", "insmod pcpool_stress failed")
         return "error"
     return "started"
+
+
+def node_movable_blocks(nid):
+    """The offlinable movable blocks (BLOCKS) of node nid."""
+    return [b for b in BLOCKS if os.path.exists(f"/sys/devices/system/node/node{nid}/memory{b}")]
+
+
+def node_zones():
+    """The nodes that have a pool zone."""
+    return {int(l.split()[0]) for l in read("nodes").splitlines()[1:]}
+
+
+def op_node():
+    nid = rng.choice([0, 1])
+    blocks = node_movable_blocks(nid)
+    if not blocks:
+        return "no_block"
+    outcome = "offlined"
+    for b in blocks:
+        e = write(f"{MEM}/memory{b}/state", "offline", timeout=60)
+        if e in OFFLINE_REFUSALS:
+            outcome = f"refused_{errno.errorcode[e]}"
+            break
+        if e:
+            fail("node", f"offline memory{b}: {os.strerror(e)}")
+            outcome = "error"
+            break
+    if outcome == "offlined":
+        gone = nid not in node_zones()
+        outcome = "torn_down" if gone else "offlined_zone_kept"
+        verify("node (its memory offline)")
+    for b in blocks:
+        online(b, "node")
+    if outcome == "torn_down" and nid not in node_zones():
+        fail("node", f"node {nid}'s zone was not built again when its memory came online")
+    return outcome
 
 
 def op_shrink():
@@ -273,6 +313,7 @@ OPS = {
     "inject": (op_inject, 1),
     "stress": (op_stress, 1),
     "shrink": (op_shrink, 2),
+    "node": (op_node, 2),
 }
 
 
@@ -287,7 +328,7 @@ def soak(duration):
         log("insmod pcpool failed")
         return 1
     insmod(f"{KDIR}/lib/notifier-error-inject.ko")
-    insmod(f"{TOP}/samples/pcpool_stress.ko")
+    insmod(f"{TOP}/samples/pcpool_stress.ko", "movable=1")
     names, weights = zip(*((n, w) for n, (_, w) in OPS.items()))
     start = time.time()
     steps = 0
@@ -361,6 +402,7 @@ def main():
     kmemleak_start()
     kunit_skip_suites()
     say(f"{nproc()} CPUs, {mem_total_mib()} MiB, {os.uname().release}")
+    say(f"DIMM blocks online movable: {' '.join(map(str, online_dimms())) or 'none'}")
     blocks = export_blocks()
     say(f"offlinable movable blocks: {' '.join(map(str, blocks)) or 'none'}")
 
@@ -389,7 +431,7 @@ def main():
     at = next((i for i, l in enumerate(lines) if "soak: ---- summary" in l), None)
     with open(f"{out}/shell-soak.ktap", "w") as f:
         ktap = Ktap(1, f)
-        for line in lines[at:at + 41] if at is not None else []:
+        for line in lines[at:at + 42] if at is not None else []:
             ktap._line(re.sub(r"^soak: ", "# ", line))
         ktap.result("soak_consistent_nothing_lost", rc == 0)
     with open(f"{out}/shell-soak.rc", "w") as f:
