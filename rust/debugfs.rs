@@ -508,12 +508,8 @@ impl<D: Drain> DebugfsFiles for PoolFiles<D> {
 
     fn write(&self, id: u32, input: &str) -> Result {
         match id {
-            HIGH => self.write_knob("high", input, |v| {
-                self.nodes.set_marks(|pool| pool.set_high(v))
-            }),
-            BATCH => self.write_knob("batch", input, |v| {
-                self.nodes.set_marks(|pool| pool.set_batch(v))
-            }),
+            HIGH => self.write_knob("high", input, |v| self.nodes.set_high(v)),
+            BATCH => self.write_knob("batch", input, |v| self.nodes.set_batch(v)),
             DRAIN => {
                 pr_err!(
                     "drain: '{}' refused: the strategy is chosen at load (the drain parameter); reload pcpool to change it\n",

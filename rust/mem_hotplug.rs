@@ -13,6 +13,9 @@
 //!    (`debugfs.rs`) comes before it.
 //! 2. [`Hotplug::lock`], held from `MEM_GOING_OFFLINE` to `MEM_OFFLINE` or `MEM_CANCEL_OFFLINE`
 //!    (a [`CallbackMutex`], out of lockdep's sight, so this list is its only check).
+//!    The node zones' mutex ([`PoolNodes`]'s), taken at `MEM_ONLINE` and `MEM_OFFLINE` to build
+//!    or tear down a zone, and by a change of the marks, is at this level too: never held with
+//!    the hotplug mutex, and held across a grace period and a drain round.
 //! 3. The client registry's mutex (`client.rs`), held across a client's migrate callback;
 //!    [`Hotplug::pending`] is a leaf at this level.
 //! 4. The pcp mutex (`Pool::pcp_lock`), then the workqueue drain's work items

@@ -637,15 +637,15 @@ impl<D: Drain> Pool<D> {
         self.update_pcp(|c| PcpConfig { high, ..c })
     }
 
-    /// Sets every CPU's `batch`, keeping `high`; as [`Pool::set_high_batch`].
-    pub(crate) fn set_batch(&self, batch: u32) -> Result {
-        self.update_pcp(|c| PcpConfig { batch, ..c })
+    fn update_pcp(&self, f: impl FnOnce(PcpConfig) -> PcpConfig) -> Result {
+        let _cpus = CpusReadGuard::new();
+        self.update_pcp_cpuslocked(f)
     }
 
-    fn update_pcp(&self, f: impl FnOnce(PcpConfig) -> PcpConfig) -> Result {
+    /// [`Pool::update_pcp`] for a caller that holds CPU hotplug off.
+    fn update_pcp_cpuslocked(&self, f: impl FnOnce(PcpConfig) -> PcpConfig) -> Result {
         // No CPU comes online meanwhile: it gets the new marks from its `prepare` callback or
         // from the `on_each_cpu` round below, never neither.
-        let _cpus = CpusReadGuard::new();
         let mut config = self.pcp_lock.lock();
         Self::refuse_if_disabled(&config, "high/batch")?;
         let new = f(*config);

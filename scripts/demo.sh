@@ -4,7 +4,8 @@
 # make demo: boot the test kernel, load pcpool, show its per-CPU pagesets
 # while the stress sample runs, offline a real memory block full of pool pages
 # (and online it again), see an offline refused while a client holds pages,
-# and print what pcpool logged.
+# and print what pcpool logged; then, in a VM of two NUMA nodes, take all of
+# node 1's movable memory offline and see its pool zone go and come back.
 . "$(dirname "$0")/lib.sh"
 host_init demo
 
@@ -14,3 +15,10 @@ grep '^guest' "$OUT/console.log" | sed 's/^guest//'
 grep -q 'pcpool: .* is offline: [0-9]* pool pageblocks dropped' "$OUT/console.log" ||
 	{ echo "demo: no block with pool pages went offline"; exit 1; }
 grep -q 'pcpool: refusing to offline' "$OUT/console.log" || { echo "demo: no refused offline"; exit 1; }
+
+step "demo: a whole node's memory offline and back, in a VM of two NUMA nodes with a DIMM each"
+mkdir -p "$OUT/numa"
+(numa_vm_layout 2 && run_vm "$OUT/numa" scripts/guest/demo_numa.py) || exit 1
+grep '^guest' "$OUT/numa/console.log" | sed 's/^guest//'
+grep -q 'pcpool: node 1: pool zone torn down' "$OUT/numa/console.log" || { echo "demo: node 1's zone stayed"; exit 1; }
+grep -q 'pcpool: node 1: pool zone built' "$OUT/numa/console.log" || { echo "demo: node 1's zone did not come back"; exit 1; }

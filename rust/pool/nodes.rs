@@ -14,9 +14,10 @@
 //! have seen it has ended), its pagesets are drained, and they go with the last reference.
 //! It is rebuilt when memory of its kind comes online on the node again.
 
-use super::{refuse_foreign, AllocFlags, Drain, FreeRefused, Holder, Pool};
+use super::{refuse_foreign, AllocFlags, Drain, FreeRefused, Holder, PcpConfig, Pool};
 use crate::chunk::{PageRef, RawPage, ZoneKind, NUMA_NO_NODE};
 use crate::compat::{
+    cpu::CpusReadGuard,
     irq::{with_irqs_off, IrqDisabled},
     node::{node_distance, node_has_memory, nr_node_ids, numa_node_id},
     rcu::RcuArc,
@@ -168,12 +169,23 @@ impl<D: Drain> PoolNodes<D> {
         }
     }
 
-    /// The marks of every zone, and of the zones built later; as [`Pool::update_pcp`], with
-    /// the first zone's error.
-    pub(crate) fn set_marks(&self, set: impl Fn(&Pool<D>) -> Result) -> Result {
+    /// Sets every zone's `high`, and that of the zones built later; as [`Pool::set_high`],
+    /// with the first zone's error.
+    pub(crate) fn set_high(&self, high: u32) -> Result {
+        self.update_pcp(|c| PcpConfig { high, ..c })
+    }
+
+    /// Sets every zone's `batch`; as [`PoolNodes::set_high`].
+    pub(crate) fn set_batch(&self, batch: u32) -> Result {
+        self.update_pcp(|c| PcpConfig { batch, ..c })
+    }
+
+    fn update_pcp(&self, f: impl Fn(PcpConfig) -> PcpConfig) -> Result {
+        // CPU hotplug first, as memory hotplug takes it before building or tearing down a zone.
+        let _cpus = CpusReadGuard::new();
         let mut config = self.lock.lock();
         for (_, pool) in self.zones() {
-            set(&pool)?;
+            pool.update_pcp_cpuslocked(&f)?;
             let marks = pool.pcp_config();
             (config.high, config.batch) = (marks.high, marks.batch);
         }

@@ -1,0 +1,48 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0
+"""Runs inside the two-node VM for `make demo`: a pool zone on each node;
+all of node 1's movable memory (its DIMM) goes offline and node 1's zone
+goes away, allocation on node 1's CPU falls back to node 0; the memory comes
+back and so does the zone. Each step is the shell command a person would
+type, shown with its output.
+
+Usage: demo_numa.py OUT"""
+
+import os
+import sys
+
+from demo import show
+from pcpool_guest import DEBUGFS, MEM, guest_start, kmsg_mark, kmsg_since, kunit_skip_suites, online_dimms
+
+
+def main():
+    out = sys.argv[1]
+    guest_start(out)
+    dimms = online_dimms()
+    node1 = [b for b in dimms if os.path.exists(f"/sys/devices/system/node/node1/memory{b}")]
+    print(f"guest  (DIMM blocks, onlined movable: {' '.join(map(str, dimms))}; node 1's: "
+          f"{' '.join(map(str, node1))})", flush=True)
+    kunit_skip_suites()
+    kmsg_mark("demo numa")
+    show("insmod pcpool.ko initial_pages=2048 regrow=1")
+    show(f"cat {DEBUGFS}/nodes")
+    show("taskset -c 1 insmod samples/pcpool_client.ko hold_extra=100; rmmod pcpool_client")
+    for b in node1:
+        show(f"echo offline > {MEM}/memory{b}/state")
+    show(f"cat {DEBUGFS}/nodes")
+    show(f"grep zones {DEBUGFS}/hotplug")
+    show("taskset -c 1 insmod samples/pcpool_client.ko hold_extra=100; rmmod pcpool_client")
+    for b in node1:
+        show(f"echo online_movable > {MEM}/memory{b}/state")
+    show(f"sleep 1; cat {DEBUGFS}/nodes")
+    show(f"cat {DEBUGFS}/verify")
+    show("rmmod pcpool")
+    print("guest# dmesg | grep -E 'pcpool(_client)?: (node|extra|loaded)'", flush=True)
+    for line in kmsg_since("demo numa").splitlines():
+        if "pcpool: node" in line or "extra pages" in line or "pcpool: loaded" in line:
+            print(f"guest  {line}", flush=True)
+    open(f"{out}/guest-finished", "w").close()
+
+
+if __name__ == "__main__":
+    main()
