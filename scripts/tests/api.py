@@ -12,7 +12,7 @@ import re
 import time
 
 from pcpool_guest import (DEBUGFS, MODULE, TOP, Ktap, allocated, cat, consistent, insmod, kmsg_grep,
-                          kmsg_in_order, kmsg_mark, kmsg_since, loaded, pcpool_lines, rmmod,
+                          kmsg_in_order, kmsg_mark, kmsg_since, loaded, one_line, pcpool_lines, rmmod,
                           verify_line)
 
 SAMPLES = f"{TOP}/samples"
@@ -34,7 +34,7 @@ def wait_pcp_change():
 
 
 def main():
-    ktap = Ktap(13)
+    ktap = Ktap(14)
 
     kmsg_mark("api")
     if not insmod(MODULE, "initial_pages=512"):
@@ -98,6 +98,22 @@ def main():
         ktap.msg(f"{verify_line()}; log: {pcpool_lines('misuse', 'pcpool')}")
         ktap.fail("misuse_refused_logged_once")
     misuse_logged = time.monotonic()
+
+    # pcpool_alloc_page_node(): a node id that is no node gets NULL and a log
+    # line; node 0 its pages.
+    kmsg_mark("bad node")
+    ok = insmod(f"{SAMPLES}/pcpool_client.ko", "hold_extra=5", "extra_node=99")
+    bad = kmsg_since("bad node")
+    ok = rmmod("pcpool_client") and ok
+    kmsg_mark("node 0")
+    ok = insmod(f"{SAMPLES}/pcpool_client.ko", "hold_extra=5", "extra_node=0") and ok
+    good = kmsg_since("node 0")
+    ok = rmmod("pcpool_client") and ok
+    ktap.msg(one_line("".join(l + "\n" for l in (bad + good).splitlines() if "node" in l)))
+    ok = ok and "pcpool: pcpool_alloc_page_node: node 99 refused: allowed NUMA_NO_NODE (-1) or 0.." in bad
+    ok = ok and "pcpool_client: extra pages from node 0: 0" in bad
+    ok = ok and "pcpool_client: extra pages from node 0: 5" in good
+    ktap.result("alloc_page_node", ok and allocated() == 0 and consistent())
 
     # Handles: each bad call refused (-22, or no page) with a log line naming
     # the clients; the page stays its owner's, every held count right, and
