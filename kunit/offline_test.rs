@@ -43,7 +43,7 @@ fn prepare(
     evacuate_ms: u32,
 ) -> Result<Option<PendingOffline>, Refusal> {
     let _cpus = CpusReadGuard::new();
-    pool.offline_prepare(start, end, evacuate_ms)
+    pool.offline_prepare(start, end, evacuate_ms, &**pool)
 }
 
 fn cancel(pool: &Pool, pending: PendingOffline) {

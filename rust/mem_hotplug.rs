@@ -182,11 +182,10 @@ impl<D: Drain> Hotplug<D> {
         // A range without pool pageblocks costs a scan of the chunk table, once the grows in
         // flight are in the books (see `PoolZone::begin_offline`): no mutex, no drain.
         // A memory block lies in one node: at most one zone has pageblocks there.
-        let Some(pool) = self
+        let Some((nid, pool)) = self
             .nodes
             .zones()
-            .map(|(_, pool)| pool)
-            .find(|pool| pool.zone().begin_offline(start, end) != 0)
+            .find(|(_, pool)| pool.zone().begin_offline(start, end) != 0)
         else {
             self.stats.no_chunks.fetch_add(1, Relaxed);
             return Ok(());
@@ -196,7 +195,8 @@ impl<D: Drain> Hotplug<D> {
         let refusal = if self.removing.load(Relaxed) || module.is_none() {
             Err(Refusal::Failed(ENODEV))
         } else {
-            pool.offline_prepare(start, end, self.evacuate_ms)
+            let target = self.nodes.evacuation_target(nid);
+            pool.offline_prepare(start, end, self.evacuate_ms, &target)
         };
         match refusal.map(|p| p.zip(module)) {
             Ok(Some((pending, module))) => {

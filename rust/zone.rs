@@ -810,15 +810,6 @@ impl PoolZone {
         ))
     }
 
-    /// Records `owner` as the holder of page `id`, which the caller has allocated.
-    pub(crate) fn set_owner(&self, irqs: IrqDisabled<'_>, id: PageId, owner: u16) {
-        if let Some(page) = self.page(irqs, id) {
-            let word = page.load_word();
-            page.word()
-                .store(word.with(word.state(), owner).raw(), Relaxed);
-        }
-    }
-
     /// The id of `page`, a page of this zone's chunks.
     pub(crate) fn id_of_page(&self, irqs: IrqDisabled<'_>, page: PageRef<'_>) -> Option<PageId> {
         let (slot, offset) = self.chunks.position(page, irqs)?;

@@ -14,6 +14,7 @@
 //! have seen it has ended), its pagesets are drained, and they go with the last reference.
 //! It is rebuilt when memory of its kind comes online on the node again.
 
+use super::offline::{EvacuationTarget, Evacuee};
 use super::{refuse_foreign, AllocFlags, Drain, FreeRefused, Holder, PcpConfig, Pool};
 use crate::chunk::{PageRef, RawPage, ZoneKind, NUMA_NO_NODE};
 use crate::compat::{
@@ -406,5 +407,37 @@ impl<D: Drain> Shrink for PoolNodes<D> {
         } else {
             Scan::Freed(freed)
         }
+    }
+}
+
+/// Evacuation's target for an offline of memory on node `nid`: as the kernel's
+/// `do_migrate_range()`, another node's zone first, by distance (growing it if need be), and
+/// the node's own only when no other has a page: when a node's memory goes away, its clients'
+/// pages leave the node instead of landing in what it has left.
+pub(crate) struct OtherNodesFirst<'a, D: Drain> {
+    nodes: &'a PoolNodes<D>,
+    nid: usize,
+}
+
+impl<D: Drain> PoolNodes<D> {
+    /// Where an offline of memory on node `nid` moves its clients' pages.
+    pub(crate) fn evacuation_target(&self, nid: usize) -> OtherNodesFirst<'_, D> {
+        OtherNodesFirst { nodes: self, nid }
+    }
+}
+
+impl<D: Drain> EvacuationTarget for OtherNodesFirst<'_, D> {
+    fn alloc_for(&self, owner: u16) -> Option<RawPage> {
+        let flags = AllocFlags {
+            zero: false,
+            may_grow: true,
+        };
+        let holder = Evacuee(owner);
+        let mut nodes = Iterator::chain(self.nodes.zonelist(self.nid).skip(1), [self.nid]);
+        nodes.find_map(|nid| self.nodes.node(nid)?.alloc_for(flags, &holder))
+    }
+
+    fn free_for(&self, page: RawPage, owner: u16) {
+        let _ = self.nodes.free_for(page, &Evacuee(owner));
     }
 }

@@ -3,8 +3,10 @@
 //! Giving the pool's pages to memory offlining, and taking them back: the pool's side of
 //! `MEM_GOING_OFFLINE`, `MEM_CANCEL_OFFLINE` and `MEM_OFFLINE` (Documentation/hotplug.rst).
 
-use super::{isolation::Isolation, AllocFlags, Drain, Ipi, Pool};
+use super::{isolation::Isolation, AllocFlags, Drain, Holder, Ipi, Pool};
+use crate::chunk::RawPage;
 use crate::client;
+use crate::compat::irq::IrqDisabled;
 use crate::compat::{irq::with_irqs_off, kthread::now_ms};
 use crate::page_list::BlockId;
 use crate::page_list::PageState;
@@ -75,6 +77,46 @@ pub(crate) enum Refusal {
     Failed(Error),
 }
 
+/// Where evacuation takes the pages it moves a client's pages to, and gives back those it did
+/// not use.
+pub(crate) trait EvacuationTarget {
+    /// A page allocated for client `owner`, which may grow the pool. Sleeps.
+    fn alloc_for(&self, owner: u16) -> Option<RawPage>;
+    /// Gives back `page`, allocated by `alloc_for` for `owner` and unused.
+    fn free_for(&self, page: RawPage, owner: u16);
+}
+
+/// A client's page taken and given back on its behalf: recorded as its, not counted (the
+/// client swaps one page for another).
+pub(crate) struct Evacuee(pub(crate) u16);
+
+impl Holder for Evacuee {
+    fn id(&self) -> u16 {
+        self.0
+    }
+
+    fn admit(&self, _irqs: IrqDisabled<'_>) -> bool {
+        true
+    }
+
+    fn count(&self, _irqs: IrqDisabled<'_>, _pages: isize) {}
+}
+
+/// The zone itself: the target when there is no other node.
+impl<D: Drain> EvacuationTarget for Pool<D> {
+    fn alloc_for(&self, owner: u16) -> Option<RawPage> {
+        let movable = AllocFlags {
+            zero: false,
+            may_grow: true,
+        };
+        Pool::alloc_for(self, movable, &Evacuee(owner))
+    }
+
+    fn free_for(&self, page: RawPage, owner: u16) {
+        let _ = Pool::free_for(self, page, &Evacuee(owner));
+    }
+}
+
 impl<D: Drain> Pool<D> {
     /// `MEM_GOING_OFFLINE` for `[start, end)`: isolates the pool's pageblocks there (pagesets
     /// disabled, one drain); for up to `evacuate_ms` moves the pages clients hold there to other
@@ -88,6 +130,7 @@ impl<D: Drain> Pool<D> {
         start: usize,
         end: usize,
         evacuate_ms: u32,
+        target: &impl EvacuationTarget,
     ) -> Result<Option<PendingOffline<D>>, Refusal> {
         let slots = self.zone.blocks_in(start, end).map_err(Refusal::Failed)?;
         if slots.is_empty() {
@@ -101,7 +144,7 @@ impl<D: Drain> Pool<D> {
         let (mut held, mut first) = self.zone.busy_in(&slots);
         let mut evacuated = 0;
         if held > 0 && evacuate_ms > 0 {
-            evacuated = self.evacuate(&slots, now_ms() + u64::from(evacuate_ms));
+            evacuated = self.evacuate(&slots, now_ms() + u64::from(evacuate_ms), target);
             (held, first) = self.zone.busy_in(&slots);
         }
         if held > 0 {
@@ -125,16 +168,12 @@ impl<D: Drain> Pool<D> {
         }))
     }
 
-    /// Moves the pages clients hold in the isolated pageblocks `slots` to pages elsewhere, one by
-    /// one, through each client's migrate callback, until none is left or `deadline` (in
-    /// [`now_ms`] time) passes. The replacement comes from a pageblock that is not isolated
-    /// (only those serve allocations), growing the pool if need be; the old page, which the
-    /// client no longer uses, goes to the isolate list. Returns the pages moved. Sleeps.
-    fn evacuate(&self, slots: &[BlockId], deadline: u64) -> usize {
-        let movable = AllocFlags {
-            zero: false,
-            may_grow: true,
-        };
+    /// Moves the pages clients hold in the isolated pageblocks `slots` to pages from `target`,
+    /// one by one, through each client's migrate callback, until none is left or `deadline` (in
+    /// [`now_ms`] time) passes. The old page, which the client no longer uses, goes to the
+    /// isolate list; a replacement the client did not take goes back to `target`. Returns the
+    /// pages moved. Sleeps.
+    fn evacuate(&self, slots: &[BlockId], deadline: u64, target: &impl EvacuationTarget) -> usize {
         let raw = |id| with_irqs_off(|irqs| self.zone.page(irqs, id).map(|p| p.raw()));
         let (mut moved, mut last) = (0, (0, false));
         for &slot in slots {
@@ -155,17 +194,17 @@ impl<D: Drain> Pool<D> {
                 if now_ms() > deadline {
                     return moved;
                 }
-                let Ok(new_id) = self.alloc(movable) else {
+                let Some(new) = target.alloc_for(owner) else {
                     return moved;
                 };
-                with_irqs_off(|irqs| self.zone.set_owner(irqs, new_id, owner));
-                let moved_one = match (raw(id), raw(new_id)) {
-                    (Some(old), Some(new)) => client::migrate(owner, old, new).is_ok(),
-                    _ => false,
-                };
+                let moved_one = raw(id).is_some_and(|old| client::migrate(owner, old, new).is_ok());
                 // The client uses `new` now and gave `old` up, or kept `old`: free the other.
-                let _ = self.free(if moved_one { id } else { new_id });
-                moved += usize::from(moved_one);
+                if moved_one {
+                    let _ = self.free(id);
+                    moved += 1;
+                } else {
+                    target.free_for(new, owner);
+                }
             }
         }
         moved
