@@ -22,7 +22,7 @@ import subprocess
 import threading
 import time
 
-from pcpool_guest import (DEBUGFS, MEM, MODULE, TOP, Ktap, allocated, block_state, cat, consistent, insmod,
+from pcpool_guest import (DEBUGFS, MEM, MODULE, TOP, Ktap, allocated, block_state, cat, consistent, errname, insmod,
                           kernel_accounting_ok, kernel_view, kmsg_grep, kmsg_mark, kmsg_since, one_line, read,
                           rmmod, set_block_state, verify_line, write, zone)
 
@@ -72,6 +72,18 @@ def taskset(cpu, *cmd):
                           stderr=subprocess.PIPE, text=True).returncode == 0
 
 
+def client_on(cpu, *args):
+    """pcpool_client.ko loaded and unloaded on CPU cpu (so its frees go to
+    that CPU's pagesets too); returns where its extra pages came from:
+    {node: pages}, or None if it did not load or unload."""
+    mark = f"numa client {time.time()} on {cpu}"
+    kmsg_mark(mark)
+    ok = taskset(cpu, "insmod", CLIENT, *args)
+    got = client_nodes(mark)
+    ok = taskset(cpu, "rmmod", "pcpool_client") and ok
+    return got if ok else None
+
+
 def client_nodes(mark):
     """The client's "extra pages from node N: PAGES" lines since mark."""
     got = {}
@@ -82,17 +94,25 @@ def client_nodes(mark):
     return got
 
 
+FAILED_OFFLINES = []
+
+
 def set_blocks(blocks, state, tries=5):
     """Every block to state; an offline refused for a moment (a page the
-    stress sample held) is tried again."""
+    stress sample held) is tried again. The last errno of a block that
+    would not go goes to FAILED_OFFLINES."""
+    want = "offline" if state == "offline" else "online"
     for b in blocks:
+        e = 0
         for i in range(tries):
-            if block_state(b) == ("offline" if state == "offline" else "online"):
+            if block_state(b) == want:
                 break
-            if set_block_state(b, state):
+            e = write(f"{MEM}/memory{b}/state", f"{state}\n", timeout=60)
+            if e == 0:
                 break
             time.sleep(0.2 * (i + 1))
-    want = "offline" if state == "offline" else "online"
+        if block_state(b) != want:
+            FAILED_OFFLINES.append((b, state, errname(e)))
     return all(block_state(b) == want for b in blocks)
 
 
@@ -123,26 +143,15 @@ def main():
     # Node-local allocation, then fallback; a node asked for.
     ok = True
     for cpu in (0, 1):
-        mark = f"numa local {cpu}"
-        kmsg_mark(mark)
-        ok = taskset(cpu, "insmod", CLIENT, "hold_extra=1000") and ok
-        got = client_nodes(mark)
+        got = client_on(cpu, "hold_extra=1000")
         ktap.msg(f"on CPU {cpu} (node {cpu}): {got}")
-        ok = ok and got.get(cpu) == 1000
-        ok = rmmod("pcpool_client") and ok
-    mark = "numa fallback"
-    kmsg_mark(mark)
-    ok = taskset(1, "insmod", CLIENT, f"hold_extra={PER_NODE + 500}") and ok
-    got = client_nodes(mark)
+        ok = ok and got is not None and got.get(cpu) == 1000
+    got = client_on(1, f"hold_extra={PER_NODE + 500}")
     ktap.msg(f"{PER_NODE + 500} pages on CPU 1: {got}")
-    ok = ok and got.get(1) == PER_NODE and got.get(0) == 500
-    ok = rmmod("pcpool_client") and ok
-    mark = "numa asked"
-    kmsg_mark(mark)
-    ok = taskset(0, "insmod", CLIENT, "hold_extra=300", "extra_node=1") and ok
-    got = client_nodes(mark)
+    ok = ok and got is not None and got.get(1) == PER_NODE and got.get(0) == 500
+    got = client_on(0, "hold_extra=300", "extra_node=1")
     ktap.msg(f"node 1 asked on CPU 0: {got}")
-    ok = ok and got.get(1) == 300 and rmmod("pcpool_client")
+    ok = ok and got is not None and got.get(1) == 300
     ktap.result("numa_node_local_alloc", ok and allocated() == 0 and checked(ktap, base, "after the clients"))
 
     # Node 1's movable blocks offline, the pool's pages free: its zone goes.
@@ -152,13 +161,13 @@ def main():
     torn = bool(kmsg_grep(mark, r"pcpool: node 1: pool zone torn down"))
     n = nodes()
     ktap.msg(f"node 1 movable blocks offline: {ok}; torn down: {torn}; nodes {n}")
+    if not ok:
+        ktap.msg(f"failed: {FAILED_OFFLINES}; log: " + one_line("".join(
+            l + "\n" for l in kmsg_since(mark).splitlines() if "pcpool" in l or "offlin" in l or "page" in l)[-3000:]))
     ok = ok and torn and sorted(n) == [0]
-    mark = "numa fallback after"
-    kmsg_mark(mark)
-    ok = taskset(1, "insmod", CLIENT, "hold_extra=100") and ok
-    got = client_nodes(mark)
+    got = client_on(1, "hold_extra=100")
     ktap.msg(f"on CPU 1 without node 1's zone: {got}")
-    ok = ok and got.get(0) == 100 and rmmod("pcpool_client")
+    ok = ok and got is not None and got.get(0) == 100
     ok = checked(ktap, base, "node 1 offline") and ok
     mark = "numa node online"
     kmsg_mark(mark)
@@ -180,6 +189,10 @@ def main():
     for i in range(CYCLES):
         if not set_blocks(movable1, "offline", tries=20):
             refused += 1
+            if refused > 3:
+                ktap.msg(f"offline failures: {FAILED_OFFLINES[-4:]}")
+                ok = False
+                break
             set_blocks(movable1, "online_movable")
             continue
         gone = 1 not in nodes()
