@@ -21,8 +21,8 @@
 
 use crate::chunk::{RawPage, NUMA_NO_NODE};
 use crate::compat::{
-    irq::IrqDisabled, module::ModuleRef, node::nr_node_ids, percpu::PerCpu, ratelimit::pr_err_ratelimited,
-    rcu::synchronize_rcu,
+    irq::IrqDisabled, module::ModuleRef, node::nr_node_ids, percpu::PerCpu,
+    ratelimit::pr_err_ratelimited, rcu::synchronize_rcu,
 };
 use crate::pool::{
     AllocFlags, Drain, FreeRefused, Holder, Ipi, Pageblock, PoolNodes, Remote, Workqueue,

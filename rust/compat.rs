@@ -17,8 +17,8 @@ pub(crate) mod kthread;
 #[cfg(CONFIG_KUNIT)]
 pub(crate) mod kunit;
 pub(crate) mod memory_notifier;
-pub(crate) mod node;
 pub(crate) mod module;
+pub(crate) mod node;
 pub(crate) mod percpu;
 pub(crate) mod ratelimit;
 pub(crate) mod rcu;

@@ -263,7 +263,11 @@ impl<D: Drain> PoolFiles<D> {
             .nodes
             .zones()
             .map(|(_, pool)| pool)
-            .find(|pool| pool.zone().blocks_in(start, end).is_ok_and(|b| !b.is_empty()))
+            .find(|pool| {
+                pool.zone()
+                    .blocks_in(start, end)
+                    .is_ok_and(|b| !b.is_empty())
+            })
             .or_else(|| self.nodes.first())
             .ok_or(ENODEV)?;
         let iso = pool.isolate_range(start, end).inspect_err(|e| {
@@ -334,7 +338,7 @@ impl<D: Drain> PoolFiles<D> {
         let pages = self.parse_pages("grow", words.next().unwrap_or(""))?;
         let node = words.next();
         let pool = match node.map(|w| w.parse::<usize>()) {
-            None => with_irqs_off(|irqs| numa_node_id(irqs)),
+            None => with_irqs_off(numa_node_id),
             Some(Ok(nid)) if words.next().is_none() => nid,
             Some(_) => {
                 pr_err!("grow: '{}' refused: allowed 'PAGES [NODE]'\n", input.trim());
@@ -428,7 +432,10 @@ impl<D: Drain> DebugfsFiles for PoolFiles<D> {
                 seq_print!(out, "nodes {}\n", zones().count());
             }
             NODES => {
-                seq_print!(out, "node managed nr_free nr_isolated_free chunks grows shrinks offlined drains\n");
+                seq_print!(
+                    out,
+                    "node managed nr_free nr_isolated_free chunks grows shrinks offlined drains\n"
+                );
                 for (nid, pool) in self.nodes.zones() {
                     let c = pool.zone().counters();
                     seq_print!(

@@ -90,7 +90,9 @@ impl<D: Drain> PoolNodes<D> {
         let movable = of_kind && config.zone == ZoneKind::Movable;
         let mut built = KVec::new();
         for nid in 0..self.nodes.len() {
-            if !Self::serves(&config, nid) || !node_has_memory(nid, movable) || self.node(nid).is_some()
+            if !Self::serves(&config, nid)
+                || !node_has_memory(nid, movable)
+                || self.node(nid).is_some()
             {
                 continue;
             }
@@ -133,7 +135,10 @@ impl<D: Drain> PoolNodes<D> {
             };
             pool.drain_all();
             if gone.push(nid, GFP_KERNEL).is_err() {
-                pr_err!("node {}: zone torn down, not reported (out of memory)\n", nid);
+                pr_err!(
+                    "node {}: zone torn down, not reported (out of memory)\n",
+                    nid
+                );
             }
             // The pagesets go with the last reference: here, or when a debugfs reader, a
             // regrowth or the shrinker drops its own.

@@ -223,6 +223,7 @@ def main():
                 if write("/sys/devices/system/cpu/cpu1/online", state + "\n") == 0:
                     flips[0] += 1
     t = threading.Thread(target=flip)
+    h0 = dict(l.split() for l in read("hotplug").splitlines() if len(l.split()) == 2)
     t.start()
     ok = True
     for i in range(3):
@@ -231,8 +232,10 @@ def main():
     stop.set()
     t.join()
     write("/sys/devices/system/cpu/cpu1/online", "1\n")
-    ktap.msg(f"3 node cycles with CPU 1 flipped {flips[0]} times; nodes {nodes()}")
-    ok = ok and flips[0] > 0 and sorted(nodes()) == [0, 1]
+    h1 = dict(l.split() for l in read("hotplug").splitlines() if len(l.split()) == 2)
+    torn = int(h1["zones_torn_down"]) - int(h0["zones_torn_down"])
+    ktap.msg(f"3 node cycles with CPU 1 flipped {flips[0]} times; zones torn down {torn}; nodes {nodes()}")
+    ok = ok and flips[0] > 0 and torn == 3 and sorted(nodes()) == [0, 1]
     ktap.result("numa_cpu_hotplug_during_teardown", ok and checked(ktap, base, "after CPU hotplug"))
     rmmod("pcpool")
     ktap.finished()
