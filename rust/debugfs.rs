@@ -124,11 +124,10 @@ fn parse_range(input: &str) -> Option<(usize, usize)> {
 }
 
 /// A verify report's line.
-fn print_report(out: &mut SeqFile<'_>, prefix: &str, r: &Report) {
+fn print_report(out: &mut SeqFile<'_>, r: &Report) {
     seq_print!(
         out,
-        "{}{} pages: {} free, {} isolated free, {} on pcp lists ({} of offline CPUs), {} allocated; {} errors\n",
-        prefix,
+        "{} pages: {} free, {} isolated free, {} on pcp lists ({} of offline CPUs), {} allocated; {} errors\n",
         r.pages,
         r.free_movable,
         r.free_isolate,
@@ -150,32 +149,35 @@ impl<D: Drain> PoolFiles<D> {
     }
 
     fn show_pcp(&self, out: &mut SeqFile<'_>) -> Result {
-        // One snapshot per CPU, taken on that CPU with IRQs off.
-        seq_print!(out, "cpu count high batch node\n");
-        for (nid, pool) in self.nodes.zones() {
-            let mut snap = KVec::with_capacity(nr_cpu_ids() as usize, GFP_KERNEL)?;
-            for _ in 0..nr_cpu_ids() {
-                snap.push([const { AtomicU32::new(u32::MAX) }; 3], GFP_KERNEL)?;
-            }
+        // One snapshot per CPU and zone, taken on that CPU with IRQs off; a CPU's count is its
+        // pages on all the zones' pagesets (`nodes` has each zone's), its marks are the same in
+        // every zone.
+        let mut snap = KVec::with_capacity(nr_cpu_ids() as usize, GFP_KERNEL)?;
+        for _ in 0..nr_cpu_ids() {
+            snap.push([const { AtomicU32::new(u32::MAX) }; 3], GFP_KERNEL)?;
+        }
+        for (_, pool) in self.nodes.zones() {
             pool.for_each_pcp(&|cpu, count, high, batch| {
                 let s = &snap[cpu.as_u32() as usize];
-                s[0].store(count, Relaxed);
+                let _ = s[0].fetch_update(Relaxed, Relaxed, |c| {
+                    Some(if c == u32::MAX { count } else { c + count })
+                });
                 s[1].store(high, Relaxed);
                 s[2].store(batch, Relaxed);
             });
-            for cpu in possible_cpus() {
-                let s = &snap[cpu.as_u32() as usize];
-                if s[0].load(Relaxed) != u32::MAX {
-                    seq_print!(
-                        out,
-                        "{} {} {} {} {}\n",
-                        cpu.as_u32(),
-                        s[0].load(Relaxed),
-                        s[1].load(Relaxed),
-                        s[2].load(Relaxed),
-                        nid
-                    );
-                }
+        }
+        seq_print!(out, "cpu count high batch\n");
+        for cpu in possible_cpus() {
+            let s = &snap[cpu.as_u32() as usize];
+            if s[0].load(Relaxed) != u32::MAX {
+                seq_print!(
+                    out,
+                    "{} {} {} {}\n",
+                    cpu.as_u32(),
+                    s[0].load(Relaxed),
+                    s[1].load(Relaxed),
+                    s[2].load(Relaxed)
+                );
             }
         }
         Ok(())
@@ -471,7 +473,13 @@ impl<D: Drain> DebugfsFiles for PoolFiles<D> {
                     total += r;
                     each.push((nid, r), GFP_KERNEL)?;
                 }
-                print_report(out, "", &total);
+                print_report(out, &total);
+                if each.len() > 1 {
+                    for (nid, r) in &each {
+                        seq_print!(out, "node {}: ", nid);
+                        print_report(out, r);
+                    }
+                }
                 seq_print!(
                     out,
                     "{}\n",
@@ -481,10 +489,6 @@ impl<D: Drain> DebugfsFiles for PoolFiles<D> {
                         "INCONSISTENT"
                     }
                 );
-                for (nid, r) in &each {
-                    seq_print!(out, "node {}: ", nid);
-                    print_report(out, "", r);
-                }
             }
             HIGH => seq_print!(out, "{}\n", first.pcp_config().high),
             BATCH => seq_print!(out, "{}\n", first.pcp_config().batch),
