@@ -81,8 +81,8 @@ def main():
     # (grow write-only); the parameters read-only for everyone once loaded.
     got = "".join(m + " " for m in sorted(modes(DEBUGFS)))
     got += "| " + "".join(m + " " for m in sorted(set(modes("/sys/module/pcpool/parameters", names=False))))
-    if got == ("batch 600 drain 400 grow 200 high 600 hotplug 444 inject_delay 600 isolate 600 pageblocks 444 "
-               "pcp 444 shrink 200 verify 400 zone 444 | 444 "):
+    if got == ("batch 600 drain 400 grow 200 high 600 hotplug 444 inject_delay 600 isolate 600 nodes 444 "
+               "pageblocks 444 pcp 444 shrink 200 verify 400 zone 444 | 444 "):
         ktap.ok("file_modes")
     else:
         ktap.msg(f"modes: {got}")
