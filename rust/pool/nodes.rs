@@ -218,20 +218,34 @@ impl<D: Drain> PoolNodes<D> {
         holder: &impl Holder,
         f: impl Fn(IrqDisabled<'_>, PageRef<'_>) -> Option<R>,
     ) -> Option<R> {
-        let (r, home) = with_irqs_off(|irqs| {
-            let home = self.home(irqs, nid);
-            let local = self.nodes[home].get(irqs);
-            let r = match local.map(|pool| pool.try_alloc_irqs_off(irqs, flags, holder, &f)) {
-                Some(Err(true)) | None => self.alloc_remote(irqs, home, flags, holder, &f),
-                Some(r) => r,
-            };
-            (r, home)
-        });
+        let (r, home) = with_irqs_off(|irqs| self.try_alloc_irqs_off(irqs, nid, flags, holder, &f));
         match r {
             Ok(r) => Some(r),
             Err(true) if flags.may_grow => self.alloc_growing(home, flags, holder, &f),
             Err(_) => None,
         }
+    }
+
+    /// One IRQs-off attempt of [`PoolNodes::alloc_with`], from the home node's zone or the
+    /// others': the result (as [`Pool::try_alloc`]'s) and the home node.
+    #[inline(always)]
+    fn try_alloc_irqs_off<R>(
+        &self,
+        irqs: IrqDisabled<'_>,
+        nid: Option<usize>,
+        flags: AllocFlags,
+        holder: &impl Holder,
+        f: &impl Fn(IrqDisabled<'_>, PageRef<'_>) -> Option<R>,
+    ) -> (Result<R, bool>, usize) {
+        let home = self.home(irqs, nid);
+        let r = match self.nodes[home].get(irqs) {
+            Some(pool) => match pool.try_alloc_irqs_off(irqs, flags, holder, f) {
+                Err(true) => self.alloc_remote(irqs, home, flags, holder, f),
+                r => r,
+            },
+            None => self.alloc_remote(irqs, home, flags, holder, f),
+        };
+        (r, home)
     }
 
     /// The local zone is empty (or there is none): the others', by distance.
