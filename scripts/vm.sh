@@ -72,7 +72,9 @@ numa_vm_layout() {
 	local cpus=$1 half=$(($1 / 2)) n
 	export PCPOOL_VM_CPUS=$cpus PCPOOL_VM_MEMORY=2048M PCPOOL_VM_APPEND="${PCPOOL_NUMA_APPEND:-}"
 	export PCPOOL_VM_NUMA="1024M,cpus=0-$((half - 1)) 1024M,cpus=$half-$((cpus - 1))"
-	PCPOOL_VM_QEMU_OPTS="-m 2048M,slots=2,maxmem=2560M"
+	# A socket per node: QEMU's default puts every vCPU in one socket, whose
+	# shared LLC across two nodes makes the guest WARN (topology_sane()).
+	PCPOOL_VM_QEMU_OPTS="-m 2048M,slots=2,maxmem=2560M -smp $cpus,sockets=2,cores=$half,threads=1"
 	for n in 0 1; do
 		PCPOOL_VM_QEMU_OPTS+=" -object memory-backend-ram,id=dimm$n,size=256M"
 		PCPOOL_VM_QEMU_OPTS+=" -device pc-dimm,id=d$n,memdev=dimm$n,node=$n"
