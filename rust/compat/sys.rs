@@ -79,7 +79,6 @@ extern "C" {
     pub(crate) fn pcpool_node_online(nid: c_int) -> bool;
 
     pub(crate) fn pcpool_nr_node_ids() -> c_uint;
-    pub(crate) fn pcpool_numa_node_id() -> c_int;
     pub(crate) fn pcpool_node_distance(from: c_int, to: c_int) -> c_int;
     pub(crate) fn pcpool_node_has_memory(nid: c_int, movable: bool) -> bool;
 

@@ -10,11 +10,6 @@ unsigned int pcpool_nr_node_ids(void)
 	return nr_node_ids;
 }
 
-int pcpool_numa_node_id(void)
-{
-	return numa_node_id();
-}
-
 int pcpool_node_distance(int from, int to)
 {
 	return node_distance(from, to);
