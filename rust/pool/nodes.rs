@@ -39,10 +39,11 @@ pub(crate) struct PoolNodes<D: Drain> {
     nodes: KVec<RcuArc<Pool<D>>>,
     /// For each node, every node by distance from it, itself first.
     zonelists: KVec<KVec<u16>>,
-    /// Serialises building and tearing down zones, and changes of the marks, which it holds
-    /// (a zone built later starts with them).
+    /// The settings of a zone to build (their marks are the zones' own while one exists).
+    config: PoolConfig,
+    /// Serialises building and tearing down zones, and changes of the marks.
     #[pin]
-    lock: Mutex<PoolConfig>,
+    lock: Mutex<()>,
 }
 
 impl<D: Drain> PoolNodes<D> {
@@ -68,7 +69,8 @@ impl<D: Drain> PoolNodes<D> {
         Ok(try_pin_init!(Self {
             nodes,
             zonelists,
-            lock <- new_mutex!(config, "pcpool_nodes"),
+            config,
+            lock <- new_mutex!((), "pcpool_nodes"),
         }? Error))
     }
 
@@ -86,11 +88,19 @@ impl<D: Drain> PoolNodes<D> {
     /// holds CPU hotplug off so that the CPU callbacks see the zone from the start, or the
     /// module's init before it registers them.
     pub(crate) fn build(&self, of_kind: bool) -> Result<KVec<usize>> {
-        let config = self.lock.lock();
+        let _guard = self.lock.lock();
+        let config = &self.config;
         let movable = of_kind && config.zone == ZoneKind::Movable;
+        // The marks of the zones there are (the last one is never torn down), else the loaded
+        // ones; a zone built during an isolation starts enabled, as a CPU that comes up after
+        // it does not (only the isolated zone's pagesets are disabled).
+        let (high, batch) = self.first().map_or((config.high, config.batch), |pool| {
+            let marks = pool.pcp_config();
+            (marks.high, marks.batch)
+        });
         let mut built = KVec::new();
         for nid in 0..self.nodes.len() {
-            if !Self::serves(&config, nid)
+            if !Self::serves(config, nid)
                 || !node_has_memory(nid, movable)
                 || self.node(nid).is_some()
             {
@@ -98,6 +108,8 @@ impl<D: Drain> PoolNodes<D> {
             }
             let zone_config = PoolConfig {
                 nid: nid as i32,
+                high,
+                batch,
                 ..*config
             };
             let pool = Arc::pin_init(Pool::<D>::new(zone_config), GFP_KERNEL)?;
@@ -113,8 +125,8 @@ impl<D: Drain> PoolNodes<D> {
     /// down. The caller holds CPU hotplug off (memory hotplug
     /// does), so no CPU dies between the drain and the check. Sleeps.
     pub(crate) fn tear_down_empty(&self) -> KVec<usize> {
-        let config = self.lock.lock();
-        let movable = config.zone == ZoneKind::Movable;
+        let _guard = self.lock.lock();
+        let movable = self.config.zone == ZoneKind::Movable;
         let mut gone = KVec::new();
         for nid in 0..self.nodes.len() {
             let Some(pool) = self.node(nid) else {
@@ -175,7 +187,7 @@ impl<D: Drain> PoolNodes<D> {
         }
     }
 
-    /// Sets every zone's `high`, and that of the zones built later; as [`Pool::set_high`],
+    /// Sets every zone's `high`, and so that of the zones built later; as [`Pool::set_high`],
     /// with the first zone's error.
     pub(crate) fn set_high(&self, high: u32) -> Result {
         self.update_pcp(|c| PcpConfig { high, ..c })
@@ -189,13 +201,9 @@ impl<D: Drain> PoolNodes<D> {
     fn update_pcp(&self, f: impl Fn(PcpConfig) -> PcpConfig) -> Result {
         // CPU hotplug first, as memory hotplug takes it before building or tearing down a zone.
         let _cpus = CpusReadGuard::new();
-        let mut config = self.lock.lock();
-        for (_, pool) in self.zones() {
-            pool.update_pcp_cpuslocked(&f)?;
-            let marks = pool.pcp_config();
-            (config.high, config.batch) = (marks.high, marks.batch);
-        }
-        Ok(())
+        let _guard = self.lock.lock();
+        self.zones()
+            .try_for_each(|(_, pool)| pool.update_pcp_cpuslocked(&f))
     }
 
     /// Allocates one page for `holder` from node `nid` (or this CPU's), falling back by
@@ -318,17 +326,18 @@ impl<D: Drain> PoolNodes<D> {
     /// Frees `page` for `holder` to its zone, as [`Pool::free_for`].
     #[inline(always)]
     pub(crate) fn free_for(&self, page: RawPage, holder: &impl Holder) -> Result<(), FreeRefused> {
-        with_irqs_off(|irqs| self.free_for_irqs_off(irqs, page, holder))
+        with_irqs_off(|irqs| self.free_for_irqs_off(irqs, numa_node_id(irqs), page, holder))
     }
 
+    /// [`PoolNodes::free_for`] on a CPU of node `home`, in the caller's IRQs-off section.
     #[inline(always)]
     fn free_for_irqs_off(
         &self,
         irqs: IrqDisabled<'_>,
+        home: usize,
         page: RawPage,
         holder: &impl Holder,
     ) -> Result<(), FreeRefused> {
-        let home = numa_node_id(irqs);
         if let Some(pool) = self.nodes[home].get(irqs) {
             if let Some((found, word)) = pool.zone().find(irqs, page) {
                 return pool.free_found(irqs, found, word, holder);
@@ -376,7 +385,7 @@ impl<D: Drain> PoolNodes<D> {
                 let end = pages.len().min(done + batch);
                 for &entry in &pages[done..end] {
                     let result = match entry {
-                        Some(page) => self.free_for_irqs_off(irqs, page, holder),
+                        Some(page) => self.free_for_irqs_off(irqs, home, page, holder),
                         None => Err(FreeRefused::Invalid),
                     };
                     match result {
