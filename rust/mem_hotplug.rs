@@ -159,7 +159,7 @@ impl<D: Drain> Hotplug<D> {
 
     /// `MEM_ONLINE`: a zone for each node that gained memory of its kind and has none.
     fn build_zones(&self) {
-        match self.nodes.build(true) {
+        match self.nodes.build_for_online() {
             Ok(built) => {
                 for nid in built {
                     self.stats.zones_built.fetch_add(1, Relaxed);

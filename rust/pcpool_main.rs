@@ -84,7 +84,7 @@ where
         // Before the CPU callbacks exist: a zone's pagesets start with the marks, so a CPU that
         // comes up meanwhile needs no `prepare`.
         let mut nodes = KVec::new();
-        for nid in pool.build(false)? {
+        for nid in pool.build_at_load()? {
             let zone = pool.node(nid).ok_or(ENODEV)?;
             if let Err(e) = zone.fill(config.initial_pages) {
                 pr_err!(

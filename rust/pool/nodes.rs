@@ -79,15 +79,24 @@ impl<D: Drain> PoolNodes<D> {
         config.nid == NUMA_NO_NODE || config.nid as usize == nid
     }
 
-    /// Builds a zone on every node it serves that has memory (`of_kind`: memory of the
-    /// pool's kind, ZONE_MOVABLE for `zone=movable`) and none yet, and returns the nodes
-    /// built. At load every node with memory gets one (a node without ZONE_MOVABLE serves
-    /// movable chunks from its other zones); when memory comes online, a node whose zone was
-    /// torn down gets it back once it has memory of the kind again. A zone's pagesets start
-    /// with the current marks, and it takes no memory. The caller is memory hotplug, which
-    /// holds CPU hotplug off so that the CPU callbacks see the zone from the start, or the
-    /// module's init before it registers them.
-    pub(crate) fn build(&self, of_kind: bool) -> Result<KVec<usize>> {
+    /// At load: builds a zone on every node it serves that has memory (a node without
+    /// ZONE_MOVABLE serves movable chunks from its other zones), and returns the nodes built.
+    /// Before the CPU callbacks are registered. It takes no memory.
+    pub(crate) fn build_at_load(&self) -> Result<KVec<usize>> {
+        self.build(false)
+    }
+
+    /// At `MEM_ONLINE`: builds a zone on every node it serves that has none and now has memory
+    /// of the pool's kind (ZONE_MOVABLE for `zone=movable`): a node whose zone was torn down
+    /// gets it back. Memory hotplug holds CPU hotplug off, so the CPU callbacks see the zone
+    /// from the start.
+    pub(crate) fn build_for_online(&self) -> Result<KVec<usize>> {
+        self.build(true)
+    }
+
+    /// [`PoolNodes::build_at_load`] and [`PoolNodes::build_for_online`]: `of_kind` asks for
+    /// memory of the pool's kind. A zone's pagesets start with the current marks.
+    fn build(&self, of_kind: bool) -> Result<KVec<usize>> {
         let _guard = self.lock.lock();
         let config = &self.config;
         let movable = of_kind && config.zone == ZoneKind::Movable;
