@@ -341,14 +341,19 @@ unsafe fn client<'a>(c: *const Client, call: &str) -> Option<&'a Client> {
 /// As for [`client`].
 #[inline(always)]
 unsafe fn handle<'a>(c: *const Client, call: &str) -> Option<&'a Client> {
-    // One test for a valid handle: above NULL and below the `ERR_PTR()` range.
-    if (c as usize).wrapping_sub(1) < (-MAX_ERRNO as usize).wrapping_sub(1) {
+    if is_handle(c) {
         // SAFETY: a handle from `pcpool_client_register()` (the caller's contract), valid until
         // unload even once unregistered.
         return Some(unsafe { &*c });
     }
     refuse_handle(c, call);
     None
+}
+
+/// Whether `c` is neither NULL nor an `ERR_PTR()`: one comparison.
+#[inline(always)]
+fn is_handle(c: *const Client) -> bool {
+    (c as usize).wrapping_sub(1) < (-MAX_ERRNO as usize).wrapping_sub(1)
 }
 
 /// Logs why handle `c` is refused.
@@ -459,6 +464,25 @@ fn log_refused_free(api: &Api, client: &Client, page: Option<RawPage>, why: Free
         (Some(page), FreeRefused::HeldBy(holder)) => log_foreign_free(api, client, page, holder),
         (Some(_), FreeRefused::Invalid) => (),
     }
+}
+
+// The C API (include/pcpool.h). With tracing built in (`pcpool_trace`), the page calls are
+// `pcpool_rust_*` and rust/helpers/module.c's trampolines export the C names.
+
+/// The id of client `c` for a trace event, or 0 for NULL or an `ERR_PTR()`: never logs.
+///
+/// # Safety
+///
+/// `c` is NULL, an `ERR_PTR()` or a handle from [`pcpool_client_register`].
+#[cfg(pcpool_trace)]
+#[no_mangle]
+unsafe extern "C" fn pcpool_client_trace_id(c: *const Client) -> u16 {
+    if !is_handle(c) {
+        return 0;
+    }
+    // SAFETY: a handle from `pcpool_client_register()` (the caller's contract), valid until
+    // unload even once unregistered.
+    unsafe { &*c }.id
 }
 
 /// # Safety
@@ -612,7 +636,8 @@ unsafe extern "C" fn pcpool_client_set_migrate(
 /// # Safety
 ///
 /// `c` is NULL, an `ERR_PTR()` or a handle from [`pcpool_client_register`].
-#[no_mangle]
+#[cfg_attr(pcpool_trace, export_name = "pcpool_rust_alloc_page")]
+#[cfg_attr(not(pcpool_trace), no_mangle)]
 unsafe extern "C" fn pcpool_alloc_page(c: *mut Client, flags: c_uint) -> *mut bindings::page {
     // SAFETY: the caller's contract.
     unsafe { alloc_page(c, flags, None, "pcpool_alloc_page") }
@@ -621,7 +646,8 @@ unsafe extern "C" fn pcpool_alloc_page(c: *mut Client, flags: c_uint) -> *mut bi
 /// # Safety
 ///
 /// `c` is NULL, an `ERR_PTR()` or a handle from [`pcpool_client_register`].
-#[no_mangle]
+#[cfg_attr(pcpool_trace, export_name = "pcpool_rust_alloc_page_node")]
+#[cfg_attr(not(pcpool_trace), no_mangle)]
 unsafe extern "C" fn pcpool_alloc_page_node(
     c: *mut Client,
     flags: c_uint,
@@ -677,7 +703,8 @@ unsafe fn alloc_page(
 ///
 /// `c` is NULL, an `ERR_PTR()` or a handle from [`pcpool_client_register`]; `page` may be any
 /// value.
-#[no_mangle]
+#[cfg_attr(pcpool_trace, export_name = "pcpool_rust_free_page")]
+#[cfg_attr(not(pcpool_trace), no_mangle)]
 unsafe extern "C" fn pcpool_free_page(c: *mut Client, page: *mut bindings::page) -> c_int {
     // SAFETY: the caller's contract.
     let (Some(api), Some(client)) = (api(), unsafe { client(c, "pcpool_free_page") }) else {
@@ -701,7 +728,8 @@ unsafe extern "C" fn pcpool_free_page(c: *mut Client, page: *mut bindings::page)
 ///
 /// `c` is NULL, an `ERR_PTR()` or a handle from [`pcpool_client_register`]; `pages` is NULL or
 /// holds `nr` writable entries.
-#[no_mangle]
+#[cfg_attr(pcpool_trace, export_name = "pcpool_rust_alloc_bulk")]
+#[cfg_attr(not(pcpool_trace), no_mangle)]
 unsafe extern "C" fn pcpool_alloc_bulk(
     c: *mut Client,
     flags: c_uint,
@@ -734,7 +762,8 @@ unsafe extern "C" fn pcpool_alloc_bulk(
 ///
 /// `c` is NULL, an `ERR_PTR()` or a handle from [`pcpool_client_register`]; `pages` is NULL or
 /// holds `nr` entries.
-#[no_mangle]
+#[cfg_attr(pcpool_trace, export_name = "pcpool_rust_free_bulk")]
+#[cfg_attr(not(pcpool_trace), no_mangle)]
 unsafe extern "C" fn pcpool_free_bulk(
     c: *mut Client,
     nr: c_uint,

@@ -26,4 +26,5 @@ pub(crate) mod shrinker;
 pub(crate) mod smp;
 pub(crate) mod stop_machine;
 pub(crate) mod sys;
+pub(crate) mod trace;
 pub(crate) mod workqueue;

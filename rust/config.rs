@@ -4,7 +4,7 @@
 
 use crate::chunk::{node_online, ZoneKind, NUMA_NO_NODE};
 use crate::params::{self, Params};
-use kernel::prelude::*;
+use kernel::{c_str, prelude::*, str::CStr};
 
 /// Largest `high` a pageset may have.
 pub(crate) const MAX_HIGH: u32 = params::HIGH.max;
@@ -33,6 +33,17 @@ impl DrainStrategy {
     /// The name the `drain` parameter and the debugfs knob take.
     pub(crate) fn name(self) -> &'static str {
         Self::NAMES[self as usize]
+    }
+
+    /// The name, for a trace event.
+    pub(crate) fn c_name(self) -> &'static CStr {
+        const C_NAMES: [&CStr; 4] = [
+            c_str!("ipi"),
+            c_str!("pageblock"),
+            c_str!("remote"),
+            c_str!("workqueue"),
+        ];
+        C_NAMES[self as usize]
     }
 
     /// The strategy named `name`.

@@ -33,6 +33,7 @@ use crate::pool::{
     offline::{PendingOffline, Refusal},
     Drain, PoolNodes,
 };
+use crate::trace;
 use core::sync::atomic::{AtomicBool, AtomicU64, Ordering::Relaxed};
 use kernel::{c_str, new_mutex, prelude::*, sync::Arc, sync::Mutex};
 
@@ -200,6 +201,16 @@ impl<D: Drain> Hotplug<D> {
         };
         match refusal.map(|p| p.zip(module)) {
             Ok(Some((pending, module))) => {
+                trace::offline_decision(&trace::OfflineDecision {
+                    nid: nid as i32,
+                    range: (start, end),
+                    accepted: true,
+                    pages: pending.pages(),
+                    held: 0,
+                    first_held_pfn: 0,
+                    evacuated: pending.evacuated(),
+                    reason: c_str!("free"),
+                });
                 pr_info!(
                     "gave up pfn [{:#x}, {:#x}): {} pages in {} pageblocks, PageOffline with refcount 0 ({} moved out first)\n",
                     start,
@@ -227,14 +238,32 @@ impl<D: Drain> Hotplug<D> {
                 Ok(())
             }
             Err(refusal) => {
-                self.refuse(start, end, refusal);
+                self.refuse(nid, start, end, refusal);
                 self.unlock();
                 Err(EBUSY)
             }
         }
     }
 
-    fn refuse(&self, start: usize, end: usize, refusal: Refusal) {
+    fn refuse(&self, nid: usize, start: usize, end: usize, refusal: Refusal) {
+        let (held, first_held_pfn, evacuated) = match refusal {
+            Refusal::Held {
+                pages,
+                first_pfn,
+                evacuated,
+            } => (pages, first_pfn, evacuated),
+            _ => (0, 0, 0),
+        };
+        trace::offline_decision(&trace::OfflineDecision {
+            nid: nid as i32,
+            range: (start, end),
+            accepted: false,
+            pages: 0,
+            held,
+            first_held_pfn,
+            evacuated,
+            reason: refusal.reason(),
+        });
         match refusal {
             Refusal::Held {
                 pages,

@@ -15,6 +15,7 @@ mod params;
 mod pcp;
 mod percpu_lock;
 mod pool;
+mod trace;
 mod verify;
 mod zone;
 

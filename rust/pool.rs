@@ -6,7 +6,7 @@ use crate::chunk::{PageRef, RawPage};
 use crate::compat::{
     cpu::{possible_cpus, CpuId, CpusReadGuard},
     irq::{with_irqs_off, IrqDisabled},
-    kthread::{cond_resched, msleep, now_ms},
+    kthread::{cond_resched, msleep, now_ms, now_ns},
     ratelimit::pr_err_ratelimited,
     smp::on_each_cpu,
     stop_machine::stop_machine,
@@ -16,13 +16,14 @@ use crate::config::{valid_high_batch, PoolConfig};
 use crate::page_list::{PageId, PageState, PageWord};
 use crate::pcp::PcpList;
 use crate::percpu_lock::LockablePerCpu;
+use crate::trace;
 use crate::verify::{self, Report, Visited};
 use crate::zone::{MigrateType, PoolZone};
 use core::{
     marker::PhantomData,
-    sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering::Relaxed},
+    sync::atomic::{AtomicBool, AtomicU32, AtomicU64, AtomicUsize, Ordering::Relaxed},
 };
-use kernel::{new_mutex, prelude::*, sync::Mutex};
+use kernel::{c_str, new_mutex, prelude::*, str::CStr, sync::Mutex};
 
 mod cpu_hotplug;
 mod drain;
@@ -600,13 +601,38 @@ impl<D: Drain> Pool<D> {
     /// `pcp_disable`, this drain promises nothing about frees that race with it (its caller
     /// only wants pages back), so a free that lands just after the `count` check is fine.
     pub(crate) fn drain_all(&self) {
-        self.drains.fetch_add(1, Relaxed);
-        self.on_each_pcp(&|irqs, pcp| {
-            if pcp.count() != 0 {
-                let n = pcp.count();
+        self.drain_round(c_str!("drain"), &|irqs, pcp| {
+            let n = pcp.count();
+            if n != 0 {
                 self.flush(irqs, pcp, n);
             }
+            n
         });
+    }
+
+    /// One round of the strategy, `f` flushing a pageset and returning how many pages it took
+    /// off: counted in `drains` and traced as `kind` with the pagesets it reached and the pages.
+    /// Sleeps.
+    pub(super) fn drain_round(
+        &self,
+        kind: &CStr,
+        f: &(impl Fn(IrqDisabled<'_>, &mut PcpList) -> u32 + Sync),
+    ) {
+        let (cpus, pages) = (AtomicU32::new(0), AtomicUsize::new(0));
+        let start = now_ns();
+        self.drains.fetch_add(1, Relaxed);
+        self.on_each_pcp(&|irqs, pcp| {
+            cpus.fetch_add(1, Relaxed);
+            pages.fetch_add(f(irqs, pcp) as usize, Relaxed);
+        });
+        trace::drain(
+            self.zone.nid(),
+            D::STRATEGY.c_name(),
+            kind,
+            cpus.load(Relaxed),
+            pages.load(Relaxed),
+            now_ns() - start,
+        );
     }
 
     fn refuse_if_disabled(config: &PcpConfig, what: &str) -> Result {

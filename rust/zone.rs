@@ -19,6 +19,7 @@ use crate::compat::irq::IrqDisabled;
 use crate::page_list::{
     BlockId, BlockLinks, BlockList, Entry, PageId, PageList, PageState, PageWord,
 };
+use crate::trace;
 use core::sync::atomic::{AtomicBool, AtomicU8, Ordering::Relaxed};
 use kernel::{
     new_spinlock,
@@ -180,6 +181,11 @@ impl PoolZone {
         }? Error)
     }
 
+    /// The node its chunks come from.
+    pub(crate) fn nid(&self) -> i32 {
+        self.nid
+    }
+
     /// Pages per chunk (pageblock).
     pub(crate) fn pages_per_chunk(&self) -> u32 {
         1 << self.chunks.order()
@@ -241,12 +247,20 @@ impl PoolZone {
             zone.grows_in_flight[(epoch & 1) as usize] += 1;
             epoch
         });
+        let mut pfn = 0;
         let result = self.take_chunk().and_then(|chunk| {
-            taken(chunk.pages().start_pfn(), epoch);
+            pfn = chunk.pages().start_pfn();
+            taken(pfn, epoch);
             // A full table, or a closed zone, gives the chunk back, and dropping it frees it.
             self.insert_chunk(chunk)
                 .map_err(|_| if self.is_closed() { ENODEV } else { ENOSPC })
         });
+        trace::grow(
+            self.nid,
+            pfn,
+            self.pages_per_chunk() as usize,
+            result.map(|_| ()),
+        );
         crate::compat::irq::with_irqs_off(|irqs| {
             self.lock(irqs).grows_in_flight[(epoch & 1) as usize] -= 1;
         });
@@ -398,6 +412,9 @@ impl PoolZone {
         }
         counters.nr_free -= moved as usize;
         counters.refills += 1;
+        // Under the lock, as the kernel's `mm_page_pcpu_drain`: the events come in the order
+        // of the changes they report.
+        trace::refill(self.nid, count, moved, counters.nr_free);
         moved
     }
 
@@ -416,15 +433,18 @@ impl PoolZone {
         count: u32,
     ) {
         let mut zone = self.lock(irqs);
-        for _ in 0..count {
+        let mut freed = 0;
+        while freed < count {
             // SAFETY: a list of this zone (the caller's contract), used in this section.
             let Some(page) = (unsafe { list.pop_tail(irqs) }) else {
                 break;
             };
             // SAFETY: a page of this zone's chunks, just taken off a list.
             unsafe { self.free_one_locked(&mut zone, page) };
+            freed += 1;
         }
         zone.counters.flushes += 1;
+        trace::flush(self.nid, count, freed, zone.counters.nr_free);
     }
 
     /// Frees one page straight to its pageblock's free list (`free_one_page()`).
@@ -735,6 +755,7 @@ impl PoolZone {
                 for page in chunk.pages().iter() {
                     page.word().store(PageWord::NONE.raw(), Relaxed);
                 }
+                trace::shrink(self.nid, chunk.pages().start_pfn(), per_chunk as usize);
                 // Frees the pages to the buddy allocator.
                 drop(chunk);
             }

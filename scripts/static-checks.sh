@@ -48,6 +48,7 @@ unsafe_allowed=(
 	rust/params.rs           # the statics that C's module_param() writes at load
 	rust/percpu_lock.rs      # per-CPU data behind IRQs off, or IRQs off and a spinlock
 	rust/callback_mutex.rs   # a mutex held from one memory notifier callback to the next
+	rust/trace.rs            # the tracepoints: their C strings and pointer-free arguments
 	"samples/*/ffi.rs"       # a Rust sample client's own bindings to pcpool.h
 )
 leaks=

@@ -124,10 +124,15 @@ pub(crate) fn random_u32() -> u32 {
     unsafe { bindings::get_random_u32() }
 }
 
-/// Monotonic milliseconds since boot (`ktime_get_ns()`).
-pub(crate) fn now_ms() -> u64 {
+/// Monotonic nanoseconds since boot (`ktime_get_ns()`).
+pub(crate) fn now_ns() -> u64 {
     // SAFETY: no requirement. Nanoseconds fit an `i64` for 292 years of uptime.
-    unsafe { bindings::ktime_get() as u64 / 1_000_000 }
+    unsafe { bindings::ktime_get() as u64 }
+}
+
+/// Monotonic milliseconds since boot.
+pub(crate) fn now_ms() -> u64 {
+    now_ns() / 1_000_000
 }
 
 /// `rdtsc_ordered()`: a timestamp for benchmarks. Counts guest instructions under QEMU with

@@ -1,7 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * pcpool.ko itself: references to it, and the exported C API
- * (include/pcpool.h), whose functions are Rust's (rust/client.rs).
+ * (include/pcpool.h), whose functions are Rust's (rust/client.rs). With
+ * tracing built in (PCPOOL_TRACE), the page calls are trampolines around them
+ * that fire pcpool:pcpool_alloc and pcpool:pcpool_free: a disabled event is a
+ * patched-out jump here, where Rust could only call a function.
  */
 
 #include <linux/build_bug.h>
@@ -19,6 +22,72 @@ void pcpool_module_put(void)
 {
 	module_put(THIS_MODULE);
 }
+
+#ifdef PCPOOL_TRACE
+#include <trace/events/pcpool.h>
+
+struct page *pcpool_rust_alloc_page(struct pcpool_client *c, unsigned int flags);
+struct page *pcpool_rust_alloc_page_node(struct pcpool_client *c,
+					 unsigned int flags, int nid);
+int pcpool_rust_free_page(struct pcpool_client *c, struct page *page);
+unsigned int pcpool_rust_alloc_bulk(struct pcpool_client *c, unsigned int flags,
+				    unsigned int nr, struct page **pages);
+unsigned int pcpool_rust_free_bulk(struct pcpool_client *c, unsigned int nr,
+				   struct page **pages);
+
+struct page *pcpool_alloc_page(struct pcpool_client *c, unsigned int flags)
+{
+	struct page *page = pcpool_rust_alloc_page(c, flags);
+
+	trace_pcpool_alloc(c, page, flags, NUMA_NO_NODE);
+	return page;
+}
+
+struct page *pcpool_alloc_page_node(struct pcpool_client *c, unsigned int flags,
+				    int nid)
+{
+	struct page *page = pcpool_rust_alloc_page_node(c, flags, nid);
+
+	trace_pcpool_alloc(c, page, flags, nid);
+	return page;
+}
+
+int pcpool_free_page(struct pcpool_client *c, struct page *page)
+{
+	int ret = pcpool_rust_free_page(c, page);
+
+	trace_pcpool_free(c, page, ret);
+	return ret;
+}
+
+unsigned int pcpool_alloc_bulk(struct pcpool_client *c, unsigned int flags,
+			       unsigned int nr, struct page **pages)
+{
+	unsigned int i, n = pcpool_rust_alloc_bulk(c, flags, nr, pages);
+
+	if (trace_pcpool_alloc_enabled())
+		for (i = 0; i < n; i++)
+			trace_pcpool_alloc(c, pages[i], flags, NUMA_NO_NODE);
+	return n;
+}
+
+/*
+ * While the event is on, page by page, so that each event has its page's
+ * result; the same frees and the same count.
+ */
+unsigned int pcpool_free_bulk(struct pcpool_client *c, unsigned int nr,
+			      struct page **pages)
+{
+	unsigned int i, n = 0;
+
+	if (!trace_pcpool_free_enabled() || !pages ||
+	    !pcpool_client_trace_id(c))
+		return pcpool_rust_free_bulk(c, nr, pages);
+	for (i = 0; i < nr; i++)
+		n += !pcpool_free_page(c, pages[i]);
+	return n;
+}
+#endif
 
 /* The flags are rust/client.rs's values. */
 static_assert(PCPOOL_ZERO == 0x1 && PCPOOL_MAY_GROW == 0x2);

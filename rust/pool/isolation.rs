@@ -5,10 +5,11 @@
 //! `start_isolate_page_range()`.
 
 use super::{Drain, Ipi, PcpConfig, Pool};
-use crate::compat::{cpu::CpusReadGuard, smp::on_each_cpu};
+use crate::compat::{cpu::CpusReadGuard, kthread::now_ns, smp::on_each_cpu};
+use crate::trace;
 use crate::zone::MigrateType;
 use core::sync::atomic::Ordering::Relaxed;
-use kernel::{prelude::*, sync::Arc};
+use kernel::{c_str, prelude::*, sync::Arc};
 
 /// An isolated pfn range: its pageblocks are ISOLATE while this lives, with the pagesets
 /// disabled. Dropping it moves the pages back (`undo_isolate_page_range()`) and enables the
@@ -45,6 +46,7 @@ impl<D: Drain> Drop for Isolation<D> {
         self.pool
             .zone
             .set_migratetype_range(self.start, self.end, MigrateType::Movable);
+        trace::unisolate(self.pool.zone.nid(), self.range(), self.blocks);
         // The pagesets come back only once the blocks are movable.
         if self.cpuslocked {
             self.pool.pcp_enable_cpuslocked();
@@ -104,8 +106,7 @@ impl<D: Drain> Pool<D> {
 
     /// One drain round: `high = 0`, `batch = 1`, and the list flushed, on every CPU.
     fn disable_round(&self, config: &PcpConfig) {
-        self.drains.fetch_add(1, Relaxed);
-        self.on_each_pcp(&|irqs, pcp| {
+        self.drain_round(c_str!("disable"), &|irqs, pcp| {
             pcp.set_high_batch(0, 1);
             let n = pcp.count();
             self.flush(irqs, pcp, n);
@@ -113,6 +114,7 @@ impl<D: Drain> Pool<D> {
             if D::WEAK {
                 pcp.set_high_batch(config.high, config.batch);
             }
+            n
         });
     }
 
@@ -140,6 +142,20 @@ impl<D: Drain> Pool<D> {
     }
 
     fn isolate(
+        self: &Arc<Self>,
+        start: usize,
+        end: usize,
+        cpuslocked: bool,
+    ) -> Result<Isolation<D>> {
+        let begin = now_ns();
+        let iso = self.start_isolate(start, end, cpuslocked);
+        let blocks = iso.as_ref().map_or(0, |iso| iso.blocks);
+        let ret = iso.as_ref().map(|_| ()).map_err(|e| *e);
+        trace::isolate(self.zone.nid(), (start, end), blocks, ret, now_ns() - begin);
+        iso
+    }
+
+    fn start_isolate(
         self: &Arc<Self>,
         start: usize,
         end: usize,

@@ -7,10 +7,14 @@ use super::{isolation::Isolation, AllocFlags, Drain, Holder, Ipi, Pool};
 use crate::chunk::RawPage;
 use crate::client;
 use crate::compat::irq::IrqDisabled;
-use crate::compat::{irq::with_irqs_off, kthread::now_ms};
+use crate::compat::{
+    irq::with_irqs_off,
+    kthread::{now_ms, now_ns},
+};
 use crate::page_list::BlockId;
 use crate::page_list::PageState;
-use kernel::{prelude::*, sync::Arc};
+use crate::trace;
+use kernel::{c_str, prelude::*, str::CStr, sync::Arc};
 
 /// An offline in progress: the range's pool pageblocks are isolated, with the pagesets
 /// disabled, and every page of them is handed to the core (PageOffline, refcount 0). It ends
@@ -75,6 +79,19 @@ pub(crate) enum Refusal {
     Referenced { pages: usize },
     /// Another isolation is in progress, or memory ran out: the error.
     Failed(Error),
+}
+
+impl Refusal {
+    /// Why, in a word or two, for a trace event.
+    pub(crate) fn reason(&self) -> &'static CStr {
+        match self {
+            Self::Held { .. } => c_str!("held"),
+            Self::Referenced { .. } => c_str!("referenced"),
+            Self::Failed(e) if *e == ENODEV => c_str!("unloading"),
+            Self::Failed(e) if *e == EBUSY => c_str!("isolation in progress"),
+            Self::Failed(_) => c_str!("out of memory"),
+        }
+    }
 }
 
 /// Where evacuation takes the pages it moves a client's pages to, and gives back those it did
@@ -144,8 +161,12 @@ impl<D: Drain> Pool<D> {
         let (mut held, mut first) = self.zone.busy_in(&slots);
         let mut evacuated = 0;
         if held > 0 && evacuate_ms > 0 {
-            evacuated = self.evacuate(&slots, now_ms() + u64::from(evacuate_ms), target);
+            let begin = now_ns();
+            let outcome;
+            (evacuated, outcome) = self.evacuate(&slots, now_ms() + u64::from(evacuate_ms), target);
             (held, first) = self.zone.busy_in(&slots);
+            let ns = now_ns() - begin;
+            trace::evacuate(self.zone.nid(), (start, end), evacuated, held, outcome, ns);
         }
         if held > 0 {
             return Err(Refusal::Held {
@@ -172,8 +193,13 @@ impl<D: Drain> Pool<D> {
     /// one by one, through each client's migrate callback, until none is left or `deadline` (in
     /// [`now_ms`] time) passes. The old page, which the client no longer uses, goes to the
     /// isolate list; a replacement the client did not take goes back to `target`. Returns the
-    /// pages moved. Sleeps.
-    fn evacuate(&self, slots: &[BlockId], deadline: u64, target: &impl EvacuationTarget) -> usize {
+    /// pages moved, and why it stopped. Sleeps.
+    fn evacuate(
+        &self,
+        slots: &[BlockId],
+        deadline: u64,
+        target: &impl EvacuationTarget,
+    ) -> (usize, &'static CStr) {
         let raw = |id| with_irqs_off(|irqs| self.zone.page(irqs, id).map(|p| p.raw()));
         let (mut moved, mut last) = (0, (0, false));
         for &slot in slots {
@@ -192,10 +218,10 @@ impl<D: Drain> Pool<D> {
                     continue;
                 }
                 if now_ms() > deadline {
-                    return moved;
+                    return (moved, c_str!("deadline"));
                 }
                 let Some(new) = target.alloc_for(owner) else {
-                    return moved;
+                    return (moved, c_str!("no memory"));
                 };
                 let moved_one = raw(id).is_some_and(|old| client::migrate(owner, old, new).is_ok());
                 // The client uses `new` now and gave `old` up, or kept `old`: free the other.
@@ -207,7 +233,7 @@ impl<D: Drain> Pool<D> {
                 }
             }
         }
-        moved
+        (moved, c_str!("walked"))
     }
 
     /// `MEM_CANCEL_OFFLINE`: every page's reference back, the pageblocks movable again, the
