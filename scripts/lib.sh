@@ -54,7 +54,7 @@ export PCPOOL_FLAVOUR
 kernel_fragments() {
 	echo "$PCPOOL_TOP/config/pcpool.config"
 	case "$PCPOOL_FLAVOUR" in
-	lean) ;;
+	lean) echo "$PCPOOL_TOP/config/pcpool-lean.config" ;;
 	debug)
 		echo "@kernel/configs/debug.config"
 		echo "$PCPOOL_TOP/config/pcpool-debug.config"

@@ -17,6 +17,7 @@ PACKAGES=(
 	clang lld llvm libclang-dev
 	qemu-system-x86 busybox-static udev
 	spin
+	gnuplot-nox
 )
 
 mkdir -p "$PCPOOL_CACHE"

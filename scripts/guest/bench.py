@@ -52,17 +52,27 @@ def main():
 
     # P1 with each drain strategy: the fast path differs only with remote (a
     # spinlock per pageset on top of IRQs off). The ipi figures keep the
-    # plain p1_* names.
-    for drain in ("ipi", "pageblock", "remote", "workqueue"):
-        insmod("pcpool.ko", "initial_pages=2048", f"drain={drain}")
-        mark = f"bench-p1-{drain}"
+    # plain p1_* names. First the same tree built without tracepoints
+    # (PCPOOL_TRACE=n, bench.sh), the pair's figures as p1_*_notrace.
+    pair = {}
+    for module, drain in (("build/notrace/pcpool.ko", "ipi"), ("pcpool.ko", "ipi"), ("pcpool.ko", "pageblock"),
+                          ("pcpool.ko", "remote"), ("pcpool.ko", "workqueue")):
+        notrace = module != "pcpool.ko"
+        insmod(module, "initial_pages=2048", f"drain={drain}")
+        mark = f"bench-p1-{drain}-{module}"
         kmsg_mark(mark)
         # The bench's init returns -EAGAIN once it has logged its figures,
         # -EIO if a call failed (nothing measured: the figures go missing).
-        insmod("samples/pcpool_bench.ko", f"unit={unit}", f"contention={int(drain == 'ipi')}", quiet=True)
+        contention = int(drain == "ipi" and not notrace)
+        insmod("samples/pcpool_bench.ko", f"unit={unit}", f"contention={contention}", quiet=True)
         for line in after(mark, r".*pcpool_bench: (.*aborted.*)", r"\1"):
-            say(f"P1 with drain={drain}: {line}")
-        if drain == "ipi":
+            say(f"P1 with drain={drain} ({module}): {line}")
+        for line in after(mark, r".*pcpool_bench: csv p1_pair_pcpool,([0-9]+),.*", r"\1"):
+            pair[notrace] = int(line)
+        if notrace:
+            for line in after(mark, r".*pcpool_bench: csv (p1_pair_pcpool|p1_bulk16_pcpool),", r"\1_notrace,"):
+                csv.write(line + "\n")
+        elif drain == "ipi":
             for line in after(mark, r".*pcpool_bench: csv ", ""):
                 csv.write(line + "\n")
             for line in after(mark, r".*pcpool_bench: spread ", ""):
@@ -71,8 +81,10 @@ def main():
             for line in after(mark, r".*pcpool_bench: csv (p1_pair_pcpool|p1_ratio),", rf"\1_{drain},"):
                 csv.write(line + "\n")
         if consistent():
-            say(f"pool consistent after the P1 bench with drain={drain}")
+            say(f"pool consistent after the P1 bench with drain={drain} ({module})")
         rmmod("pcpool")
+    ratio = f"{pair[False] / pair[True]:.3f}" if pair.get(True) and pair.get(False) else ""
+    csv.write(f"p1_trace_ratio,{ratio},ratio\n")
 
     # P4: offlining the same memory block with and without free pool pages
     # in it (a pool of 430 MiB fills every movable block that can go
