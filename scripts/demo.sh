@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0
 #
-# make demo: boot the test kernel, load pcpool, show its per-CPU pagesets
-# while the stress sample runs, offline a real memory block full of pool pages
-# (and online it again), see an offline refused while a client holds pages,
-# and print what pcpool logged; then, in a VM of two NUMA nodes, take all of
+# make demo, a story in titled steps: boot the test kernel, load pcpool, show
+# its per-CPU pagesets while the stress sample runs, see an offline refused
+# while a client holds pages, offline a real memory block full of free pool
+# pages (and online it again), each with the trace of pcpool's events, and
+# print what pcpool logged; then, in a VM of two NUMA nodes, take all of
 # node 1's movable memory offline and see its pool zone go and come back.
 . "$(dirname "$0")/lib.sh"
 host_init demo
@@ -15,6 +16,9 @@ grep '^guest' "$OUT/console.log" | sed 's/^guest//'
 grep -q 'pcpool: .* is offline: [0-9]* pool pageblocks dropped' "$OUT/console.log" ||
 	{ echo "demo: no block with pool pages went offline"; exit 1; }
 grep -q 'pcpool: refusing to offline' "$OUT/console.log" || { echo "demo: no refused offline"; exit 1; }
+for d in refused accepted; do
+	grep -q "pcpool_offline_decision: .* $d" "$OUT/console.log" || { echo "demo: no $d offline traced"; exit 1; }
+done
 
 step "demo: a whole node's memory offline and back, in a VM of two NUMA nodes with a DIMM each"
 mkdir -p "$OUT/numa"
