@@ -336,7 +336,7 @@ impl<D: Drain> DebugfsFiles for PoolFiles<D> {
                 seq_print!(out, "drains {}\n", pool.drains());
                 seq_print!(out, "grows {}\n", c.grows);
                 seq_print!(out, "shrinks {}\n", c.shrinks);
-                seq_print!(out, "pages_returned {}\n", c.pages_returned);
+                seq_print!(out, "pages_returned {}\n", pool.zone().pages_returned(&c));
                 let st = pool.shrinker_stats();
                 seq_print!(out, "shrinker_counts {}\n", st.counts.load(Relaxed));
                 seq_print!(out, "shrinker_scans {}\n", st.scans.load(Relaxed));
