@@ -423,7 +423,11 @@ impl<D: Drain> DebugfsFiles for PoolFiles<D> {
                 seq_print!(out, "drains {}\n", sum(&|p| p.drains()));
                 seq_print!(out, "grows {}\n", c.grows);
                 seq_print!(out, "shrinks {}\n", c.shrinks);
-                seq_print!(out, "pages_returned {}\n", c.pages_returned);
+                seq_print!(
+                    out,
+                    "pages_returned {}\n",
+                    sum(&|p| p.zone().pages_returned(&p.zone().counters()))
+                );
                 let st = |f: &dyn Fn(&crate::pool::ShrinkerStats) -> u64| {
                     sum(&|p| f(p.shrinker_stats()))
                 };

@@ -66,8 +66,6 @@ pub(crate) struct ZoneCounters {
     pub(crate) grows: u64,
     /// Chunks given back to the kernel by a shrink.
     pub(crate) shrinks: u64,
-    /// Pages those chunks held.
-    pub(crate) pages_returned: u64,
     /// Chunks that left with memory taken offline.
     pub(crate) offlined: u64,
 }
@@ -83,7 +81,6 @@ impl core::ops::AddAssign for ZoneCounters {
         self.flushes += o.flushes;
         self.grows += o.grows;
         self.shrinks += o.shrinks;
-        self.pages_returned += o.pages_returned;
         self.offlined += o.offlined;
     }
 }
@@ -741,7 +738,6 @@ impl PoolZone {
                     c.nr_pages -= per_chunk as usize;
                     c.nr_chunks -= 1;
                     c.shrinks += 1;
-                    c.pages_returned += u64::from(per_chunk);
                     // Under the lock, so that a scan sees the chunk and its pages leave together.
                     *out = self.chunks.take(slot);
                 }
@@ -857,6 +853,11 @@ impl PoolZone {
     /// A snapshot of the counters.
     pub(crate) fn counters(&self) -> ZoneCounters {
         crate::compat::irq::with_irqs_off(|irqs| self.lock(irqs).counters)
+    }
+
+    /// Pages shrinks gave back: every shrink is one chunk.
+    pub(crate) fn pages_returned(&self, c: &ZoneCounters) -> u64 {
+        c.shrinks * u64::from(self.pages_per_chunk())
     }
 
     /// Calls `f(start_pfn, migratetype, free pages)` for each pageblock, under the lock with

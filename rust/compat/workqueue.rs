@@ -148,8 +148,8 @@ impl CpuWorks {
     }
 
     /// Runs `f` on every online CPU from a work item queued on that CPU (`queue_work_on()` on
-    /// the owner's per-CPU queue), with IRQs off there, and returns once all have run (`flush_work()`):
-    /// the same synchronisation as [`on_each_cpu`](super::smp::on_each_cpu), paid for with a
+    /// the owner's per-CPU queue), with IRQs off there, and returns once all have run
+    /// (`flush_work()`): the same synchronisation as [`on_each_cpu`](super::smp::on_each_cpu), paid for with a
     /// switch to a kworker, which waits for a busy CPU's running task. A CPU that goes offline
     /// meanwhile runs its item elsewhere: callers must make that harmless.
     ///
