@@ -38,8 +38,11 @@ long pcpool_client_held(const struct pcpool_client *client);
  * may ask the client to move to another page: migrate(client, old, new,
  * priv) must copy what it needs from @old to @new and switch every use of
  * @old to @new, under its own lock, and return 0; pcpool then takes @old
- * back. It returns -ENOENT if it does not hold @old (any more), or another
- * error to refuse; @new then goes back to pcpool. It runs in process context
+ * back. It returns -ENOENT if it does not hold @old (any more), -EAGAIN if
+ * @old is busy for now, or another error to refuse; @new then goes back to
+ * pcpool. pcpool asks again for -ENOENT and -EAGAIN pages as long as other
+ * pages move (evacuate_stall_ms without one moving ends it); a refusal makes
+ * the offline fail at once. It runs in process context
  * (it may sleep), with pcpool's client list locked and memory hotplug in
  * progress: it must not register or unregister clients, nor allocate from
  * pcpool with PCPOOL_MAY_GROW (a grow waits for memory hotplug to end).

@@ -14,7 +14,7 @@ use crate::compat::{
 };
 use crate::page_list::PageId;
 use crate::pool::{
-    offline::{PendingOffline, Refusal},
+    offline::{Evacuation, PendingOffline, Refusal},
     AllocFlags, Ipi, Pool,
 };
 use kernel::{prelude::*, sync::Arc};
@@ -40,10 +40,10 @@ fn prepare(
     pool: &Arc<Pool>,
     start: usize,
     end: usize,
-    evacuate_ms: u32,
+    evacuate_stall_ms: u32,
 ) -> Result<Option<PendingOffline>, Refusal> {
     let _cpus = CpusReadGuard::new();
-    pool.offline_prepare(start, end, evacuate_ms, &**pool)
+    pool.offline_prepare(start, end, evacuate_stall_ms, &**pool)
 }
 
 fn cancel(pool: &Pool, pending: PendingOffline) {
@@ -167,9 +167,11 @@ fn held_page_is_refused() {
             pages,
             first_pfn,
             evacuated,
+            ended,
         }) => {
-            // No C client owns it, so nothing could move it.
+            // No C client owns it, so nothing could move it, and nothing was tried.
             kunit_expect_eq!((pages, evacuated), (1, 0));
+            kunit_expect_eq!(ended, Evacuation::NoCallback);
             kunit_expect_eq!(Some(first_pfn), pfn);
         }
         Err(r) => kunit_expect!(false, "refused for another reason: {:?}", r),

@@ -324,7 +324,7 @@ fn bad_params_are_refused() {
         drain: Some("workqueue"),
         notifier_priority: 7,
         regrow: true,
-        evacuate_ms: 60_000,
+        evacuate_stall_ms: 60_000,
         min_pages: 1024,
         shrinker: false,
     };
@@ -376,7 +376,7 @@ fn bad_params_are_refused() {
             ..good
         },
         Params {
-            evacuate_ms: 60_001,
+            evacuate_stall_ms: 60_001,
             ..good
         },
         Params {

@@ -66,7 +66,7 @@ pub(crate) struct PoolConfig {
     pub(crate) drain: DrainStrategy,
     pub(crate) notifier_priority: i32,
     pub(crate) regrow: bool,
-    pub(crate) evacuate_ms: u32,
+    pub(crate) evacuate_stall_ms: u32,
     pub(crate) min_pages: usize,
     pub(crate) shrinker: bool,
 }
@@ -84,7 +84,7 @@ impl Default for PoolConfig {
             drain: DrainStrategy::Ipi,
             notifier_priority: params::NOTIFIER_PRIORITY.default,
             regrow: params::REGROW_DEFAULT,
-            evacuate_ms: params::EVACUATE_MS.default,
+            evacuate_stall_ms: params::EVACUATE_STALL_MS.default,
             min_pages: params::MIN_PAGES.default,
             shrinker: params::SHRINKER_DEFAULT,
         }
@@ -129,7 +129,7 @@ impl PoolConfig {
             drain,
             notifier_priority: params::NOTIFIER_PRIORITY.check(p.notifier_priority, None)?,
             regrow: p.regrow,
-            evacuate_ms: params::EVACUATE_MS.check(p.evacuate_ms, None)?,
+            evacuate_stall_ms: params::EVACUATE_STALL_MS.check(p.evacuate_stall_ms, None)?,
             min_pages: params::MIN_PAGES.check(p.min_pages, Some(("max_pages", max_pages)))?,
             shrinker: p.shrinker,
         })

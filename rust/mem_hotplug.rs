@@ -88,7 +88,7 @@ pub(crate) struct Hotplug<D: Drain> {
     /// With `regrow`: the pool's target size.
     regrow_to: Option<usize>,
     /// How long an offline may spend evacuating held pages.
-    evacuate_ms: u32,
+    evacuate_stall_ms: u32,
     /// Where regrowth runs; unloading drains it.
     queue: OwnedQueue,
 }
@@ -100,7 +100,7 @@ impl<D: Drain> Hotplug<D> {
         nodes: Arc<PoolNodes<D>>,
         stats: Arc<HotplugStats>,
         regrow_to: Option<usize>,
-        evacuate_ms: u32,
+        evacuate_stall_ms: u32,
     ) -> impl PinInit<Self, Error> {
         try_pin_init!(Self {
             nodes,
@@ -109,7 +109,7 @@ impl<D: Drain> Hotplug<D> {
             pending <- new_mutex!(None, "pcpool_hotplug_pending"),
             removing: AtomicBool::new(false),
             regrow_to,
-            evacuate_ms,
+            evacuate_stall_ms,
             queue: OwnedQueue::new(c_str!("pcpool_regrow"))?,
         }? Error)
     }
@@ -197,7 +197,7 @@ impl<D: Drain> Hotplug<D> {
             Err(Refusal::Failed(ENODEV))
         } else {
             let target = self.nodes.evacuation_target(nid);
-            pool.offline_prepare(start, end, self.evacuate_ms, &target)
+            pool.offline_prepare(start, end, self.evacuate_stall_ms, &target)
         };
         match refusal.map(|p| p.zip(module)) {
             Ok(Some((pending, module))) => {
@@ -251,6 +251,7 @@ impl<D: Drain> Hotplug<D> {
                 pages,
                 first_pfn,
                 evacuated,
+                ..
             } => (pages, first_pfn, evacuated),
             _ => (0, 0, 0),
         };
@@ -269,16 +270,18 @@ impl<D: Drain> Hotplug<D> {
                 pages,
                 first_pfn,
                 evacuated,
+                ended,
             } => {
                 self.stats.refused_held.fetch_add(1, Relaxed);
                 self.stats.evacuated.fetch_add(evacuated as u64, Relaxed);
                 pr_info!(
-                    "refusing to offline pfn [{:#x}, {:#x}): clients hold {} of its pool pages (first at pfn {:#x}; {} moved out)\n",
+                    "refusing to offline pfn [{:#x}, {:#x}): clients hold {} of its pool pages (first at pfn {:#x}; {} moved out; evacuation: {})\n",
                     start,
                     end,
                     pages,
                     first_pfn,
-                    evacuated
+                    evacuated,
+                    ended
                 );
                 crate::client::log_holders();
             }

@@ -123,10 +123,11 @@ pub(crate) const NOTIFIER_PRIORITY: IntParam<i32> = IntParam {
     min: -1000,
     max: 1000,
 };
-/// How long an offline may spend moving held pages out, in ms (0: never).
-pub(crate) const EVACUATE_MS: IntParam<u32> = IntParam {
-    name: "evacuate_ms",
-    default: 1000,
+/// How long evacuation may go without moving a page before the offline is refused, in ms (0:
+/// never evacuate).
+pub(crate) const EVACUATE_STALL_MS: IntParam<u32> = IntParam {
+    name: "evacuate_stall_ms",
+    default: 100,
     min: 0,
     max: 60_000,
 };
@@ -169,7 +170,7 @@ static mut pcpool_param_node: c_int = NODE.default;
 #[no_mangle]
 static mut pcpool_param_notifier_priority: c_int = NOTIFIER_PRIORITY.default;
 #[no_mangle]
-static mut pcpool_param_evacuate_ms: c_uint = EVACUATE_MS.default;
+static mut pcpool_param_evacuate_stall_ms: c_uint = EVACUATE_STALL_MS.default;
 #[no_mangle]
 static mut pcpool_param_zone: *const c_char = ZONE.default.as_char_ptr();
 #[no_mangle]
@@ -199,7 +200,7 @@ pub(crate) struct Params {
     pub(crate) drain: Option<&'static str>,
     pub(crate) notifier_priority: i32,
     pub(crate) regrow: bool,
-    pub(crate) evacuate_ms: u32,
+    pub(crate) evacuate_stall_ms: u32,
     pub(crate) min_pages: usize,
     pub(crate) shrinker: bool,
 }
@@ -227,7 +228,7 @@ impl Params {
                 drain: string(pcpool_param_drain),
                 notifier_priority: pcpool_param_notifier_priority,
                 regrow: pcpool_param_regrow,
-                evacuate_ms: pcpool_param_evacuate_ms,
+                evacuate_stall_ms: pcpool_param_evacuate_stall_ms,
                 min_pages: pcpool_param_min_pages,
                 shrinker: pcpool_param_shrinker,
             }

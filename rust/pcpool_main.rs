@@ -113,8 +113,12 @@ where
             GFP_KERNEL,
         )?;
         let regrow_to = config.regrow.then_some(config.initial_pages);
-        let handler =
-            mem_hotplug::Hotplug::new(pool.clone(), hotplug_stats, regrow_to, config.evacuate_ms);
+        let handler = mem_hotplug::Hotplug::new(
+            pool.clone(),
+            hotplug_stats,
+            regrow_to,
+            config.evacuate_stall_ms,
+        );
         let hotplug = KBox::pin_init(
             MemoryNotifier::register(handler, config.notifier_priority),
             GFP_KERNEL,

@@ -7,7 +7,8 @@
  * @movable it stamps each of those pages with its index and a pattern, gives
  * pcpool a migrate callback (so that memory going offline can take them
  * elsewhere), and checks every stamp when it is unloaded. @migrate_delay_ms
- * makes each move sleep first: how the tests keep an offline in progress.
+ * makes each move sleep first: how the tests keep an offline in progress;
+ * @migrate_error makes each move fail with that error.
  * With @misuse it first breaks the API's rules the ways a buggy client
  * would (a page that is not pcpool's, a double free, a bulk free with both
  * inside) and reports what pcpool answered. With @misuse_handles it breaks
@@ -46,6 +47,10 @@ MODULE_PARM_DESC(movable, "let pcpool move the extra pages (a migrate callback);
 static unsigned int migrate_delay_ms;
 module_param(migrate_delay_ms, uint, 0444);
 MODULE_PARM_DESC(migrate_delay_ms, "sleep this long in each migrate callback (at most 1000)");
+
+static unsigned int migrate_error;
+module_param(migrate_error, uint, 0444);
+MODULE_PARM_DESC(migrate_error, "make the migrate callback fail with -migrate_error (5: EIO, a refusal; 11: EAGAIN, busy)");
 
 static bool misuse;
 module_param(misuse, bool, 0444);
@@ -97,6 +102,8 @@ static int client_migrate(struct pcpool_client *c, struct page *old, struct page
 
 	if (migrate_delay_ms)
 		msleep(min(migrate_delay_ms, 1000u));
+	if (migrate_error)
+		return -(int)migrate_error;
 	mutex_lock(&extra_lock);
 	idx = *(u64 *)page_address(old);
 	if (idx >= nr_extra || extra[idx] != old) {
@@ -285,6 +292,10 @@ static int __init pcpool_client_init(void)
 	}
 	if (hold_extra > (1u << 22)) {
 		pr_err("hold_extra=%u is invalid: allowed 0..=4194304\n", hold_extra);
+		return -EINVAL;
+	}
+	if (migrate_error > MAX_ERRNO) {
+		pr_err("migrate_error=%u is invalid: allowed 0..=%d\n", migrate_error, MAX_ERRNO);
 		return -EINVAL;
 	}
 	client = pcpool_client_register("pcpool_client");

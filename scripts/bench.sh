@@ -10,7 +10,8 @@
 #   one per pageblock (pcpool's pcpool_bench KUnit suite);
 # - P3: drain latency by IPI, remote locking and work items, vCPUs idle and
 #   busy (the same suite);
-# - P4: offlining the same memory block with and without free pool pages;
+# - P4: offlining the same memory block with and without free pool pages,
+#   and the pages per second evacuation moves out of one;
 # - P5: the bench sample's pairs on every vCPU at once against one alone;
 # - P1 across nodes, in a second VM of two NUMA nodes: the pair on a CPU of
 #   node 1 from its own node's zone, and falling back to node 0's.
@@ -89,6 +90,8 @@ echo "P3: with every vCPU busy, a workqueue drain takes $(val p3_ipi_vs_wq_busy)
 	"(goal: >= 5); remote locking $(val p3_ipi_vs_remote_busy)x"
 echo "P4: offlining a block full of free pool pages takes $(val p4_offline_ratio)x the same" \
 	"offline without them (goal: <= 1.2)"
+echo "P4: evacuation moves $(val p4_evacuate_pages_per_s) pages/s ($(val p4_evacuated_pages) pages of a movable" \
+	"client, out of a block going offline)"
 echo "P5: a pair with every vCPU running pairs at once costs $(val p5_contended_ratio)x" \
 	"what it costs on one alone; refills and flushes $(val p5_contended_ratio_refill_flush_pcpool)x"
 echo "P6: giving 256 MiB back through the shrinker takes $(val p6_shrink_256m) $unit;" \
@@ -96,7 +99,7 @@ echo "P6: giving 256 MiB back through the shrinker takes $(val p6_shrink_256m) $
 echo "build/bench.csv, build/bench.svg"
 [ -n "$(val p1_ratio)" ] && [ -n "$(val p5_contended_ratio)" ] && [ -n "$(val p2_speedup_64)" ] && [ -n "$(val p2_speedup_512)" ] && [ -n "$(val p3_ipi_vs_wq_busy)" ] && [ -n "$(val p1_ratio_remote)" ] &&
 	[ -n "$(val p4_offline_ratio)" ] && [ -n "$(val p6_shrink_256m)" ] && [ -n "$(val p6_hog_ratio)" ] &&
-	[ -n "$(val p1_remote_node_ratio)" ] && [ -n "$(val p1_trace_ratio)" ] ||
+	[ -n "$(val p1_remote_node_ratio)" ] && [ -n "$(val p1_trace_ratio)" ] && [ -n "$(val p4_evacuate_pages_per_s)" ] ||
 	die "some figures are missing (see $OUT/console.log)"
 grep -q '^ok 1 pcpool_bench' "$OUT/kunit-pcpool_bench.ktap" ||
 	die "the pcpool_bench suite failed its checks (see $OUT/kunit-pcpool_bench.ktap)"

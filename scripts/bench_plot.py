@@ -96,7 +96,9 @@ unset xrange
         ("workqueue, idle", g("p3_workqueue_idle")), ("ipi, busy", g("p3_ipi_busy")),
         ("remote, busy", g("p3_remote_busy")), ("workqueue, busy", g("p3_workqueue_busy")),
     ], log=True)
-    script += panel("P4: offlining one memory block", "us", [
+    evac = g("p4_evacuate_pages_per_s")
+    evac = f" (evacuation: {evac:.0f} pages/s)" if evac else ""
+    script += panel(f"P4: offlining one memory block{evac}", "us", [
         ("without pool pages", g("p4_offline_without")), ("with", g("p4_offline_with")),
     ])
     script += panel("P5: the pair, alone and on every vCPU", f"{u} per page", [

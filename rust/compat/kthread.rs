@@ -124,6 +124,11 @@ pub(crate) fn random_u32() -> u32 {
     unsafe { bindings::get_random_u32() }
 }
 
+/// Whether the current task has a signal pending (`signal_pending(current)`).
+pub(crate) fn signal_pending() -> bool {
+    kernel::current!().signal_pending()
+}
+
 /// Monotonic nanoseconds since boot (`ktime_get_ns()`).
 pub(crate) fn now_ns() -> u64 {
     // SAFETY: no requirement. Nanoseconds fit an `i64` for 292 years of uptime.

@@ -7,7 +7,7 @@
 #include <linux/moduleparam.h>
 
 extern unsigned long pcpool_param_initial_pages, pcpool_param_max_pages, pcpool_param_min_pages;
-extern unsigned int pcpool_param_high, pcpool_param_batch, pcpool_param_evacuate_ms;
+extern unsigned int pcpool_param_high, pcpool_param_batch, pcpool_param_evacuate_stall_ms;
 extern int pcpool_param_node, pcpool_param_notifier_priority;
 extern char *pcpool_param_zone, *pcpool_param_drain;
 extern bool pcpool_param_regrow, pcpool_param_shrinker;
@@ -30,8 +30,8 @@ module_param_named(notifier_priority, pcpool_param_notifier_priority, int, 0444)
 MODULE_PARM_DESC(notifier_priority, "memory notifier priority; higher runs first");
 module_param_named(regrow, pcpool_param_regrow, bool, 0444);
 MODULE_PARM_DESC(regrow, "grow back to initial_pages after an offline took pool pages, and on MEM_ONLINE");
-module_param_named(evacuate_ms, pcpool_param_evacuate_ms, uint, 0444);
-MODULE_PARM_DESC(evacuate_ms, "how long an offline may spend moving held pages out, in ms (0: never)");
+module_param_named(evacuate_stall_ms, pcpool_param_evacuate_stall_ms, uint, 0444);
+MODULE_PARM_DESC(evacuate_stall_ms, "how long evacuation may go without moving a page before the offline is refused, in ms (0: never evacuate)");
 module_param_named(min_pages, pcpool_param_min_pages, ulong, 0444);
 MODULE_PARM_DESC(min_pages, "pages the shrinker leaves the pool");
 module_param_named(shrinker, pcpool_param_shrinker, bool, 0444);

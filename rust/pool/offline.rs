@@ -9,7 +9,7 @@ use crate::client;
 use crate::compat::irq::IrqDisabled;
 use crate::compat::{
     irq::with_irqs_off,
-    kthread::{now_ms, now_ns},
+    kthread::{cond_resched, msleep, now_ms, now_ns, signal_pending},
 };
 use crate::page_list::BlockId;
 use crate::page_list::PageState;
@@ -68,17 +68,58 @@ impl<D: Drain> PendingOffline<D> {
 /// Why the pool keeps a range online.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Refusal {
-    /// Clients hold pages there (after moving `evacuated` others out): how many, and the first
-    /// one's pfn.
+    /// Clients hold pages there (after moving `evacuated` others out): how many, the first
+    /// one's pfn, and how the evacuation ended.
     Held {
         pages: usize,
         first_pfn: usize,
         evacuated: usize,
+        ended: Evacuation,
     },
     /// Pages there have references the pool does not own.
     Referenced { pages: usize },
     /// Another isolation is in progress, or memory ran out: the error.
     Failed(Error),
+}
+
+/// How an evacuation ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Evacuation {
+    /// Not tried (`evacuate_stall_ms=0`).
+    Off,
+    /// Every held page moved.
+    Done,
+    /// A page there has a holder without a migrate callback: nothing was moved.
+    NoCallback,
+    /// A client's callback refused with this error.
+    Refused(Error),
+    /// No page moved for `evacuate_stall_ms` (busy pages, or no memory for replacements).
+    Stalled,
+    /// The task offlining the memory has a signal pending, as `offline_pages()` checks.
+    Signalled,
+}
+
+impl Evacuation {
+    /// Its name, for the log and a trace event.
+    pub(crate) fn name(&self) -> &'static CStr {
+        match self {
+            Self::Off => c_str!("off"),
+            Self::Done => c_str!("done"),
+            Self::NoCallback => c_str!("no migrate callback"),
+            Self::Refused(_) => c_str!("a callback refused"),
+            Self::Stalled => c_str!("no progress"),
+            Self::Signalled => c_str!("signal"),
+        }
+    }
+}
+
+impl core::fmt::Display for Evacuation {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        match self {
+            Self::Refused(e) => write!(f, "{} (error {})", self.name(), e.to_errno()),
+            _ => write!(f, "{}", self.name()),
+        }
+    }
 }
 
 impl Refusal {
@@ -136,17 +177,17 @@ impl<D: Drain> EvacuationTarget for Pool<D> {
 
 impl<D: Drain> Pool<D> {
     /// `MEM_GOING_OFFLINE` for `[start, end)`: isolates the pool's pageblocks there (pagesets
-    /// disabled, one drain); for up to `evacuate_ms` moves the pages clients hold there to other
-    /// pageblocks through their migrate callbacks; and if every page there is then free, hands
-    /// them all over. `Ok(None)` when the range holds no pool pageblock: nothing is done, no
-    /// lock taken, no drain. Otherwise the range is back as it was (but for the pages moved)
-    /// when this returns an error. The caller holds CPU hotplug off, as memory hotplug does,
-    /// until the offline ends. Sleeps.
+    /// disabled, one drain); moves the pages clients hold there to other pageblocks through
+    /// their migrate callbacks, for as long as pages move (see [`Evacuation`]); and if every page
+    /// there is then free, hands them all over. `Ok(None)` when the range holds no pool
+    /// pageblock: nothing is done, no lock taken, no drain. Otherwise the range is back as it was
+    /// (but for the pages moved) when this returns an error. The caller holds CPU hotplug off, as
+    /// memory hotplug does, until the offline ends. Sleeps.
     pub(crate) fn offline_prepare(
         self: &Arc<Self>,
         start: usize,
         end: usize,
-        evacuate_ms: u32,
+        stall_ms: u32,
         target: &impl EvacuationTarget,
     ) -> Result<Option<PendingOffline<D>>, Refusal> {
         let slots = self.zone.blocks_in(start, end).map_err(Refusal::Failed)?;
@@ -160,19 +201,27 @@ impl<D: Drain> Pool<D> {
         // free on the isolate list or held by a client, and none can change state.
         let (mut held, mut first) = self.zone.busy_in(&slots);
         let mut evacuated = 0;
-        if held > 0 && evacuate_ms > 0 {
+        let mut ended = Evacuation::Off;
+        if held > 0 && stall_ms > 0 {
             let begin = now_ns();
-            let outcome;
-            (evacuated, outcome) = self.evacuate(&slots, now_ms() + u64::from(evacuate_ms), target);
+            (evacuated, ended) = self.evacuate(&slots, stall_ms, target);
             (held, first) = self.zone.busy_in(&slots);
             let ns = now_ns() - begin;
-            trace::evacuate(self.zone.nid(), (start, end), evacuated, held, outcome, ns);
+            trace::evacuate(
+                self.zone.nid(),
+                (start, end),
+                evacuated,
+                held,
+                ended.name(),
+                ns,
+            );
         }
         if held > 0 {
             return Err(Refusal::Held {
                 pages: held,
                 first_pfn: first.unwrap_or(start),
                 evacuated,
+                ended,
             });
         }
         let (pages, stuck) = self.zone.hand_over(&slots);
@@ -190,50 +239,93 @@ impl<D: Drain> Pool<D> {
     }
 
     /// Moves the pages clients hold in the isolated pageblocks `slots` to pages from `target`,
-    /// one by one, through each client's migrate callback, until none is left or `deadline` (in
-    /// [`now_ms`] time) passes. The old page, which the client no longer uses, goes to the
-    /// isolate list; a replacement the client did not take goes back to `target`. Returns the
-    /// pages moved, and why it stopped. Sleeps.
+    /// through each client's migrate callback, pass after pass, until none is left or it ends
+    /// as [`Evacuation`] says. Nothing moves when a page there cannot (a holder without a
+    /// callback): the offline would fail anyway. The old page, which the client no longer uses,
+    /// goes to the isolate list; a replacement the client did not take goes back to `target`.
+    /// Returns the pages moved, and why it stopped. Sleeps.
+    ///
+    /// It ends: a moved page leaves the range for good (replacements come from pageblocks that
+    /// are not isolated, and the range's are), so at most the range's pages move, and a pass in
+    /// which none moves ends within `stall_ms`.
     fn evacuate(
         &self,
         slots: &[BlockId],
-        deadline: u64,
+        stall_ms: u32,
         target: &impl EvacuationTarget,
-    ) -> (usize, &'static CStr) {
+    ) -> (usize, Evacuation) {
+        if !self.held_can_move(slots) {
+            return (0, Evacuation::NoCallback);
+        }
         let raw = |id| with_irqs_off(|irqs| self.zone.page(irqs, id).map(|p| p.raw()));
-        let (mut moved, mut last) = (0, (0, false));
-        for &slot in slots {
-            for id in self.zone.pages_of(slot) {
+        let (mut moved, mut progress) = (0, now_ms());
+        loop {
+            let mut left = false;
+            for id in slots.iter().flat_map(|&slot| self.zone.pages_of(slot)) {
                 let Some(word) = with_irqs_off(|irqs| self.zone.word(irqs, id)) else {
                     continue;
                 };
+                if word.state() != PageState::Allocated {
+                    continue;
+                }
+                if signal_pending() {
+                    return (moved, Evacuation::Signalled);
+                }
+                if now_ms() - progress > u64::from(stall_ms) {
+                    return (moved, Evacuation::Stalled);
+                }
                 let owner = word.owner();
-                if word.state() != PageState::Allocated || owner == 0 {
-                    continue;
-                }
-                if last.0 != owner {
-                    last = (owner, client::can_migrate(owner));
-                }
-                if !last.1 {
-                    continue;
-                }
-                if now_ms() > deadline {
-                    return (moved, c_str!("deadline"));
-                }
+                // Out of memory for now, as a busy page: tried again next pass.
                 let Some(new) = target.alloc_for(owner) else {
-                    return (moved, c_str!("no memory"));
+                    left = true;
+                    continue;
                 };
-                let moved_one = raw(id).is_some_and(|old| client::migrate(owner, old, new).is_ok());
-                // The client uses `new` now and gave `old` up, or kept `old`: free the other.
-                if moved_one {
-                    let _ = self.free(id);
-                    moved += 1;
-                } else {
-                    target.free_for(new, owner);
+                match raw(id).map_or(Err(ENOENT), |old| client::migrate(owner, old, new)) {
+                    Ok(()) => {
+                        // The client uses `new` now and gave `old` up.
+                        let _ = self.free(id);
+                        moved += 1;
+                        progress = now_ms();
+                    }
+                    // Busy, or freed meanwhile (then the next pass skips it): again next pass.
+                    Err(e) if e == EAGAIN || e == ENOENT => {
+                        target.free_for(new, owner);
+                        left = true;
+                    }
+                    Err(e) => {
+                        target.free_for(new, owner);
+                        return (moved, Evacuation::Refused(e));
+                    }
                 }
+                cond_resched();
+            }
+            if !left {
+                return (moved, Evacuation::Done);
+            }
+            // Nothing else to try until a client or the allocator catches up.
+            msleep(1);
+        }
+    }
+
+    /// Whether every page held in `slots` has a holder with a migrate callback. Sleeps.
+    fn held_can_move(&self, slots: &[BlockId]) -> bool {
+        let mut last = (0, false);
+        for id in slots.iter().flat_map(|&slot| self.zone.pages_of(slot)) {
+            let Some(word) = with_irqs_off(|irqs| self.zone.word(irqs, id)) else {
+                continue;
+            };
+            if word.state() != PageState::Allocated {
+                continue;
+            }
+            let owner = word.owner();
+            if last.0 != owner || owner == 0 {
+                last = (owner, owner != 0 && client::can_migrate(owner));
+            }
+            if !last.1 {
+                return false;
             }
         }
-        (moved, c_str!("walked"))
+        true
     }
 
     /// `MEM_CANCEL_OFFLINE`: every page's reference back, the pageblocks movable again, the

@@ -9,6 +9,7 @@ and P1's spreads to OUT/bench-spread.txt.
 Usage: bench.py OUT UNIT"""
 
 import re
+import subprocess
 import sys
 import time
 
@@ -128,6 +129,39 @@ def main():
         csv.write(f"p4_offline_ratio,{p / w:.3f},ratio\n" if w and p != "" else "p4_offline_ratio,,ratio\n")
     else:
         say("P4: no offlinable block holds pool pages")
+
+    # P4, evacuation: a movable client holds 20,000 pages, most of them in
+    # one block, which goes offline; the pcpool_evacuate event gives the
+    # pages moved and the time it took (guest time, icount's).
+    insmod("pcpool.ko", *BIG_POOL)
+    if insmod("samples/pcpool_client.ko", "hold_extra=20000", "movable=1") and blocks:
+        write("/sys/kernel/debug/pcpool/shrink", "1\n")  # drains the pagesets
+        per = int(cat("/sys/devices/system/memory/block_size_bytes"), 16) // 4096
+        held = {}
+        for line in cat("/sys/kernel/debug/pcpool/pageblocks").splitlines()[1:]:
+            pfn, _, free, _ = line.split()
+            if int(pfn, 16) // per in blocks:
+                held[int(pfn, 16) // per] = held.get(int(pfn, 16) // per, 0) + 512 - int(free)
+        e = max(held, key=held.get)
+        tracing = "/sys/kernel/tracing"
+        subprocess.run(["bash", "-c", f"mountpoint -q {tracing} || mount -t tracefs nodev {tracing}"])
+        write(f"{tracing}/trace", "\n")
+        write(f"{tracing}/events/pcpool/pcpool_evacuate/enable", "1\n")
+        went = set_block_state(e, "offline")
+        write(f"{tracing}/events/pcpool/pcpool_evacuate/enable", "0\n")
+        ev = re.search(r"pcpool_evacuate: .* moved=([0-9]+) held=([0-9]+) outcome=(\w+) ns=([0-9]+)",
+                       cat(f"{tracing}/trace"))
+        rmmod("pcpool_client")
+        if went:
+            set_block_state(e, "online_movable")
+        if ev and went:
+            moved, ns = int(ev.group(1)), int(ev.group(4))
+            say(f"P4 evacuation of memory{e}: {moved} pages moved in {ns} ns ({ev.group(3)})")
+            csv.write(f"p4_evacuated_pages,{moved},pages\n")
+            csv.write(f"p4_evacuate_pages_per_s,{moved * 1_000_000_000 // max(ns, 1)},pages/s\n")
+        else:
+            say(f"P4 evacuation: memory{e} offline {went}, event {ev}")
+    rmmod("pcpool")
 
     # P6: a memory hog's time beside a pool of 40% of RAM, all free, that
     # the shrinker gives back as the hog needs it, against its time with no

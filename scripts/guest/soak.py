@@ -63,7 +63,7 @@ from pcpool_guest import (BLOCKS, CPU, DEBUGFS, INJECT, KDIR, MEM, MODULE, TOP, 
                           pcp_slack, pool_blocks, pool_pfns, read, run_tests, say, unload, write, zone)
 
 SEED = int(os.environ.get("PCPOOL_SEED") or time.time())
-LOAD_ARGS = "initial_pages=60000 max_pages=262144 regrow=1 evacuate_ms=2000 high=64 batch=16"
+LOAD_ARGS = "initial_pages=60000 max_pages=262144 regrow=1 high=64 batch=16"
 STRATEGIES = ["ipi", "pageblock", "remote", "workqueue"]
 # An offline may be refused (pages held: EBUSY; memory a moment busy
 # elsewhere: EAGAIN, EINTR after our timeout) without anything being wrong.

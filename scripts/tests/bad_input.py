@@ -20,12 +20,12 @@ import sys
 import threading
 import time
 
-from pcpool_guest import (DEBUGFS, MEM, MODULE, TOP, Ktap, consistent, errname, kmsg_mark, kmsg_since, load,
+from pcpool_guest import (DEBUGFS, MEM, MODULE, TOP, Background, Ktap, consistent, errname, kmsg_mark, kmsg_since, load,
                           loaded, pool_block, read, unload, write)
 
 # The loaded pool of every row but the load rows: enough pages that every
 # memory block that can go offline holds chunks (as scripts/tests/hotplug.py).
-LOAD_ARGS = "initial_pages=110000 max_pages=262144 high=64 batch=16 evacuate_ms=30000"
+LOAD_ARGS = "initial_pages=110000 max_pages=262144 high=64 batch=16"
 BASELINE = {"high": "64", "batch": "16"}
 INPUTS = {"<empty>": b"", "<long>": b"7" * 100, "<binary>": b"\xff\xfe1"}
 
@@ -63,14 +63,15 @@ def restore():
 
 class Offlining:
     """A memory block holding pool pages going offline, held up in pcpool's
-    evacuation by a client whose migrate callback sleeps, so that writes can
-    be made while it is in progress: for evacuate_ms (LOAD_ARGS), 30 s. With
-    8 s, a slow TCG host ran only two of the six offlining rows in it."""
+    evacuation by a client whose migrate callback sleeps 20 ms a page, so
+    that writes can be made while it is in progress (pages keep moving, so
+    evacuation goes on: a block's would take minutes). The rows done, the
+    writer gets SIGTERM, and pcpool refuses the offline on the signal."""
 
     def __init__(self):
         self.block = pool_block()
         self.result = None
-        self.thread = None
+        self.offline = None
 
     def __enter__(self):
         if self.block is None:
@@ -78,8 +79,7 @@ class Offlining:
         e = load(f"{TOP}/samples/pcpool_client.ko", "hold_extra=300000 movable=1 migrate_delay_ms=20")
         if e:
             raise RuntimeError(f"pcpool_client: {errname(e)}")
-        self.thread = threading.Thread(target=self.run)
-        self.thread.start()
+        self.offline = Background(f"{MEM}/memory{self.block}/state", b"offline")
         # In progress once every pageset runs with high 0 and the isolate
         # file holds nothing: the offline's isolation.
         deadline = time.time() + 20
@@ -89,11 +89,9 @@ class Offlining:
             time.sleep(0.05)
         raise RuntimeError("the offline never started")
 
-    def run(self):
-        self.result = write(f"{MEM}/memory{self.block}/state", b"offline")
-
     def __exit__(self, *exc):
-        self.thread.join()
+        self.offline.kill()
+        self.result = self.offline.wait()
         if self.result == 0:
             write(f"{MEM}/memory{self.block}/state", b"online_movable")
         unload("pcpool_client")

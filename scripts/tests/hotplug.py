@@ -24,7 +24,7 @@ from pcpool_guest import (DEBUGFS, INJECT, KDIR, MODULE, TOP, Background, Ktap, 
 
 # Every block that can go offline holds chunks of a pool of 430 MiB: more
 # than the free memory of any three of the four movable blocks.
-BIG_POOL = ("initial_pages=110000", "max_pages=262144", "evacuate_ms=30000")
+BIG_POOL = ("initial_pages=110000", "max_pages=262144")
 VERIFY = re.compile(r"^([0-9]+) pages: ([0-9]+) free, ([0-9]+) isolated free, ([0-9]+) on pcp lists "
                     r"\([0-9]+ of offline CPUs\), ([0-9]+) allocated; ([0-9]+) errors$")
 

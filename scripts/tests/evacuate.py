@@ -1,0 +1,128 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0
+"""Evacuation goes on while pages move: a memory block where a movable
+client holds about 20,000 pages goes offline on the first try, with every
+page's stamp intact; it stops when nothing moves for evacuate_stall_ms (a
+busy client), at once when a callback refuses, and on a signal to the task
+offlining the memory. The kernel's figures stay exact."""
+
+import re
+import time
+
+from pcpool_guest import (BLOCKS, DEBUGFS, MEM, MODULE, TOP, Background, Ktap, block_pages, block_state, consistent,
+                          insmod, kernel_accounting_ok, kernel_view, kmsg_grep, kmsg_mark, kmsg_since, pcpool_lines,
+                          read, rmmod, set_block_state, write)
+
+CLIENT = f"{TOP}/samples/pcpool_client.ko"
+BIG_POOL = ("initial_pages=110000", "max_pages=262144")
+HELD = 20000
+
+
+def held_per_block():
+    """{memory block among BLOCKS: the pool pages allocated there}, from the
+    pageblocks' free counts, once the pagesets are drained (a shrink of 1
+    page drains them first, and gives back at most one free pageblock)."""
+    per = block_pages()
+    write(f"{DEBUGFS}/shrink", "1\n")
+    out = {}
+    for line in read("pageblocks").splitlines()[1:]:
+        pfn, _, free, _ = line.split()
+        b = int(pfn, 16) // per
+        if b in BLOCKS:
+            out[b] = out.get(b, 0) + 512 - int(free)
+    return out
+
+
+def decided_ms(mark):
+    """From pcpool's MEM_GOING_OFFLINE line to its refusal, in the log's
+    own timestamps, or None."""
+    t = None
+    for line in kmsg_since(mark).splitlines():
+        stamp = re.match(r"^\[\s*([0-9.]+)\]", line)
+        if stamp and "pcpool: MEM_GOING_OFFLINE" in line and t is None:
+            t = float(stamp.group(1))
+        if stamp and "pcpool: refusing to offline" in line and t is not None:
+            return int((float(stamp.group(1)) - t) * 1000)
+    return None
+
+
+def refused(ktap, name, args, why, within_ms):
+    """A client holding pages with `args` makes the offline of its block fail
+    within `within_ms` of pcpool's MEM_GOING_OFFLINE, for `why`; the pool is
+    consistent and the block online."""
+    ok = insmod(CLIENT, "hold_extra=2000", "movable=1", *args)
+    held = held_per_block()
+    block = max(held, key=held.get, default=None) if held else None
+    kmsg_mark(name)
+    ok = ok and block is not None and not set_block_state(block, "offline")
+    ms = decided_ms(name)
+    line = next((l for l in kmsg_since(name).splitlines() if "refusing to offline" in l), "")
+    ktap.msg(f"{' '.join(args)}: memory{block} refused {ok}, decided in {ms} ms: {line.split('pcpool: ')[-1]}")
+    ok = ok and ms is not None and ms < within_ms and f"evacuation: {why}" in line
+    ok = ok and block_state(block) == "online" and consistent()
+    ktap.result(name, rmmod("pcpool_client") and ok)
+
+
+def main():
+    ktap = Ktap(4)
+    base = kernel_view()
+    insmod(MODULE, *BIG_POOL)
+
+    # About 20,000 pages of a movable client, most in one block: it goes
+    # offline on the first try, every page moved elsewhere, every stamp
+    # intact when the client checks them.
+    ok = insmod(CLIENT, f"hold_extra={HELD}", "movable=1")
+    held = held_per_block()
+    block = max(held, key=held.get, default=None)
+    kmsg_mark("evacuate")
+    t0 = time.time()
+    went = block is not None and set_block_state(block, "offline")
+    secs = time.time() - t0
+    gave = kmsg_grep("evacuate", r"pcpool: gave up .*moved out first\)")
+    ok = ok and went and consistent() and rmmod("pcpool_client")
+    checked = kmsg_grep("evacuate", r"pcpool_client: checked [0-9]+ pages: 0 corrupt, [0-9]+ moved by pcpool")
+    moved = int(re.search(r"\(([0-9]+) moved out first\)", gave[0]).group(1)) if gave else 0
+    good, msg = kernel_accounting_ok(base, " after the offline")
+    ktap.msg(f"memory{block}: the client held {held.get(block)} pages there (of {HELD}); offline {went} "
+             f"in {secs:.1f} s, {moved} moved out; {checked[0].split(': ', 1)[-1] if checked else 'no check line'}")
+    ktap.msg(msg)
+    ok = ok and held.get(block, 0) > HELD // 2 and moved == held[block] and checked and good
+    if not ok:
+        ktap.msg(f"log: {pcpool_lines('evacuate', 'pcpool')}")
+    ktap.result("evacuate_20000_pages_first_try", ok)
+    if block is not None and block_state(block) == "offline":
+        set_block_state(block, "online_movable")
+
+    # A callback that refuses: at once, nothing moved. One that is busy
+    # (-EAGAIN) on every page: after evacuate_stall_ms (100) without a page
+    # moving. Each within 2 s of pcpool's MEM_GOING_OFFLINE (the slack is a
+    # slow host's, and the walk of the block's pages).
+    refused(ktap, "evacuate_callback_refusal_at_once", ["migrate_error=5"], "a callback refused (error -5)", 2000)
+    refused(ktap, "evacuate_busy_client_stalls", ["migrate_error=11"], "no progress", 2000)
+
+    # A signal to the task offlining the memory ends evacuation, pages still
+    # moving (20 ms a page), as offline_pages() stops on one.
+    ok = insmod(CLIENT, "hold_extra=200000", "movable=1", "migrate_delay_ms=20")
+    held = held_per_block()
+    block = max(held, key=held.get, default=None)
+    kmsg_mark("signal")
+    if block is not None:
+        offline = Background(f"{MEM}/memory{block}/state", "offline\n")
+        time.sleep(2)
+        offline.kill()
+        result = offline.wait()
+    else:
+        result = None
+    line = next((l for l in kmsg_since("signal").splitlines() if "refusing to offline" in l), "")
+    ktap.msg(f"memory{block}: offline after SIGTERM {result}; {line.split('pcpool: ')[-1]}")
+    m = re.search(r"; ([0-9]+) moved out; evacuation: signal\)", line)
+    ok = ok and result not in (None, 0) and m is not None and int(m.group(1)) > 0
+    ktap.result("evacuate_stops_on_signal", rmmod("pcpool_client") and ok and block_state(block) == "online"
+                and consistent())
+
+    rmmod("pcpool")
+    ktap.finished()
+
+
+if __name__ == "__main__":
+    main()
