@@ -17,17 +17,34 @@ from pcpool_guest import (DEBUGFS, MEM, blocks_in, guest_start, kmsg_mark, kmsg_
                           offlinable_blocks, pool_block, pool_blocks)
 
 
+TRANSCRIPT = []
+
+
+def emit(text):
+    """A line of the transcript: on the console, and in OUT/demo.txt, which
+    the host prints (a VM's console can lose lines)."""
+    print(text, flush=True)
+    if TRANSCRIPT:
+        TRANSCRIPT[0].write(text + "\n")
+        TRANSCRIPT[0].flush()
+
+
+def transcript(out):
+    """Starts OUT/demo.txt."""
+    TRANSCRIPT.append(open(f"{out}/demo.txt", "w"))
+
+
 def show(cmd, run=None):
     """Prints the command, then runs it (or run(), whose lines stand for
     its output) and prints what it says, indented."""
-    print(f"guest# {cmd}", flush=True)
+    emit(f"guest# {cmd}")
     if run is None:
         text = subprocess.run(["bash", "-c", cmd], stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                               text=True, errors="replace").stdout
     else:
         text = "".join(l + "\n" for l in run())
     for line in text.splitlines():
-        print(f"guest  {line}", flush=True)
+        emit(f"guest  {line}")
 
 
 STEP = [0]
@@ -38,8 +55,8 @@ EVENTS = ("pcpool_drain", "pcpool_isolate", "pcpool_unisolate", "pcpool_offline_
 def title(text, why):
     """A step's title and what it shows."""
     STEP[0] += 1
-    print(f"guest\nguest  ---- {STEP[0]}. {text}", flush=True)
-    print(f"guest  {why}", flush=True)
+    emit(f"guest\nguest  ---- {STEP[0]}. {text}")
+    emit(f"guest  {why}")
 
 
 def trace_on():
@@ -57,10 +74,11 @@ def trace_show():
 def main():
     out = sys.argv[1]
     guest_start(out)
+    transcript(out)
 
     # Movable blocks that really go offline, tried before pcpool takes memory.
     blocks = offlinable_blocks()
-    print("guest  (movable blocks that can go offline: " + "".join(f"{b} " for b in blocks) + ")", flush=True)
+    emit("guest  (movable blocks that can go offline: " + "".join(f"{b} " for b in blocks) + ")")
     kunit_skip_suites()
     kmsg_mark("demo")
     title("Load pcpool", "It takes one pageblock of 512 pages from ZONE_MOVABLE and serves it through per-CPU "
@@ -117,10 +135,10 @@ def main():
     show(f"cat {DEBUGFS}/verify")
     show("rmmod pcpool")
     title("What pcpool logged", "Every decision, with its reason.")
-    print("guest# dmesg | grep pcpool", flush=True)
+    emit("guest# dmesg | grep pcpool")
     for line in kmsg_since("demo").splitlines():
         if "pcpool" in line:
-            print(f"guest  {line}", flush=True)
+            emit(f"guest  {line}")
     open(f"{out}/guest-finished", "w").close()
     sys.exit(0 if block is not None and held is not None else 1)
 

@@ -11,17 +11,18 @@ Usage: demo_numa.py OUT"""
 import os
 import sys
 
-from demo import show, title
+from demo import emit, show, title, transcript
 from pcpool_guest import DEBUGFS, MEM, guest_start, kmsg_mark, kmsg_since, kunit_skip_suites, online_dimms
 
 
 def main():
     out = sys.argv[1]
     guest_start(out)
+    transcript(out)
     dimms = online_dimms()
     node1 = [b for b in dimms if os.path.exists(f"/sys/devices/system/node/node1/memory{b}")]
-    print(f"guest  (DIMM blocks, onlined movable: {' '.join(map(str, dimms))}; node 1's: "
-          f"{' '.join(map(str, node1))})", flush=True)
+    emit(f"guest  (DIMM blocks, onlined movable: {' '.join(map(str, dimms))}; node 1's: "
+         f"{' '.join(map(str, node1))})")
     kunit_skip_suites()
     kmsg_mark("demo numa")
     title("A pool zone per node", "Two NUMA nodes, a CPU and a movable DIMM each: pcpool builds a zone on "
@@ -44,10 +45,10 @@ def main():
     show(f"cat {DEBUGFS}/verify")
     show("rmmod pcpool")
     title("What pcpool logged", "The zone's teardown and rebuild, and where the client's pages came from.")
-    print("guest# dmesg | grep -E 'pcpool(_client)?: (node|extra|loaded)'", flush=True)
+    emit("guest# dmesg | grep -E 'pcpool(_client)?: (node|extra|loaded)'")
     for line in kmsg_since("demo numa").splitlines():
         if "pcpool: node" in line or "extra pages" in line or "pcpool: loaded" in line:
-            print(f"guest  {line}", flush=True)
+            emit(f"guest  {line}")
     open(f"{out}/guest-finished", "w").close()
 
 
