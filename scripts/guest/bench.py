@@ -13,8 +13,9 @@ import subprocess
 import sys
 import time
 
-from pcpool_guest import (blocks_in, cat, consistent, guest_start, hog, hog_bytes, insmod, kmsg_mark, kmsg_since,
-                          kunit_skip_suites, meminfo, offlinable_blocks, pool_block, rmmod, say, set_block_state, write)
+from pcpool_guest import (blocks_in, cat, consistent, guest_start, held_per_block, hog, hog_bytes, insmod, kmsg_mark,
+                          kmsg_since, kunit_skip_suites, meminfo, offlinable_blocks, pool_block, rmmod, say,
+                          set_block_state, write)
 
 BIG_POOL = ("initial_pages=110000", "max_pages=131072")
 
@@ -135,13 +136,7 @@ def main():
     # pages moved and the time it took (guest time, icount's).
     insmod("pcpool.ko", *BIG_POOL)
     if insmod("samples/pcpool_client.ko", "hold_extra=20000", "movable=1") and blocks:
-        write("/sys/kernel/debug/pcpool/shrink", "1\n")  # drains the pagesets
-        per = int(cat("/sys/devices/system/memory/block_size_bytes"), 16) // 4096
-        held = {}
-        for line in cat("/sys/kernel/debug/pcpool/pageblocks").splitlines()[1:]:
-            pfn, _, free, _ = line.split()
-            if int(pfn, 16) // per in blocks:
-                held[int(pfn, 16) // per] = held.get(int(pfn, 16) // per, 0) + 512 - int(free)
+        held = held_per_block(blocks)
         e = max(held, key=held.get)
         tracing = "/sys/kernel/tracing"
         subprocess.run(["bash", "-c", f"mountpoint -q {tracing} || mount -t tracefs nodev {tracing}"])

@@ -394,6 +394,21 @@ def blocks_in(n):
     return sum(1 for pfn in pool_pfns() if n * per <= pfn < (n + 1) * per)
 
 
+def held_per_block(among):
+    """{memory block among `among`: the pool pages allocated there}, from
+    the pageblocks' free counts once the pagesets are drained (a shrink of
+    one page drains them first, and gives back at most one free pageblock)."""
+    per = block_pages()
+    write(f"{DEBUGFS}/shrink", "1\n")
+    out = {}
+    for line in read("pageblocks").splitlines()[1:]:
+        pfn, _, free, _ = line.split()
+        b = int(pfn, 16) // per
+        if b in among:
+            out[b] = out.get(b, 0) + 512 - int(free)
+    return out
+
+
 def pool_block(among=None):
     """The first of among (BLOCKS) that holds pool chunks, or None."""
     return next(iter(pool_blocks(BLOCKS if among is None else among)), None)

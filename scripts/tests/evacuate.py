@@ -9,28 +9,13 @@ offlining the memory. The kernel's figures stay exact."""
 import re
 import time
 
-from pcpool_guest import (BLOCKS, DEBUGFS, MEM, MODULE, TOP, Background, Ktap, block_pages, block_state, consistent,
-                          insmod, kernel_accounting_ok, kernel_view, kmsg_grep, kmsg_mark, kmsg_since, pcpool_lines,
-                          read, rmmod, set_block_state, write)
+from pcpool_guest import (BLOCKS, MEM, MODULE, TOP, Background, Ktap, block_state, consistent, held_per_block, insmod,
+                          kernel_accounting_ok, kernel_view, kmsg_grep, kmsg_mark, kmsg_since, pcpool_lines, rmmod,
+                          set_block_state)
 
 CLIENT = f"{TOP}/samples/pcpool_client.ko"
 BIG_POOL = ("initial_pages=110000", "max_pages=262144")
 HELD = 20000
-
-
-def held_per_block():
-    """{memory block among BLOCKS: the pool pages allocated there}, from the
-    pageblocks' free counts, once the pagesets are drained (a shrink of 1
-    page drains them first, and gives back at most one free pageblock)."""
-    per = block_pages()
-    write(f"{DEBUGFS}/shrink", "1\n")
-    out = {}
-    for line in read("pageblocks").splitlines()[1:]:
-        pfn, _, free, _ = line.split()
-        b = int(pfn, 16) // per
-        if b in BLOCKS:
-            out[b] = out.get(b, 0) + 512 - int(free)
-    return out
 
 
 def decided_ms(mark):
@@ -51,7 +36,7 @@ def refused(ktap, name, args, why, within_ms):
     within `within_ms` of pcpool's MEM_GOING_OFFLINE, for `why`; the pool is
     consistent and the block online."""
     ok = insmod(CLIENT, "hold_extra=2000", "movable=1", *args)
-    held = held_per_block()
+    held = held_per_block(BLOCKS)
     block = max(held, key=held.get, default=None) if held else None
     kmsg_mark(name)
     ok = ok and block is not None and not set_block_state(block, "offline")
@@ -72,7 +57,7 @@ def main():
     # offline on the first try, every page moved elsewhere, every stamp
     # intact when the client checks them.
     ok = insmod(CLIENT, f"hold_extra={HELD}", "movable=1")
-    held = held_per_block()
+    held = held_per_block(BLOCKS)
     block = max(held, key=held.get, default=None)
     kmsg_mark("evacuate")
     t0 = time.time()
@@ -103,7 +88,7 @@ def main():
     # A signal to the task offlining the memory ends evacuation, pages still
     # moving (20 ms a page), as offline_pages() stops on one.
     ok = insmod(CLIENT, "hold_extra=200000", "movable=1", "migrate_delay_ms=20")
-    held = held_per_block()
+    held = held_per_block(BLOCKS)
     block = max(held, key=held.get, default=None)
     kmsg_mark("signal")
     if block is not None:
