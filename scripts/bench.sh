@@ -42,7 +42,9 @@ mkdir -p build/notrace
 rsync -a --delete --exclude=/build --exclude=/.git --exclude='*.o' --exclude='*.ko' --exclude='.*.cmd' ./ build/notrace/ &&
 	make -s -C "$KDIR" M="$PWD/build/notrace" LLVM=1 PCPOOL_TRACE=n modules >/dev/null ||
 	die "the build without tracepoints failed"
-if nm build/notrace/pcpool.ko | grep -q rust_do_trace_ || ! nm pcpool.ko | grep -q rust_do_trace_; then
+traced=$(nm pcpool.ko | grep -c rust_do_trace_)
+untraced=$(nm build/notrace/pcpool.ko | grep -c rust_do_trace_)
+if [ "$untraced" -ne 0 ] || [ "$traced" -eq 0 ]; then
 	die "pcpool.ko should have the tracepoints and build/notrace/pcpool.ko none (CONFIG_TRACEPOINTS in $KDIR?)"
 fi
 
