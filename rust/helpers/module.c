@@ -35,24 +35,23 @@ unsigned int pcpool_rust_alloc_bulk(struct pcpool_client *c, unsigned int flags,
 unsigned int pcpool_rust_free_bulk(struct pcpool_client *c, unsigned int nr,
 				   struct page **pages);
 
-struct page *pcpool_alloc_page(struct pcpool_client *c, unsigned int flags)
+/*
+ * The calls with their event on, out of line so that the exported functions
+ * need no stack frame: while the event is off each is a patched-out jump and
+ * a tail call, and the Rust function returns to the caller itself.
+ */
+static noinline struct page *alloc_page_traced(struct pcpool_client *c,
+					       unsigned int flags, bool node,
+					       int nid)
 {
-	struct page *page = pcpool_rust_alloc_page(c, flags);
-
-	trace_pcpool_alloc(c, page, flags, NUMA_NO_NODE);
-	return page;
-}
-
-struct page *pcpool_alloc_page_node(struct pcpool_client *c, unsigned int flags,
-				    int nid)
-{
-	struct page *page = pcpool_rust_alloc_page_node(c, flags, nid);
+	struct page *page = node ? pcpool_rust_alloc_page_node(c, flags, nid) :
+				   pcpool_rust_alloc_page(c, flags);
 
 	trace_pcpool_alloc(c, page, flags, nid);
 	return page;
 }
 
-int pcpool_free_page(struct pcpool_client *c, struct page *page)
+static noinline int free_page_traced(struct pcpool_client *c, struct page *page)
 {
 	int ret = pcpool_rust_free_page(c, page);
 
@@ -60,32 +59,69 @@ int pcpool_free_page(struct pcpool_client *c, struct page *page)
 	return ret;
 }
 
-unsigned int pcpool_alloc_bulk(struct pcpool_client *c, unsigned int flags,
-			       unsigned int nr, struct page **pages)
+static noinline unsigned int alloc_bulk_traced(struct pcpool_client *c,
+					       unsigned int flags,
+					       unsigned int nr,
+					       struct page **pages)
 {
 	unsigned int i, n = pcpool_rust_alloc_bulk(c, flags, nr, pages);
 
-	if (trace_pcpool_alloc_enabled())
-		for (i = 0; i < n; i++)
-			trace_pcpool_alloc(c, pages[i], flags, NUMA_NO_NODE);
+	for (i = 0; i < n; i++)
+		trace_pcpool_alloc(c, pages[i], flags, NUMA_NO_NODE);
 	return n;
 }
 
 /*
- * While the event is on, page by page, so that each event has its page's
- * result; the same frees and the same count.
+ * Page by page, so that each event has its page's result: the same frees and
+ * the same count.
  */
-unsigned int pcpool_free_bulk(struct pcpool_client *c, unsigned int nr,
-			      struct page **pages)
+static noinline unsigned int free_bulk_traced(struct pcpool_client *c,
+					      unsigned int nr,
+					      struct page **pages)
 {
 	unsigned int i, n = 0;
 
-	if (!trace_pcpool_free_enabled() || !pages ||
-	    !pcpool_client_trace_id(c))
-		return pcpool_rust_free_bulk(c, nr, pages);
 	for (i = 0; i < nr; i++)
-		n += !pcpool_free_page(c, pages[i]);
+		n += !free_page_traced(c, pages[i]);
 	return n;
+}
+
+struct page *pcpool_alloc_page(struct pcpool_client *c, unsigned int flags)
+{
+	if (trace_pcpool_alloc_enabled())
+		return alloc_page_traced(c, flags, false, NUMA_NO_NODE);
+	return pcpool_rust_alloc_page(c, flags);
+}
+
+struct page *pcpool_alloc_page_node(struct pcpool_client *c, unsigned int flags,
+				    int nid)
+{
+	if (trace_pcpool_alloc_enabled())
+		return alloc_page_traced(c, flags, true, nid);
+	return pcpool_rust_alloc_page_node(c, flags, nid);
+}
+
+int pcpool_free_page(struct pcpool_client *c, struct page *page)
+{
+	if (trace_pcpool_free_enabled())
+		return free_page_traced(c, page);
+	return pcpool_rust_free_page(c, page);
+}
+
+unsigned int pcpool_alloc_bulk(struct pcpool_client *c, unsigned int flags,
+			       unsigned int nr, struct page **pages)
+{
+	if (trace_pcpool_alloc_enabled())
+		return alloc_bulk_traced(c, flags, nr, pages);
+	return pcpool_rust_alloc_bulk(c, flags, nr, pages);
+}
+
+unsigned int pcpool_free_bulk(struct pcpool_client *c, unsigned int nr,
+			      struct page **pages)
+{
+	if (trace_pcpool_free_enabled() && pages && pcpool_client_trace_id(c))
+		return free_bulk_traced(c, nr, pages);
+	return pcpool_rust_free_bulk(c, nr, pages);
 }
 #endif
 

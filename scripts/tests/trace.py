@@ -91,14 +91,15 @@ def main():
     rmmod("pcpool")
 
     # A client's pages: an alloc event for each page it got, all the pool's,
-    # on its node; on unload a free event for each, with ret 0. The client
+    # on its node (64 in bulk, 1000 one by one asking for node 0); on unload
+    # a free event for each, with ret 0. The client
     # runs on CPU 0 (taskset), so that its refills and flushes are in order
     # on one CPU: each event's nr_free is the last one's minus the pages a
     # refill took, plus those a flush gave, and the last is the zone's.
     insmod(MODULE, "initial_pages=4096", "high=64", "batch=16")
     free0 = zone_value("nr_free")
     tracing("pcpool_alloc", "pcpool_free", "pcpool_refill", "pcpool_flush")
-    subprocess.run(["taskset", "-c", "0", "insmod", CLIENT, "hold=64", "hold_extra=1000"], check=False)
+    subprocess.run(["taskset", "-c", "0", "insmod", CLIENT, "hold=64", "hold_extra=1000", "extra_node=0"], check=False)
     held = int(cat("/sys/module/pcpool_client/parameters/hold")) if os.path.isdir("/sys/module/pcpool_client") else 0
     free1 = zone_value("nr_free")
     mid = events()
@@ -115,6 +116,8 @@ def main():
     ok = len(allocs) >= held + 1000 and held == 64 and sorted(got) == sorted(gave) and len(set(got)) == len(got)
     ok = ok and all(p in pool for p in got) and {f["ret"] for f in frees} == {0}
     ok = ok and len({f["client"] for f in allocs + frees}) == 1 and all(f["client"] > 0 for f in allocs)
+    # The extra pages one by one, from node 0 (pcpool_alloc_page_node()).
+    ok = ok and sum(1 for f in allocs if f["nid"] == 0 and f["page_nid"] == 0) == 1000
     ktap.result("trace_alloc_free_client", ok and consistent())
 
     chain, bad = free0, []
