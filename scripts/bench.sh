@@ -38,8 +38,10 @@ export PCPOOL_VM_MEMORY=${PCPOOL_BENCH_MEMORY:-3G}
 # P1 with the tracepoints compiled in (and off) against the same tree without
 # them: a copy built with PCPOOL_TRACE=n in build/notrace.
 step "bench: pcpool.ko without tracepoints (PCPOOL_TRACE=n, build/notrace)"
-mkdir -p build/notrace
-rsync -a --delete --exclude=/build --exclude=/.git --exclude='*.o' --exclude='*.ko' --exclude='.*.cmd' ./ build/notrace/ &&
+# Only the sources: a copied build artefact (pcpool.mod lists objects by
+# absolute path) would link the traced objects again.
+rm -rf build/notrace && mkdir -p build/notrace
+git ls-files -z | rsync -a --from0 --files-from=- ./ build/notrace/ &&
 	make -s -C "$KDIR" M="$PWD/build/notrace" LLVM=1 PCPOOL_TRACE=n modules >/dev/null ||
 	die "the build without tracepoints failed"
 traced=$(nm pcpool.ko | grep -c rust_do_trace_)
