@@ -35,12 +35,15 @@ def decided_ms(mark):
 
 
 def refused(ktap, name, args, why, within_ms):
-    """A client holding pages with `args` makes the offline of its block fail
-    within `within_ms` of pcpool's MEM_GOING_OFFLINE, for `why`; the pool is
-    consistent and the block online."""
-    ok = insmod(CLIENT, "hold_extra=2000", "movable=1", *args)
+    """A client holding every pool page with `args` makes the offline of a
+    block fail within `within_ms` of pcpool's MEM_GOING_OFFLINE, for `why`;
+    the pool is consistent and the block online. (Every page: 2,000 could
+    land outside the blocks that can go offline, and the block picked then
+    held none of them.)"""
+    ok = insmod(CLIENT, f"hold_extra={HOLD_ALL}", "movable=1", *args)
     held = held_per_block(BLOCKS)
     block = max(held, key=held.get, default=None) if held else None
+    ok = ok and held.get(block, 0) > 0
     kmsg_mark(name)
     ok = ok and block is not None and not set_block_state(block, "offline")
     ms = decided_ms(name)
