@@ -294,19 +294,13 @@ impl<D: Drain> Hotplug<D> {
                     pages
                 );
             }
-            Refusal::Failed(e) => {
+            Refusal::Failed(_) => {
                 self.stats.refused_other.fetch_add(1, Relaxed);
                 pr_info!(
                     "refusing to offline pfn [{:#x}, {:#x}): {}\n",
                     start,
                     end,
-                    if e == ENODEV {
-                        "pcpool is unloading"
-                    } else if e == EBUSY {
-                        "another isolation is in progress"
-                    } else {
-                        "out of memory"
-                    }
+                    refusal.reason()
                 );
             }
         }
