@@ -11,8 +11,8 @@ use crate::compat::{
     irq::with_irqs_off,
     kthread::{cond_resched, msleep, now_ms, now_ns, signal_pending},
 };
-use crate::page_list::BlockId;
 use crate::page_list::PageState;
+use crate::page_list::{BlockId, PageId};
 use crate::trace;
 use kernel::{c_str, prelude::*, str::CStr, sync::Arc};
 
@@ -123,13 +123,13 @@ impl core::fmt::Display for Evacuation {
 }
 
 impl Refusal {
-    /// Why, in a word or two, for a trace event.
+    /// Why, for the log and a trace event.
     pub(crate) fn reason(&self) -> &'static CStr {
         match self {
             Self::Held { .. } => c_str!("held"),
             Self::Referenced { .. } => c_str!("referenced"),
-            Self::Failed(e) if *e == ENODEV => c_str!("unloading"),
-            Self::Failed(e) if *e == EBUSY => c_str!("isolation in progress"),
+            Self::Failed(e) if *e == ENODEV => c_str!("pcpool is unloading"),
+            Self::Failed(e) if *e == EBUSY => c_str!("another isolation is in progress"),
             Self::Failed(_) => c_str!("out of memory"),
         }
     }
@@ -261,20 +261,13 @@ impl<D: Drain> Pool<D> {
         let (mut moved, mut progress) = (0, now_ms());
         loop {
             let mut left = false;
-            for id in slots.iter().flat_map(|&slot| self.zone.pages_of(slot)) {
-                let Some(word) = with_irqs_off(|irqs| self.zone.word(irqs, id)) else {
-                    continue;
-                };
-                if word.state() != PageState::Allocated {
-                    continue;
-                }
+            for (id, owner) in self.held_in(slots) {
                 if signal_pending() {
                     return (moved, Evacuation::Signalled);
                 }
                 if now_ms() - progress > u64::from(stall_ms) {
                     return (moved, Evacuation::Stalled);
                 }
-                let owner = word.owner();
                 // Out of memory for now, as a busy page: tried again next pass.
                 let Some(new) = target.alloc_for(owner) else {
                     left = true;
@@ -307,17 +300,22 @@ impl<D: Drain> Pool<D> {
         }
     }
 
+    /// The pages held in `slots` now, each with its holder, read page by page (a page that is
+    /// freed meanwhile is skipped).
+    fn held_in<'a>(&'a self, slots: &'a [BlockId]) -> impl Iterator<Item = (PageId, u16)> + 'a {
+        slots
+            .iter()
+            .flat_map(|&slot| self.zone.pages_of(slot))
+            .filter_map(|id| {
+                let word = with_irqs_off(|irqs| self.zone.word(irqs, id))?;
+                (word.state() == PageState::Allocated).then(|| (id, word.owner()))
+            })
+    }
+
     /// Whether every page held in `slots` has a holder with a migrate callback. Sleeps.
     fn held_can_move(&self, slots: &[BlockId]) -> bool {
         let mut last = (0, false);
-        for id in slots.iter().flat_map(|&slot| self.zone.pages_of(slot)) {
-            let Some(word) = with_irqs_off(|irqs| self.zone.word(irqs, id)) else {
-                continue;
-            };
-            if word.state() != PageState::Allocated {
-                continue;
-            }
-            let owner = word.owner();
+        for (_, owner) in self.held_in(slots) {
             if last.0 != owner || owner == 0 {
                 last = (owner, owner != 0 && client::can_migrate(owner));
             }
