@@ -423,11 +423,8 @@ impl<D: Drain> DebugfsFiles for PoolFiles<D> {
                 seq_print!(out, "drains {}\n", sum(&|p| p.drains()));
                 seq_print!(out, "grows {}\n", c.grows);
                 seq_print!(out, "shrinks {}\n", c.shrinks);
-                seq_print!(
-                    out,
-                    "pages_returned {}\n",
-                    sum(&|p| p.zone().pages_returned(&p.zone().counters()))
-                );
+                // Every zone's chunks are a pageblock: the summed shrinks give the pages.
+                seq_print!(out, "pages_returned {}\n", first.zone().pages_returned(&c));
                 let st = |f: &dyn Fn(&crate::pool::ShrinkerStats) -> u64| {
                     sum(&|p| f(p.shrinker_stats()))
                 };
