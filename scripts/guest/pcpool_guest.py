@@ -424,27 +424,34 @@ def free_block():
 
 def kernel_view():
     """The kernel's own figures: MemTotal and MemFree (kB), each zone's
-    present, managed and free pages (summed over nodes; zones with pages
-    present only), each memory block's state and zone (None when offline)."""
+    present, managed and free pages per node (zones with pages present only;
+    keyed "Normal" on a machine of one node, "node1 Normal" on more), each
+    memory block's state and zone (None when offline), keyed the same way."""
     view = {"zones": {}, "blocks": {}}
     for line in open("/proc/meminfo"):
         key, value = line.split(":", 1)
         if key in ("MemTotal", "MemFree"):
             view[key] = int(value.split()[0])
-    zone = None
+    zones, zone = {}, None
     for line in open("/proc/zoneinfo"):
         f = line.split()
         if f[:1] == ["Node"]:
-            zone = view["zones"].setdefault(f[3], {"present": 0, "managed": 0, "free": 0})
+            zone = zones.setdefault((int(f[1].rstrip(",")), f[3]), {"present": 0, "managed": 0, "free": 0})
         elif zone is not None and f[:2] == ["pages", "free"]:
-            zone["free"] += int(f[2])
+            zone["free"] = int(f[2])
         elif zone is not None and len(f) == 2 and f[0] in ("present", "managed"):
-            zone[f[0]] += int(f[1])
-    view["zones"] = {z: v for z, v in view["zones"].items() if v["present"]}
+            zone[f[0]] = int(f[1])
+    single = {nid for nid, _ in zones} == {0}
+
+    def key(nid, name):
+        return name if single else f"node{nid} {name}"
+
+    view["zones"] = {key(nid, z): v for (nid, z), v in zones.items() if v["present"]}
     for d in os.listdir(MEM):
         if d.startswith("memory") and d[6:].isdigit():
             state = cat(f"{MEM}/{d}/state").strip()
-            zone = cat(f"{MEM}/{d}/valid_zones").split()[0] if state == "online" else None
+            nid = next((int(n[4:]) for n in os.listdir(f"{MEM}/{d}") if n[:4] == "node" and n[4:].isdigit()), 0)
+            zone = key(nid, cat(f"{MEM}/{d}/valid_zones").split()[0]) if state == "online" else None
             view["blocks"][int(d[6:])] = (state, zone)
     return view
 
