@@ -19,6 +19,9 @@ HELD = 20000
 # Every pool page: a block then holds its whole share (up to 32,768 pages),
 # wherever the allocator put the pages.
 HOLD_ALL = 200000
+# The offline's own limit, only against a hang (set_block_state()'s default,
+# 60 s, is a time a slow host could need).
+EVACUATE_TIMEOUT = 1200
 
 
 def decided_ms(mark):
@@ -72,7 +75,10 @@ def main():
     block = max(held, key=held.get, default=None)
     kmsg_mark("evacuate")
     t0 = time.time()
-    went = block is not None and set_block_state(block, "offline")
+    # No time limit of its own to meet: evacuation goes on while pages move,
+    # and a slow host moves them slower (32,768 pages took 47 to 100 s in
+    # the check VM, debug_pagealloc mapping and unmapping each page).
+    went = block is not None and set_block_state(block, "offline", timeout=EVACUATE_TIMEOUT)
     secs = time.time() - t0
     gave = kmsg_grep("evacuate", r"pcpool: gave up .*moved out first\)")
     ok = rmmod("pcpool_client") and ok and went and consistent()
