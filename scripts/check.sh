@@ -89,7 +89,7 @@ phase vm-check 900 check_vm
 # the check VM's hotplug tests run with it, and the cycles here many times.
 race_cpus=${PCPOOL_RACE_CPUS:-$(nproc)}
 [ "$race_cpus" -ge 2 ] || race_cpus=2
-step "check 6/8: the race suite and scripts/tests/cores/ in a VM with $race_cpus vCPUs"
+step "check 6/8: the race suite, scripts/tests/cores/ and bulk/ in a VM with $race_cpus vCPUs"
 RACE="$OUT/race"
 race_vm() {
 	local rc=0

@@ -38,7 +38,7 @@ REPORTS = re.compile(
 )
 
 
-# A test that makes the OOM killer run on purpose (scripts/tests/shrink.py,
+# A test that makes the OOM killer run on purpose (scripts/tests/bulk/shrink.py,
 # with the shrinker off) writes these markers around it. Between them the
 # stack that the OOM report dumps ("Call Trace:" after "invoked oom-killer")
 # is not a kernel report; every other pattern still is.

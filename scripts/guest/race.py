@@ -1,9 +1,9 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: GPL-2.0
-"""Runs inside the race VM (one vCPU per host core): loads pcpool with only
-its slow KUnit suite, pcpool_race, selected, then runs the tests in
-scripts/tests/cores/, and keeps the results and the kernel log in OUT for
-scripts/ktap.py on the host.
+"""Runs inside the race VM (one vCPU per host core, no debug_pagealloc):
+loads pcpool with only its slow KUnit suite, pcpool_race, selected, then
+runs the tests in scripts/tests/cores/ and scripts/tests/bulk/, and keeps
+the results and the kernel log in OUT for scripts/ktap.py on the host.
 
 Usage: race.py OUT KDIR"""
 
@@ -42,6 +42,9 @@ def main():
     blocks = export_blocks()
     say(f"offlinable movable blocks: {' '.join(map(str, blocks)) or 'none'} (probed in {int(time.time() - start)} s)")
     run_tests(out, "scripts/tests/cores")
+    # Tests that write or move hundreds of MiB: debug_pagealloc's mapping
+    # and unmapping of each page would double their time in the check VM.
+    run_tests(out, "scripts/tests/bulk")
     kmemleak_check(out, "kmemleak_race")
     guest_finish(out)
 
