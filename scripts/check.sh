@@ -80,7 +80,7 @@ check_vm() {
 		echo "the VM run did not complete (exit $rc); see $OUT/console.log" >"$OUT/vm-failed"
 	fi
 }
-phase vm-check 900 check_vm
+phase vm-check 750 check_vm
 
 # The race VM wants every vCPU on a host core of its own: with more vCPUs
 # than cores an IPI waits for the host to schedule its target (35 ms instead
@@ -124,7 +124,7 @@ numa_vm() {
 		echo "the NUMA VM run did not complete (exit $rc); see $NUMA/console.log" >"$OUT/vm-failed-numa"
 	fi
 }
-phase vm-numa 420 numa_vm
+phase vm-numa 270 numa_vm
 
 # A kernel with kmemleak must have had each VM scan with it: a missing
 # scan (kmemleak switched itself off, say) fails instead of vanishing.
