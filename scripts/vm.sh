@@ -97,12 +97,15 @@ run_vm_once() {
 	# at a random physical address, sometimes inside ZONE_MOVABLE, and its
 	# reserved pages keep one or two movable blocks from ever going offline:
 	# which blocks can, and how many, changed from boot to boot.
-	local append="$PCPOOL_VM_APPEND nokaslr"
+	# The kernel's console goes to console.log from warnings up (loglevel=5
+	# with vng --verbose): a guest that dies leaves its Oops or panic there,
+	# and the boot's and pcpool's info lines stay off the slow serial port.
+	local append="$PCPOOL_VM_APPEND nokaslr loglevel=5"
 	if [ "${PCPOOL_FLAVOUR:-}" = debug ]; then
 		append="$append debug_pagealloc=${PCPOOL_VM_PAGEALLOC:-on} page_owner=on panic=-1 no5lvl"
 	fi
 	rm -f "$out/guest-started" "$out/guest-finished"
-	timeout -k 10 "$PCPOOL_VM_TIMEOUT" vng $(vm_accel_args) --run "$VM_KERNEL" \
+	timeout -k 10 "$PCPOOL_VM_TIMEOUT" vng --verbose $(vm_accel_args) --run "$VM_KERNEL" \
 		--cpus "$PCPOOL_VM_CPUS" --memory "$PCPOOL_VM_MEMORY" $(vm_numa_args) \
 		--append "$append" ${PCPOOL_VM_QEMU_OPTS:+--qemu-opts="$PCPOOL_VM_QEMU_OPTS"} \
 		--rwdir "$out" --cwd "$PCPOOL_TOP" \
