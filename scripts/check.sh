@@ -80,7 +80,7 @@ check_vm() {
 		echo "the VM run did not complete (exit $rc); see $OUT/console.log" >"$OUT/vm-failed"
 	fi
 }
-phase vm-check 750 check_vm
+phase vm-check 690 check_vm
 
 # The race VM wants every vCPU on a host core of its own: with more vCPUs
 # than cores an IPI waits for the host to schedule its target (35 ms instead
@@ -102,7 +102,7 @@ race_vm() {
 		echo "the race VM run did not complete (exit $rc); see $RACE/console.log" >"$OUT/vm-failed-race"
 	fi
 }
-phase vm-race 600 race_vm
+phase vm-race 660 race_vm
 
 # The NUMA tests want two nodes, each with a vCPU and a DIMM of movable
 # memory (a node's boot memory cannot all go offline: its memmap sits at its
