@@ -76,8 +76,8 @@ def main():
     kmsg_mark("evacuate")
     t0 = time.time()
     # No time limit of its own to meet: evacuation goes on while pages move,
-    # and a slow host moves them slower (32,768 pages took 47 to 100 s in
-    # the check VM, debug_pagealloc mapping and unmapping each page).
+    # and a slow host moves them slower (32,768 pages took 33 s in the race
+    # VM; in the check VM, under debug_pagealloc, 20,993 had moved in 61 s).
     went = block is not None and set_block_state(block, "offline", timeout=EVACUATE_TIMEOUT)
     secs = time.time() - t0
     gave = kmsg_grep("evacuate", r"pcpool: gave up .*moved out first\)")
